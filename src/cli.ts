@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+/**
+ * `gpc-lab`: the command-line entry. Each subcommand lives in its own file under src/cli/ and
+ * registers itself on the commander program; this file only wires them and maps failures to exit
+ * codes (0 clean, 1 findings, 2 usage error, 3 internal error).
+ */
+import { Command, CommanderError } from 'commander';
+import { EXIT_INTERNAL, EXIT_USAGE } from './cli/exit-codes.js';
+import { UsageError } from './cli/usage-error.js';
+import { registerProfileCommand } from './cli/profile.js';
+
+const program = new Command('gpc-lab')
+  .description("An executable model of KVM's gfn_to_pfn_cache on real threads")
+  .showHelpAfterError()
+  .exitOverride();
+
+// Subcommands register here, one line each.
+registerProfileCommand(program);
+
+async function main(argv: string[]): Promise<number> {
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with exit code 0; parse errors were already printed.
+      return error.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    if (error instanceof UsageError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      return EXIT_USAGE;
+    }
+    process.stderr.write(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return EXIT_INTERNAL;
+  }
+}
+
+process.exitCode = await main(process.argv);
