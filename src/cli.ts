@@ -8,6 +8,8 @@ import { Command, CommanderError } from 'commander';
 import { EXIT_INTERNAL, EXIT_USAGE } from './cli/exit-codes.js';
 import { UsageError } from './cli/usage-error.js';
 import { registerProfileCommand } from './cli/profile.js';
+import { registerTortureCommand } from './cli/torture.js';
+import { registerBenchLocksCommand } from './cli/bench-locks.js';
 
 const program = new Command('gpc-lab')
   .description("An executable model of KVM's gfn_to_pfn_cache on real threads")
@@ -16,6 +18,8 @@ const program = new Command('gpc-lab')
 
 // Subcommands register here, one line each.
 registerProfileCommand(program);
+registerTortureCommand(program);
+registerBenchLocksCommand(program);
 
 async function main(argv: string[]): Promise<number> {
   try {
