@@ -10,6 +10,8 @@ import { UsageError } from './cli/usage-error.js';
 import { registerProfileCommand } from './cli/profile.js';
 import { registerTortureCommand } from './cli/torture.js';
 import { registerBenchLocksCommand } from './cli/bench-locks.js';
+import { registerStressCommand } from './cli/stress.js';
+import { registerBenchCommand } from './cli/bench.js';
 
 const program = new Command('gpc-lab')
   .description("An executable model of KVM's gfn_to_pfn_cache on real threads")
@@ -20,6 +22,8 @@ const program = new Command('gpc-lab')
 registerProfileCommand(program);
 registerTortureCommand(program);
 registerBenchLocksCommand(program);
+registerStressCommand(program);
+registerBenchCommand(program);
 
 async function main(argv: string[]): Promise<number> {
   try {

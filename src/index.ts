@@ -46,3 +46,20 @@ export type { ThreadContext } from './harness/thread-task.js';
 export type { BatchStats, BatchVariant, BatchPlan } from './harness/batch-timer.js';
 export type { TortureConfig, TortureOptionsInput } from './torture/config.js';
 export type { TortureReport, TortureVerdict } from './torture/report.js';
+
+// The gfn_to_pfn_cache model and `gpc-lab stress` (src/kvm, src/stress).
+export { stress } from './stress/stress.js';
+export { resolveStressConfig, rerunCommand, STRESS_DEFAULTS, WORKLOAD_NAMES } from './stress/stress-config.js';
+export { runStress } from './stress/run-stress.js';
+export { formatStressReport } from './stress/format-report.js';
+export { buildVm } from './stress/build-vm.js';
+export { STRATEGY_NAMES } from './kvm/vm-layout.js';
+export { BUG_SWITCHES, bugMaskFromNames } from './kvm/bug-switches.js';
+export { PROPERTIES } from './oracle/properties.js';
+export type { StressOptions, StressConfig, WorkloadName } from './stress/stress-config.js';
+export type { StressRunOptions } from './stress/run-stress.js';
+export type { StressReport, StressFinding, StressThreadRow, StressTotals, PropertyRow } from './stress/stress-report.js';
+export type { VmConfig, BuiltVm } from './stress/build-vm.js';
+export type { StrategyName } from './kvm/vm-layout.js';
+export type { BugSwitchInfo } from './kvm/bug-switches.js';
+export type { PropertyInfo } from './oracle/properties.js';

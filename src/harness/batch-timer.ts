@@ -13,6 +13,12 @@
  * order rotates each round, so a slow phase of the machine (another process, a frequency change)
  * spreads over all variants instead of landing on one. Samples go into preallocated Float64Arrays.
  * Run it inside a worker thread for figures that match the threads' hot paths.
+ *
+ * GC: a garbage collection inside a timed batch inflates that sample. `timeInterleaved` can record
+ * each sample's [start, end] (performance.now ms) into preallocated arrays, so a caller that
+ * observes 'gc' performance entries (delivered asynchronously, after the timed phase) can drop the
+ * samples whose window overlaps one and summarize the rest with `summarizeVariants` (see
+ * src/bench/gc-aware-bench.ts).
  */
 
 export interface BatchVariant {
@@ -47,10 +53,18 @@ export interface BatchStats {
   readonly madPercent: number;
   /** median / the floor's median (undefined without a floor). */
   readonly ratioToFloor: number | undefined;
+  /** Samples dropped because a GC ran during their batch (set only by GC-aware callers). */
+  readonly gcDropped?: number;
+  /** True if GC-overlapping samples had to be kept (too few clean ones were left). */
+  readonly gcFlagged?: boolean;
 }
 
 /** Sink for the variants' return values, so no batch's work is dead code. */
 let batchSink = 0;
+
+/** [start, end] of the last batch timed (performance.now ms); module scratch, so nothing is allocated. */
+let lastBatchStart = 0;
+let lastBatchEnd = 0;
 
 /** Runs one batch of `variant` and returns its time per operation in ns. */
 function timeOneBatch(variant: BatchVariant, iterations: number): number {
@@ -58,11 +72,21 @@ function timeOneBatch(variant: BatchVariant, iterations: number): number {
   const result = variant.run(iterations);
   const end = performance.now();
   batchSink = (batchSink + (result | 0)) | 0;
+  lastBatchStart = start;
+  lastBatchEnd = end;
   return ((end - start) * 1e6) / iterations;
 }
 
-/** Times every variant, interleaved; returns the raw samples (ns/op), one array per variant. */
-export function timeInterleaved(variants: readonly BatchVariant[], plan: BatchPlan = {}): Float64Array[] {
+/**
+ * Times every variant, interleaved; returns the raw samples (ns/op), one array per variant.
+ * With `windows` (one Float64Array of 2 * samples per variant), sample s's batch start and end
+ * (performance.now ms) are stored at [2s] and [2s + 1].
+ */
+export function timeInterleaved(
+  variants: readonly BatchVariant[],
+  plan: BatchPlan = {},
+  windows?: readonly Float64Array[],
+): Float64Array[] {
   const batchSize = plan.batchSize ?? 100_000;
   const warmup = plan.warmupSamples ?? 3;
   const samples = plan.samples ?? 15;
@@ -74,7 +98,14 @@ export function timeInterleaved(variants: readonly BatchVariant[], plan: BatchPl
     for (let k = 0; k < count; k++) {
       const v = (k + round) % count; // rotate the order every round
       const nsPerOp = timeOneBatch(variants[v]!, batchSize);
-      if (round >= warmup) out[v]![round - warmup] = nsPerOp;
+      if (round >= warmup) {
+        const s = round - warmup;
+        out[v]![s] = nsPerOp;
+        if (windows !== undefined) {
+          windows[v]![2 * s] = lastBatchStart;
+          windows[v]![2 * s + 1] = lastBatchEnd;
+        }
+      }
     }
   }
   return out;
@@ -113,8 +144,20 @@ export function summarizeSamples(samples: Float64Array): {
 
 /** Times the variants (timeInterleaved) and summarizes each, with its ratio to its floor. */
 export function runBatchBench(variants: readonly BatchVariant[], plan: BatchPlan = {}): BatchStats[] {
-  const raw = timeInterleaved(variants, plan);
-  const batchSize = plan.batchSize ?? 100_000;
+  return summarizeVariants(variants, timeInterleaved(variants, plan), plan.batchSize ?? 100_000);
+}
+
+/**
+ * Summarizes each variant's samples (ns/op; `raw[i]` belongs to `variants[i]`), with its ratio to
+ * its floor's median. `gc` (optional, per variant) says how many samples were dropped for a GC
+ * and whether GC-overlapping samples had to be kept.
+ */
+export function summarizeVariants(
+  variants: readonly BatchVariant[],
+  raw: readonly Float64Array[],
+  batchSize: number,
+  gc?: readonly { readonly dropped: number; readonly flagged: boolean }[],
+): BatchStats[] {
   const summaries = raw.map((samples) => summarizeSamples(samples));
   const medianByName = new Map(variants.map((v, i) => [v.name, summaries[i]!.median]));
   return variants.map((variant, i) => {
@@ -129,6 +172,7 @@ export function runBatchBench(variants: readonly BatchVariant[], plan: BatchPlan
       batchSize,
       ...summaries[i]!,
       ratioToFloor: floorMedian === undefined ? undefined : summaries[i]!.median / floorMedian,
+      ...(gc === undefined ? {} : { gcDropped: gc[i]!.dropped, gcFlagged: gc[i]!.flagged }),
     };
   });
 }

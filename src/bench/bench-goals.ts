@@ -1,0 +1,127 @@
+/**
+ * The issue's speed goals and the seed thread's two positions, judged from the 1-vCPU idle figures
+ * of the same run (the figures the goals are about: no contention, no invalidation).
+ *
+ * Goals: `locked` per cache within 1.3x of read lock+unlock's raw Atomics floor (add+sub per
+ * lock); `generation` within 1.2x of one Atomics.load plus a compare.
+ */
+import type { BatchStats } from '../harness/batch-timer.js';
+import type { GoalResult, VmentryConfigResult } from './bench-report.js';
+
+export const LOCKED_GOAL = 1.3;
+export const GENERATION_GOAL = 1.2;
+
+function fmt(ns: number): string {
+  return ns >= 100 ? ns.toFixed(0) : ns >= 10 ? ns.toFixed(1) : ns.toFixed(2);
+}
+
+function byName(figures: readonly BatchStats[]): Map<string, BatchStats> {
+  return new Map(figures.map((f) => [f.name, f]));
+}
+
+/** The configuration the goals are judged on: 1 vCPU, idle (else the first one measured). */
+export function referenceConfig(configs: readonly VmentryConfigResult[]): VmentryConfigResult | undefined {
+  return configs.find((c) => c.vcpus === 1 && c.load === 'idle') ?? configs[0];
+}
+
+export function judgeGoals(configs: readonly VmentryConfigResult[], lockedCounts: readonly number[]): GoalResult[] {
+  const ref = referenceConfig(configs);
+  if (!ref) return [];
+  const f = byName(ref.figures);
+  const goals: GoalResult[] = [];
+  const addSub = f.get('raw: add+sub');
+  const addLoadSub = f.get('raw: add+load+sub');
+  const load = f.get('raw: Atomics.load');
+  for (const n of lockedCounts) {
+    const check = f.get(`check: locked x${n}`);
+    const floorName = n === 1 ? 'raw: add+sub' : `raw: add+sub x${n}`;
+    const floor = f.get(floorName);
+    if (!check || !floor || check.ratioToFloor === undefined) continue;
+    const perCache = check.median / n;
+    const ratio = check.ratioToFloor;
+    let note = `${fmt(perCache)} ns per cache against ${fmt(floor.median / n)} ns of add+sub per lock`;
+    if (addLoadSub && addSub) {
+      const generationLoad = addLoadSub.median - addSub.median;
+      const rest = perCache - addLoadSub.median;
+      note +=
+        `; gpcCheckLocked re-reads the memslots generation with an Atomics.load (memslotsGeneration: ` +
+        `+${fmt(generationLoad)} ns, add+load+sub = ${(addLoadSub.median / addSub.median).toFixed(2)}x add+sub), ` +
+        `so add+load+sub is the least a locked check can cost; the remaining ${fmt(Math.max(0, rest))} ns per cache are the rest of ` +
+        `gpcCheckLocked (plain loads of active, gpa, generation, uhva, valid and of ctx, the lockdep and bug-switch tests, the call) ` +
+        `and the per-cache loop`;
+    }
+    goals.push({
+      goal: `locked x${n}: per cache <= ${LOCKED_GOAL}x read lock+unlock's raw Atomics floor`,
+      figure: check.name,
+      floor: floor.name,
+      ratio,
+      target: LOCKED_GOAL,
+      met: ratio <= LOCKED_GOAL,
+      note,
+    });
+  }
+  const generation = f.get('check: generation');
+  const bare = f.get('check: generation, bare compare');
+  const loadCompare = f.get('raw: Atomics.load+compare');
+  if (generation && loadCompare && generation.ratioToFloor !== undefined) {
+    const extra = generation.median - loadCompare.median;
+    goals.push({
+      goal: `generation <= ${GENERATION_GOAL}x one Atomics.load plus a compare`,
+      figure: generation.name,
+      floor: loadCompare.name,
+      ratio: generation.ratioToFloor,
+      target: GENERATION_GOAL,
+      met: generation.ratioToFloor <= GENERATION_GOAL,
+      note:
+        `${fmt(generation.median)} ns against ${fmt(loadCompare.median)} ns` +
+        (load ? ` (Atomics.load alone ${fmt(load.median)} ns)` : '') +
+        `; the ${fmt(Math.max(0, extra))} ns over the floor are entryCheck's dispatch on ctx.strategy ` +
+        `(compared with locked first), the loads of ctx.ms and hw.generation, and the call` +
+        (bare ? ` (the same compare called directly, memslotsGeneration(ms) === hw.generation: ${fmt(bare.median)} ns, ${(bare.ratioToFloor ?? 0).toFixed(2)}x)` : ''),
+    });
+  }
+  return goals;
+}
+
+/** What the figures say about the seed's two positions (Paolo: "really slow"; David: "a single check on ->generation"). */
+export function seedVerdict(configs: readonly VmentryConfigResult[], lockedCounts: readonly number[]): string[] {
+  const ref = referenceConfig(configs);
+  if (!ref) return [];
+  const f = byName(ref.figures);
+  const empty = f.get('vmentry: empty');
+  const load = f.get('raw: Atomics.load');
+  if (!empty) return [];
+  const added = (name: string): number | undefined => {
+    const x = f.get(name);
+    return x ? x.median - empty.median : undefined;
+  };
+  const lines: string[] = [];
+  const gen = added('vmentry: generation');
+  const lockless = added('vmentry: lockless');
+  const lockedParts: string[] = [];
+  for (const n of lockedCounts) {
+    const a = added(`vmentry: locked x${n}`);
+    if (a !== undefined) lockedParts.push(`x${n} +${fmt(a)} ns (${((a / empty.median) * 100).toFixed(0)}%)`);
+  }
+  if (lockedParts.length > 0) {
+    lines.push(
+      `Paolo ("really slow to do on every vmentry"): the locked check adds, per vmentry over the bare entry path of ` +
+        `${fmt(empty.median)} ns: ${lockedParts.join(', ')}; it grows with the number of caches (a read lock+unlock and an ` +
+        `Atomics.load of the generation per cache).`,
+    );
+  }
+  if (gen !== undefined) {
+    lines.push(
+      `David ("a single check on ->generation"): the generation check adds +${fmt(gen)} ns per vmentry ` +
+        `(${((gen / empty.median) * 100).toFixed(0)}%)` +
+        (load ? `, about ${(gen / load.median).toFixed(1)} Atomics.load` : '') +
+        `, whatever the number of caches` +
+        (lockless !== undefined ? `; the 2025 lockless check (two caches, plain loads) adds +${fmt(lockless)} ns.` : '.'),
+    );
+  }
+  const locked2 = added('vmentry: locked x2');
+  if (gen !== undefined && locked2 !== undefined && gen > 0) {
+    lines.push(`With the two nested caches the locked check costs ${(locked2 / gen).toFixed(1)}x the generation check per vmentry.`);
+  }
+  return lines;
+}

@@ -1,0 +1,115 @@
+/** The text report of `gpc-lab bench`: per-configuration tables, summary matrices, goals, seed verdict. */
+import { formatBatchTable, type BatchStats } from '../harness/batch-timer.js';
+import type { LatencySummary } from '../harness/histogram.js';
+import type { BenchReport, VmentryConfigResult } from './bench-report.js';
+
+function fmt(ns: number): string {
+  return ns >= 100 ? ns.toFixed(0) : ns >= 10 ? ns.toFixed(1) : ns.toFixed(2);
+}
+
+function latency(s: LatencySummary): string {
+  if (s.count === 0) return 'none recorded';
+  return `n=${s.count} p50 ${fmt(s.p50)} p90 ${fmt(s.p90)} p99 ${fmt(s.p99)} max ${fmt(s.max)} µs`;
+}
+
+function configLabel(c: VmentryConfigResult): string {
+  return `${c.vcpus} vCPU${c.vcpus > 1 ? 's' : ''}, ${c.load}`;
+}
+
+function withCounters(c: VmentryConfigResult): string[] {
+  const table = formatBatchTable(c.figures);
+  return table.map((line, i) => {
+    if (i === 0) return `${line}  ${'fail/1k'.padStart(7)}  ${'reload/1k'.padStart(9)}  gc`;
+    const f = c.figures[i - 1]!;
+    const gc = f.gcFlagged ? 'FLAGGED' : f.gcDropped ? `-${f.gcDropped}` : '';
+    const counters = f.name.startsWith('check:') || f.name.startsWith('vmentry:');
+    return `${line}  ${(counters ? f.checkFailuresPer1k.toFixed(2) : '').padStart(7)}  ${(counters ? f.reloadsPer1k.toFixed(2) : '').padStart(9)}  ${gc}`;
+  });
+}
+
+/** Rows: the figures whose name starts with `prefix`; columns: the configurations; cells: ns (ratio). */
+function matrix(configs: readonly VmentryConfigResult[], prefix: string): string[] {
+  const names = configs[0]?.figures.filter((f) => f.name.startsWith(prefix)).map((f) => f.name) ?? [];
+  const nameWidth = Math.max(...names.map((n) => n.length), 8);
+  const labels = configs.map((c) => `${c.vcpus}v ${c.load}`);
+  const colWidth = Math.max(16, ...labels.map((l) => l.length));
+  const lines = [`${''.padEnd(nameWidth)}  ${labels.map((l) => l.padStart(colWidth)).join('  ')}`];
+  for (const name of names) {
+    const cells = configs.map((c) => {
+      const f = c.figures.find((x) => x.name === name);
+      if (!f) return '-'.padStart(colWidth);
+      const ratio = f.ratioToFloor === undefined ? '' : ` (${f.ratioToFloor.toFixed(2)}x)`;
+      return `${fmt(f.median)}${ratio}`.padStart(colWidth);
+    });
+    lines.push(`${name.padEnd(nameWidth)}  ${cells.join('  ')}`);
+  }
+  return lines;
+}
+
+function opsTable(figures: readonly BatchStats[]): string[] {
+  return formatBatchTable(figures).map((line, i) => (i === 0 ? line.replace('ns/op', 'ns/op') : line));
+}
+
+export function formatBenchReport(report: BenchReport): string[] {
+  const env = report.environment;
+  const lines: string[] = [];
+  const cfg = report.config as { plan: { samples: number; batchSize: number; warmupSamples: number }; invalRate: number };
+  lines.push(
+    `gpc-lab bench${report.quick ? ' --quick' : ''}: per-vmentry cost of the entry-check strategies; ` +
+      `${cfg.plan.samples} samples x ${cfg.plan.batchSize} ops per variant and thread, ${cfg.plan.warmupSamples} warm-up rounds, variants interleaved; ` +
+      `median ns/op, p25..p75, MAD%, ratio to the floor measured in the same run`,
+  );
+  if (report.interrupted) lines.push('INTERRUPTED: partial report');
+  for (const c of report.vmentry) {
+    lines.push('', `== ${configLabel(c)} (${c.seconds.toFixed(1)} s${c.gcEvents ? `, ${c.gcEvents} GCs` : ''})`);
+    if (c.invalidations) {
+      lines.push(
+        `   load: ${c.invalidations.events} invalidations (${c.invalidations.perSecond.toFixed(0)}/s), ` +
+          `${c.invalidations.evictionWaits} eviction waits (${latency(c.invalidations.evictionLatencyUs)}); ` +
+          `vCPU refreshes: ${latency(c.refreshLatencyUs)}`,
+      );
+    }
+    lines.push(...withCounters(c).map((l) => `   ${l}`));
+  }
+  if (report.vmentry.length > 0) {
+    lines.push('', 'Summary: ns per entry check (ratio to its raw Atomics floor)');
+    lines.push(...matrix(report.vmentry, 'check:'));
+    lines.push('', 'Summary: ns per vmentry (ratio to the empty vmentry)');
+    lines.push(...matrix(report.vmentry, 'vmentry:'));
+    lines.push('', 'Raw floors (ns)');
+    lines.push(...matrix(report.vmentry, 'raw:'));
+    lines.push(...matrix(report.vmentry, 'floor:').slice(1));
+  }
+  if (report.invalidation.figures.length > 0) {
+    lines.push('', 'Invalidation and refresh cost (one thread; ns per event)');
+    lines.push(...opsTable(report.invalidation.figures).map((l) => `   ${l}`));
+    lines.push(`   refresh after invalidation (model's recorder): ${latency(report.invalidation.refreshAfterInvalidationUs)}`);
+  }
+  if (report.eviction.length > 0) {
+    lines.push('', 'Eviction (kick + wait until out of guest mode) under the real vCPU loop');
+    for (const e of report.eviction) {
+      lines.push(`   ${e.vcpus} vCPU${e.vcpus > 1 ? 's' : ''}: ${e.invalidations} invalidations, ${e.waits} waited: ${latency(e.latencyUs)}; vCPU refresh ${latency(e.refreshLatencyUs)}`);
+    }
+  }
+  if (report.goals.length > 0) {
+    lines.push('', 'Goals (1 vCPU, idle)');
+    for (const g of report.goals) {
+      lines.push(`   ${g.met ? 'MET   ' : 'MISSED'} ${g.goal}: ${g.figure} = ${g.ratio.toFixed(2)}x ${g.floor}; ${g.note}`);
+    }
+  }
+  if (report.seed.length > 0) {
+    lines.push('', 'The seed question (1 vCPU, idle)');
+    for (const s of report.seed) lines.push(`   ${s}`);
+  }
+  lines.push('');
+  lines.push(
+    `GC: ${report.gcDroppedSamples} samples dropped (a GC ran in their batch)${report.gcFlaggedFigures ? `, ${report.gcFlaggedFigures} figures FLAGGED (kept GC samples)` : ''}`,
+  );
+  if (report.chartFile) lines.push(`chart: ${report.chartFile}`);
+  lines.push(
+    `node ${env.node} (V8 ${env.v8}), ${env.cpuModel}, availableParallelism ${env.availableParallelism}, ` +
+      `load average ${env.loadAverage1m.toFixed(2)} at start, ${report.loadAverage1mAtEnd.toFixed(2)} at end` +
+      (env.loadAverage1m > env.availableParallelism * 0.5 ? ' (busy machine: figures are noisy)' : ''),
+  );
+  return lines;
+}

@@ -1,0 +1,105 @@
+/**
+ * `gpc-lab bench` on the main thread: the vmentry configurations (1..N vCPUs x idle / invalidations
+ * of cached pages / of unrelated pages), the invalidation and refresh costs, and the eviction
+ * latency under the real vCPU loop, one phase after another (each on its own threads and VM), then
+ * the goals, the seed verdict and the chart. Ctrl-C ends the current phase and reports what was
+ * measured so far (marked interrupted).
+ */
+import { loadavg } from 'node:os';
+import { describeEnvironment } from '../harness/environment.js';
+import { RunControl, StopReason, installSigintStop } from '../harness/run-control.js';
+import type { BenchConfig } from './bench-config.js';
+import type { BenchReport, EvictionResult, VmentryConfigResult } from './bench-report.js';
+import { judgeGoals, seedVerdict } from './bench-goals.js';
+import { runVmentryConfig } from './vmentry-phase.js';
+import { runOpsPhase } from './ops-phase.js';
+import { runEvictionPhase } from './eviction-phase.js';
+import { writeBenchChart } from './bench-chart.js';
+
+export interface BenchRunOptions {
+  /** Progress lines (stderr by default, none with --json). */
+  readonly notice?: (line: string) => void;
+  readonly handleSigint?: boolean;
+}
+
+const EMPTY_LATENCY = { count: 0, mean: 0, min: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
+
+export async function runBench(config: BenchConfig, options: BenchRunOptions = {}): Promise<BenchReport> {
+  const environment = describeEnvironment();
+  const notice = options.notice ?? (config.json ? () => {} : (line: string) => void process.stderr.write(`${line}\n`));
+  let interrupted = false;
+
+  /** Runs one phase on a fresh RunControl for `threads` threads; null if the run was interrupted. */
+  async function phase<T>(what: string, threads: number, body: (control: RunControl) => Promise<T>): Promise<T | null> {
+    if (interrupted) return null;
+    notice(`bench: ${what}`);
+    const control = RunControl.create(threads);
+    const uninstall = options.handleSigint ? installSigintStop(control, notice) : undefined;
+    try {
+      return await body(control);
+    } catch (error) {
+      if (control.stopReason === StopReason.INTERRUPTED) {
+        interrupted = true;
+        return null;
+      }
+      throw error;
+    } finally {
+      uninstall?.();
+      if (control.stopReason === StopReason.INTERRUPTED) interrupted = true;
+    }
+  }
+
+  const vmentry: VmentryConfigResult[] = [];
+  for (const vcpus of config.vcpuCounts) {
+    for (const load of config.loads) {
+      const threads = vcpus + (load === 'idle' ? 0 : 1);
+      const result = await phase(`vmentry, ${vcpus} vCPU${vcpus > 1 ? 's' : ''}, ${load}`, threads, (control) =>
+        runVmentryConfig(config, vcpus, load, control),
+      );
+      if (result) vmentry.push(result);
+    }
+  }
+  const invalidation = (await phase('invalidation and refresh cost', 1, (control) => runOpsPhase(config, control))) ?? {
+    figures: [],
+    refreshAfterInvalidationUs: EMPTY_LATENCY,
+    gcEvents: 0,
+  };
+  const eviction: EvictionResult[] = [];
+  for (const vcpus of config.vcpuCounts) {
+    const result = await phase(`eviction latency, ${vcpus} vCPU${vcpus > 1 ? 's' : ''} (real vCPU loop)`, vcpus + 1, (control) =>
+      runEvictionPhase(config, vcpus, control),
+    );
+    if (result) eviction.push(result);
+  }
+
+  const allFigures = [...vmentry.flatMap((c) => c.figures), ...invalidation.figures];
+  const report: BenchReport = {
+    command: 'bench',
+    quick: config.quick,
+    config: {
+      vcpuCounts: config.vcpuCounts,
+      strategies: config.strategies,
+      lockedCounts: config.lockedCounts,
+      loads: config.loads,
+      invalRate: config.invalRate,
+      plan: config.plan,
+      opsPlan: config.opsPlan,
+      cacheCounts: config.cacheCounts,
+      evictionSeconds: config.evictionSeconds,
+      seed: config.seed,
+    },
+    environment,
+    loadAverage1mAtEnd: loadavg()[0] ?? 0,
+    vmentry,
+    invalidation,
+    eviction,
+    goals: judgeGoals(vmentry, config.lockedCounts),
+    seed: seedVerdict(vmentry, config.lockedCounts),
+    gcDroppedSamples: allFigures.reduce((n, f) => n + (f.gcDropped ?? 0), 0),
+    gcFlaggedFigures: allFigures.filter((f) => f.gcFlagged === true).length,
+    chartFile: config.chartFile,
+    interrupted,
+  };
+  if (config.chartFile) await writeBenchChart(report, config.chartFile);
+  return report;
+}

@@ -1,0 +1,99 @@
+/**
+ * One vmentry configuration on the main thread: N timing threads (bench-vmentry) on a fresh VM,
+ * plus, unless idle, one load thread (bench-load) invalidating cached or unrelated pages. All meet
+ * at the start barrier; when every timing thread is done the run is stopped (the load ends too).
+ */
+import { runThreads, type ThreadTask } from '../harness/pool.js';
+import { RunControl, StopReason, isFinalThreadState } from '../harness/run-control.js';
+import { summarizeLatency, type LatencySnapshot } from '../harness/histogram.js';
+import type { LoadKind, BenchConfig } from './bench-config.js';
+import { buildBenchVm } from './bench-vm.js';
+import type { LoadThreadData, LoadThreadResult, VmentryThreadData, VmentryThreadResult } from './bench-threads.js';
+import type { VmentryConfigResult, VmentryFigure } from './bench-report.js';
+import { poolThreadStats } from './pool-samples.js';
+
+const START_TIMEOUT_MS = 60_000;
+
+function threadError(outcome: { status: string; name: string; error?: Error }): Error {
+  return new Error(`bench thread ${outcome.name} ${outcome.status}${outcome.error ? `: ${outcome.error.message}` : ''}`);
+}
+
+export async function runVmentryConfig(config: BenchConfig, vcpus: number, load: LoadKind, control: RunControl): Promise<VmentryConfigResult> {
+  const vm = buildBenchVm({ timingThreads: vcpus, seed: config.seed });
+  const tasks: ThreadTask<VmentryThreadData | LoadThreadData>[] = [];
+  for (let t = 0; t < vcpus; t++) {
+    const data: VmentryThreadData = {
+      buffers: vm.built.buffers,
+      vcpu: vm.vcpuOf(t),
+      caches: vm.cachesOf(t),
+      lockedCounts: config.lockedCounts,
+      strategies: config.strategies,
+      plan: config.plan,
+      startTimeoutMs: START_TIMEOUT_MS,
+    };
+    tasks.push({ role: 'bench-vmentry', name: `vcpu-${t}`, data });
+  }
+  if (load !== 'idle') {
+    const data: LoadThreadData = {
+      buffers: vm.built.buffers,
+      thread: vm.built.layout.threadNotifier,
+      targets: load === 'inval-cached' ? vm.cachedGfns : vm.unrelatedGfns,
+      ratePerS: config.invalRate,
+      startTimeoutMs: START_TIMEOUT_MS,
+    };
+    tasks.push({ role: 'bench-load', name: 'notifier', data });
+  }
+  // Stop the load once every timing thread has finished.
+  const poll = setInterval(function stopWhenTimed() {
+    for (let t = 0; t < vcpus; t++) if (!isFinalThreadState(control.state(t))) return;
+    control.requestStop(StopReason.COMPLETED);
+  }, 10);
+  const startedAt = performance.now();
+  let run;
+  try {
+    run = await runThreads<VmentryThreadData | LoadThreadData, VmentryThreadResult | LoadThreadResult>(tasks, {
+      control,
+      stopGraceMs: 5000,
+    });
+  } finally {
+    clearInterval(poll);
+  }
+  const seconds = (performance.now() - startedAt) / 1000;
+  const timing: VmentryThreadResult[] = [];
+  for (let t = 0; t < vcpus; t++) {
+    const outcome = run.threads[t]!;
+    if (outcome.status !== 'done') throw threadError(outcome as { status: string; name: string; error?: Error });
+    const value = outcome.value as VmentryThreadResult;
+    if (!value.started) throw new Error(`bench thread ${outcome.name} did not start (interrupted?)`);
+    timing.push(value);
+  }
+  const pooled = poolThreadStats(timing);
+  const figures: VmentryFigure[] = pooled.map((stats, i) => {
+    const ops = timing.reduce((n, r) => n + (r.operations[i] ?? 0), 0);
+    const failures = timing.reduce((n, r) => n + (r.checkFailures[i] ?? 0), 0);
+    const reloads = timing.reduce((n, r) => n + (r.reloads[i] ?? 0), 0);
+    return { ...stats, checkFailuresPer1k: ops > 0 ? (failures * 1000) / ops : 0, reloadsPer1k: ops > 0 ? (reloads * 1000) / ops : 0 };
+  });
+  let invalidations: VmentryConfigResult['invalidations'] = null;
+  if (load !== 'idle') {
+    const outcome = run.threads[vcpus]!;
+    if (outcome.status !== 'done') throw threadError(outcome as { status: string; name: string; error?: Error });
+    const value = outcome.value as LoadThreadResult;
+    invalidations = {
+      events: value.events,
+      perSecond: value.seconds > 0 ? value.events / value.seconds : 0,
+      evictionWaits: value.evictionWaits,
+      evictionLatencyUs: summarizeLatency([value.evictionLatencyUs]),
+    };
+  }
+  const refresh: LatencySnapshot[] = timing.map((r) => r.refreshLatencyUs);
+  return {
+    vcpus,
+    load,
+    figures,
+    invalidations,
+    refreshLatencyUs: summarizeLatency(refresh),
+    gcEvents: timing.reduce((n, r) => n + r.gcEvents, 0),
+    seconds,
+  };
+}

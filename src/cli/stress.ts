@@ -1,0 +1,74 @@
+/**
+ * `gpc-lab stress`: the gfn_to_pfn_cache model on real threads, with its oracles.
+ * Exit: 0 clean, 1 findings (or a stall), 2 usage error, 3 internal error (a thread crashed).
+ */
+import { Option, type Command } from 'commander';
+import { STRATEGY_NAMES } from '../kvm/vm-layout.js';
+import { BUG_SWITCHES } from '../kvm/bug-switches.js';
+import { STRESS_DEFAULTS, resolveStressConfig, type StressOptions } from '../stress/stress-config.js';
+import { runStress } from '../stress/run-stress.js';
+import { formatStressReport } from '../stress/format-report.js';
+
+const HELP_AFTER = `
+Strategies (the vmentry check of the guest-uses caches):
+  locked       per cache: read_lock, kvm_gpc_check, read_unlock (the seed's nested_vmx_check_guest_maps)
+  generation   one compare of the memslot generation; invalidations arrive as requests (dwmw2's proposal)
+  lockless     per cache: active && !valid, no lock, no generation (the 2025-26 nVMX series)
+  none         no check (unsafe baseline)
+
+Workloads (--workload, comma-separated; default all):
+  steal        a steal-time record per vCPU (host-uses)
+  xen          Xen shared_info + event channels: an evtchn thread and vCPU hypercalls, and a juggler
+               thread that deactivates/re-activates/re-points the cache (xen_shinfo_test)
+  nested       a virtual-APIC page and posted-interrupt descriptor per vCPU (guest-uses)
+
+Bug switches (--bug NAME, repeatable): ${BUG_SWITCHES.map((b) => b.name).join(', ')}
+
+Exit codes: 0 clean, 1 findings (or a stall), 2 usage error, 3 internal error.
+
+Examples:
+  gpc-lab stress --vcpus 4 --duration 60 --strategy locked
+  gpc-lab stress --strategy none --duration 5           # findings within seconds
+  gpc-lab stress --vcpus 64 --duration 30 --json > report.json`;
+
+interface StressCliOptions extends StressOptions {}
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+export function registerStressCommand(program: Command): void {
+  const d = STRESS_DEFAULTS;
+  program
+    .command('stress')
+    .description('run the gfn_to_pfn_cache model on real threads with its oracles, and report what they saw')
+    .option('--vcpus <n>', 'vCPU threads (1..256)', String(d.vcpus))
+    .option('--duration <seconds>', 'how long to run (> 0; decimals allowed)', String(d.durationS))
+    .option('--seed <n>', 'seed for every random choice (0..4294967295; default: random, printed)')
+    .option('--strategy <name>', `vmentry check of the guest-uses caches: ${STRATEGY_NAMES.join(', ')}`, d.strategy)
+    .option('--inval-rate <n>', 'MMU-notifier events per second (migrate, zap, write-protect)', String(d.invalRate))
+    .option('--inflight <n>', 'invalidations in flight at once (1..8)', String(d.inflight))
+    .option('--memslot-rate <n>', 'memslot updates per second (moves, dummy add/delete)', String(d.memslotRate))
+    .option('--juggle-rate <n>', 'shared_info deactivate/activate/re-point per second', String(d.juggleRate))
+    .option('--event-rate <n>', 'userspace event-channel sends per second', String(d.eventRate))
+    .option('--workload <list>', 'users that run: steal,xen,nested (default all)')
+    .option('--trace-depth <n>', 'flight-recorder events kept per thread (0 = off)', String(d.traceDepth))
+    .option('--stall-timeout <seconds>', 'a thread without progress for this long is a stall', String(d.stallTimeoutS))
+    .option('--oracles <on|off>', 'off: run without the oracles, to measure what they cost', 'on')
+    .option('--bug <name>', 'turn on a deliberate protocol bug (repeatable)', collect)
+    .option('--page-size <bytes>', 'model page size (power of two, 64..65536)', String(d.pageSize))
+    .option('--guest-steps <n>', 'upper bound of guest steps per vmentry', String(d.guestSteps))
+    .option('--livelock-timeout <seconds>', 'a refresh still retrying after this long is a livelock finding', String(d.livelockTimeoutS))
+    .option('--lockdep', 'turn on lockdep-lite in every thread (slower)')
+    .option('--json', 'print the report as JSON (no progress output)')
+    .addOption(new Option('--crash-after <n>', 'test hook: vcpu-0 throws after n iterations').hideHelp())
+    .addHelpText('after', HELP_AFTER)
+    .action(async function stressAction(raw: StressCliOptions) {
+      const config = resolveStressConfig(raw);
+      if (!config.json) process.stderr.write(`seed ${config.seed}\n`);
+      const report = await runStress(config, { handleSigint: true });
+      if (config.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else process.stdout.write(`${formatStressReport(report).join('\n')}\n`);
+      process.exitCode = report.exitCode;
+    });
+}

@@ -1,0 +1,87 @@
+/**
+ * Bug switches: a run-config bitmask, readable by every thread, that turns on deliberate protocol
+ * breakages at the place where the real fix lives (DESIGN 7). The reference protocol runs with the
+ * mask 0. Each thread calls `setBugSwitches(vm config mask)` once at start; the hot path then tests
+ * one module variable: `if (isBugOn(BUG_X))`.
+ *
+ * Rule: a switch changes the protocol, never an oracle. Detection must come from the general
+ * oracles (src/oracle), which do not know which switch is on.
+ *
+ * The switches below are the ones the model's own oracle tests need; issue 4 adds the historical
+ * catalog (one switch per commit) here.
+ */
+
+/** kvm_gpc_check skips the memslot-generation compare (what the generation check protects). */
+export const BUG_CHECK_IGNORES_GENERATION = 1 << 0;
+/** hva_to_pfn_retry installs the pfn without the count/seq retry (history B1). */
+export const BUG_REFRESH_SKIPS_RETRY = 1 << 1;
+/** The notifier's gpc hook does not clear `valid` (the cache keeps a pfn the mm is freeing). */
+export const BUG_INVALIDATE_SKIPS_CLEAR = 1 << 2;
+/** The vCPU runs its entry check before it publishes IN_GUEST_MODE (the Dekker order broken). */
+export const BUG_ENTRY_CHECK_BEFORE_MODE = 1 << 3;
+/** refresh does not fail on an inactive cache (history B10: valid but off the list). */
+export const BUG_REFRESH_IGNORES_ACTIVE = 1 << 4;
+/** refresh keeps the old khva offset when the gpa moves within the page (history B11). */
+export const BUG_KHVA_KEEPS_OLD_OFFSET = 1 << 5;
+/** deactivate forgets to unmap the old khva (a kmap leak). */
+export const BUG_DEACTIVATE_SKIPS_UNMAP = 1 << 6;
+/** activate re-initializes the cache's locks (history B9: rwlock_init under a reader). */
+export const BUG_ACTIVATE_REINITS_LOCKS = 1 << 7;
+/** A failed refresh returns with refreshLock still held (a missed unlock: the next refresh hangs). */
+export const BUG_REFRESH_LEAKS_LOCK_ON_ERROR = 1 << 8;
+
+/** invalidate_range_end forgets count-- (an unbalanced invalidation: every later refresh retries forever). */
+export const BUG_INVALIDATE_END_LEAKS_COUNT = 1 << 9;
+
+/** activate takes vm.gpcLock while holding the cache's write lock (the notifier takes them the other way round). */
+export const BUG_ACTIVATE_NESTS_LIST_LOCK = 1 << 10;
+
+/** Name, mask and what it breaks, for `--bug NAME` and `gpc-lab bugs`. */
+export interface BugSwitchInfo {
+  readonly name: string;
+  readonly mask: number;
+  readonly description: string;
+}
+
+export const BUG_SWITCHES: readonly BugSwitchInfo[] = [
+  { name: 'check-ignores-generation', mask: BUG_CHECK_IGNORES_GENERATION, description: 'kvm_gpc_check skips the memslot generation compare' },
+  { name: 'refresh-skips-retry', mask: BUG_REFRESH_SKIPS_RETRY, description: 'hva_to_pfn_retry accepts the pfn without the count/seq retry (B1)' },
+  { name: 'invalidate-skips-clear', mask: BUG_INVALIDATE_SKIPS_CLEAR, description: 'the notifier gpc hook does not clear valid' },
+  { name: 'entry-check-before-mode', mask: BUG_ENTRY_CHECK_BEFORE_MODE, description: 'vCPU entry check runs before mode = IN_GUEST_MODE' },
+  { name: 'refresh-ignores-active', mask: BUG_REFRESH_IGNORES_ACTIVE, description: 'refresh of an inactive cache succeeds (B10)' },
+  { name: 'khva-keeps-old-offset', mask: BUG_KHVA_KEEPS_OLD_OFFSET, description: 'refresh within the same page keeps the old khva offset (B11)' },
+  { name: 'deactivate-skips-unmap', mask: BUG_DEACTIVATE_SKIPS_UNMAP, description: 'deactivate does not unmap the old khva (leak)' },
+  { name: 'activate-reinits-locks', mask: BUG_ACTIVATE_REINITS_LOCKS, description: 'activate re-initializes the gpc locks (B9)' },
+  { name: 'refresh-leaks-lock-on-error', mask: BUG_REFRESH_LEAKS_LOCK_ON_ERROR, description: 'a failed refresh keeps refreshLock held' },
+  { name: 'activate-nests-list-lock', mask: BUG_ACTIVATE_NESTS_LIST_LOCK, description: 'activate takes vm.gpcLock inside gpc.lock (an ABBA with the notifier)' },
+  { name: 'invalidate-end-leaks-count', mask: BUG_INVALIDATE_END_LEAKS_COUNT, description: 'invalidate_range_end forgets count-- (refreshes then retry forever)' },
+];
+
+/** The mask for a list of switch names; throws RangeError naming an unknown one. Cold path. */
+export function bugMaskFromNames(names: readonly string[]): number {
+  let mask = 0;
+  for (const name of names) {
+    const info = BUG_SWITCHES.find((b) => b.name === name);
+    if (!info) throw new RangeError(`unknown bug switch '${name}' (known: ${BUG_SWITCHES.map((b) => b.name).join(', ')})`);
+    mask |= info.mask;
+  }
+  return mask;
+}
+
+/** The names of the switches in `mask`. Cold path. */
+export function bugNamesFromMask(mask: number): string[] {
+  return BUG_SWITCHES.filter((b) => (mask & b.mask) !== 0).map((b) => b.name);
+}
+
+/** This thread's copy of the run's mask (set once at thread start, before the hot loop). */
+let bugMask = 0;
+
+/** Sets this thread's bug mask (from the VM config slot). */
+export function setBugSwitches(mask: number): void {
+  bugMask = mask | 0;
+}
+
+/** True if the switch (a BUG_* bit) is on in this run. One module-variable test. */
+export function isBugOn(bug: number): boolean {
+  return (bugMask & bug) !== 0;
+}

@@ -1,0 +1,71 @@
+/**
+ * gfn_to_pfn_cache_invalidate_start: the notifier's gpc hook (DESIGN 5.5). Under vm.gpcLock, for
+ * each cache on the list: check overlap under the read lock (history B18: no write lock for
+ * caches that do not overlap); on overlap take the write lock, re-check, clear valid. Guest-uses
+ * caches that were cleared have their vCPU remembered for eviction (ctx.evictList).
+ *
+ * Runs after mn_active_invalidate_count++ (so a concurrent refresh retries) and before the mm
+ * changes anything.
+ */
+import { readLock, readUnlock, writeLock, writeUnlock } from '../sync/rwlock.js';
+import { spinLock, spinUnlock } from '../sync/spinlock.js';
+import { BUG_INVALIDATE_SKIPS_CLEAR, isBugOn } from './bug-switches.js';
+import {
+  G_GPA,
+  G_INVALIDATED,
+  G_ON_LIST,
+  G_OWNER_VCPU,
+  G_PFN,
+  G_UHVA,
+  G_USAGE,
+  G_VALID,
+  GPC_LOCK,
+  USAGE_GUEST,
+  gpcBase,
+} from './gpc-layout.js';
+import { traceStep, type ModelContext } from './model-context.js';
+import { VM_GPC_LOCK } from './vm-layout.js';
+import { STEP_INV_CLEAR } from '../oracle/trace-steps.js';
+import { ST_INVALIDATIONS_CLEARED } from './thread-stats.js';
+
+function overlaps(gpcs: Int32Array, base: number, start: number, end: number): boolean {
+  if (gpcs[base + G_VALID] === 0 || gpcs[base + G_PFN]! < 0) return false;
+  const uhva = gpcs[base + G_UHVA]!;
+  return uhva >= start && uhva < end;
+}
+
+/** Clears valid on every listed cache whose uhva is in [start, end); collects guest-uses vCPUs. */
+export function gpcInvalidateStart(ctx: ModelContext, start: number, end: number): void {
+  const gpcs = ctx.gpcs;
+  const count = ctx.layout.gpcs;
+  spinLock(ctx.vm, VM_GPC_LOCK);
+  for (let g = 0; g < count; g++) {
+    const base = gpcBase(g);
+    if (Atomics.load(gpcs, base + G_ON_LIST) === 0) continue;
+    readLock(gpcs, base + GPC_LOCK);
+    if (!overlaps(gpcs, base, start, end)) {
+      readUnlock(gpcs, base + GPC_LOCK);
+      continue;
+    }
+    readUnlock(gpcs, base + GPC_LOCK);
+    // The cache may have changed in this window: check again under the write lock.
+    writeLock(gpcs, base + GPC_LOCK);
+    if (overlaps(gpcs, base, start, end)) {
+      // Cleared before the eviction below: pairs with the vCPU's "mode = IN_GUEST_MODE, then read
+      // valid" (locked / lockless entry checks), so a vCPU either sees valid = 0 or is evicted.
+      if (!isBugOn(BUG_INVALIDATE_SKIPS_CLEAR)) Atomics.store(gpcs, base + G_VALID, 0);
+      gpcs[base + G_INVALIDATED] = (gpcs[base + G_INVALIDATED]! + 1) | 0;
+      ctx.counters[ST_INVALIDATIONS_CLEARED]! += 1;
+      traceStep(ctx, STEP_INV_CLEAR, g, gpcs[base + G_GPA]!, gpcs[base + G_PFN]!, start >> ctx.pageShift);
+      if (gpcs[base + G_USAGE] === USAGE_GUEST) {
+        const v = gpcs[base + G_OWNER_VCPU]!;
+        if (v >= 0 && ctx.evictMark[v] === 0) {
+          ctx.evictMark[v] = 1;
+          ctx.evictList[ctx.evictCount++] = v;
+        }
+      }
+    }
+    writeUnlock(gpcs, base + GPC_LOCK);
+  }
+  spinUnlock(ctx.vm, VM_GPC_LOCK);
+}

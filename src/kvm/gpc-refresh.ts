@@ -1,0 +1,180 @@
+/**
+ * __kvm_gpc_refresh and hva_to_pfn_retry (DESIGN 5.3). Called with gpc.refreshLock held (by
+ * refresh and activate), from an SRCU read section, with no gpc lock held.
+ */
+import { assertHeld } from '../sync/lockdep.js';
+import { writeLock, writeUnlock } from '../sync/rwlock.js';
+import { hostFaultInWithEpoch } from './host-fault.js';
+import { checkCacheStateLocked } from '../oracle/access-oracles.js';
+import { condResched } from './pacing.js';
+import { gfnToVpage, memslotsGeneration } from '../mem/memslots.js';
+import { EFAULT, EINVAL } from '../util/errno.js';
+import {
+  BUG_KHVA_KEEPS_OLD_OFFSET,
+  BUG_REFRESH_IGNORES_ACTIVE,
+  BUG_REFRESH_SKIPS_RETRY,
+  isBugOn,
+} from './bug-switches.js';
+import {
+  G_ACTIVE,
+  G_CURRENT_RETRIES,
+  G_GENERATION,
+  G_GPA,
+  G_INSTALL_EPOCH,
+  G_KHVA,
+  G_MAX_RETRIES,
+  G_PFN,
+  G_REFRESHES,
+  G_REFRESH_FAILS,
+  G_RETRIES,
+  G_UHVA,
+  G_VALID,
+  GPC_LOCK,
+  GPC_REFRESH_LOCK,
+  gpcBase,
+} from './gpc-layout.js';
+import { gpcMap, gpcUnmap } from './gpc-mapping.js';
+import { mmuNotifierRetryCache } from './mmu-retry.js';
+import { traceStep, type ModelContext } from './model-context.js';
+import { VM_MMU_SEQ, VM_MN_COUNT } from './vm-layout.js';
+import {
+  STEP_REFRESH_FAIL,
+  STEP_REFRESH_FAULTED,
+  STEP_REFRESH_INSTALL,
+  STEP_REFRESH_RETRY,
+  STEP_REFRESH_START,
+  STEP_REFRESH_UNLOCKED,
+} from '../oracle/trace-steps.js';
+import { ST_MAX_RETRIES, ST_REFRESHES, ST_REFRESH_FAILS, ST_REFRESH_RETRIES } from './thread-stats.js';
+
+/**
+ * __kvm_gpc_refresh(gpc, gpa): re-derive gpa -> uhva if the gpa, the generation or the uhva is
+ * stale; if not valid or the uhva changed, hva_to_pfn_retry; else only khva's offset moves.
+ * On error valid/pfn/khva are cleared. The old mapping is unmapped after every lock is dropped.
+ */
+export function gpcRefreshLocked(ctx: ModelContext, g: number, gpa: number): number {
+  const gpcs = ctx.gpcs;
+  const base = gpcBase(g);
+  const mask = ctx.offsetMask;
+  assertHeld(gpcs, base + GPC_REFRESH_LOCK, 'write');
+  const startedAt = performance.now();
+  writeLock(gpcs, base + GPC_LOCK);
+  traceStep(ctx, STEP_REFRESH_START, g, gpa, gpcs[base + G_PFN]!, gpcs[base + G_VALID]!);
+  checkCacheStateLocked(ctx, g);
+  if (gpcs[base + G_ACTIVE] === 0 && !isBugOn(BUG_REFRESH_IGNORES_ACTIVE)) {
+    writeUnlock(gpcs, base + GPC_LOCK);
+    return -EINVAL;
+  }
+  gpcs[base + G_REFRESHES] = (gpcs[base + G_REFRESHES]! + 1) | 0;
+  ctx.counters[ST_REFRESHES]! += 1;
+  const oldPfn = gpcs[base + G_PFN]!;
+  const khva = gpcs[base + G_KHVA]!;
+  const oldKhva = khva < 0 ? -1 : khva - (khva & mask);
+  const uhva = gpcs[base + G_UHVA]!;
+  const oldUhva = uhva < 0 ? -1 : uhva - (uhva & mask);
+  const pageOffset = gpa & mask;
+  let hvaChange = false;
+  let result = 0;
+  const generation = memslotsGeneration(ctx.ms);
+  if (gpcs[base + G_GPA] !== gpa || gpcs[base + G_GENERATION] !== generation || uhva < 0) {
+    gpcs[base + G_GPA] = gpa;
+    gpcs[base + G_GENERATION] = generation;
+    const vpage = gfnToVpage(ctx.ms, generation, gpa >> ctx.pageShift);
+    if (vpage < 0) {
+      gpcs[base + G_UHVA] = -1;
+      result = -EFAULT;
+    } else {
+      gpcs[base + G_UHVA] = vpage << ctx.pageShift;
+      // Even if the gpa and/or the generation changed, the uhva may be the same.
+      if (gpcs[base + G_UHVA] !== oldUhva) hvaChange = true;
+    }
+  } else {
+    gpcs[base + G_UHVA] = oldUhva;
+  }
+  if (result === 0) {
+    // The offset must be right before hva_to_pfn_retry.
+    gpcs[base + G_UHVA] = gpcs[base + G_UHVA]! + pageOffset;
+    if (gpcs[base + G_VALID] === 0 || hvaChange) {
+      result = hvaToPfnRetryLocked(ctx, g);
+    } else {
+      // The uhva -> pfn mapping is still valid: keep it, but the offset in the page may have moved.
+      gpcs[base + G_KHVA] = isBugOn(BUG_KHVA_KEEPS_OLD_OFFSET) ? khva : oldKhva + pageOffset;
+      writeUnlock(gpcs, base + GPC_LOCK);
+      ctx.refreshLatency.record((performance.now() - startedAt) * 1000);
+      return 0;
+    }
+  }
+  if (result !== 0) {
+    Atomics.store(gpcs, base + G_VALID, 0);
+    gpcs[base + G_PFN] = -1;
+    gpcs[base + G_KHVA] = -1;
+    gpcs[base + G_REFRESH_FAILS] = (gpcs[base + G_REFRESH_FAILS]! + 1) | 0;
+    ctx.counters[ST_REFRESH_FAILS]! += 1;
+    traceStep(ctx, STEP_REFRESH_FAIL, g, gpa, -1, result);
+  }
+  // Detect a pfn change before dropping the lock.
+  const unmapOld = oldPfn !== gpcs[base + G_PFN];
+  writeUnlock(gpcs, base + GPC_LOCK);
+  if (unmapOld) gpcUnmap(ctx, g, oldPfn, oldKhva);
+  ctx.refreshLatency.record((performance.now() - startedAt) * 1000);
+  return result;
+}
+
+/**
+ * hva_to_pfn_retry: clear valid (gpa/uhva are already updated, so a concurrent check must fail),
+ * then loop { snapshot seq; drop the write lock; fault in and map; retake the write lock } while
+ * an invalidation is in flight or has happened since the snapshot; then install.
+ * Returns 0, or -EFAULT with the write lock held.
+ */
+function hvaToPfnRetryLocked(ctx: ModelContext, g: number): number {
+  const gpcs = ctx.gpcs;
+  const base = gpcBase(g);
+  assertHeld(gpcs, base + GPC_REFRESH_LOCK, 'write');
+  assertHeld(gpcs, base + GPC_LOCK, 'write');
+  const khva = gpcs[base + G_KHVA]!;
+  const oldKhva = khva < 0 ? -1 : khva - (khva & ctx.offsetMask);
+  const uhva = gpcs[base + G_UHVA]!;
+  let newPfn = -1;
+  let newKhva = -1;
+  let newEpoch = 0;
+  let retries = -1;
+  Atomics.store(gpcs, base + G_VALID, 0);
+  do {
+    retries++;
+    gpcs[base + G_CURRENT_RETRIES] = retries;
+    const seq = Atomics.load(ctx.vm, VM_MMU_SEQ);
+    traceStep(ctx, STEP_REFRESH_UNLOCKED, g, gpcs[base + G_GPA]!, newPfn, seq);
+    writeUnlock(gpcs, base + GPC_LOCK);
+    if (newPfn !== -1) {
+      // The previous attempt lost to an invalidation: drop its mapping (unless it reused the old
+      // one), and let others run (cond_resched): the invalidation we lost to must finish.
+      if (newKhva !== oldKhva) gpcUnmap(ctx, g, newPfn, newKhva);
+      condResched();
+    }
+    newPfn = hostFaultInWithEpoch(ctx, uhva >> ctx.pageShift);
+    if (newPfn < 0) {
+      writeLock(gpcs, base + GPC_LOCK);
+      gpcs[base + G_CURRENT_RETRIES] = 0;
+      return -EFAULT;
+    }
+    newEpoch = ctx.lastFaultEpoch;
+    traceStep(ctx, STEP_REFRESH_FAULTED, g, gpcs[base + G_GPA]!, newPfn, uhva >> ctx.pageShift);
+    // gpc.pfn is stable here: refreshLock excludes every other writer of it.
+    newKhva = newPfn === gpcs[base + G_PFN] ? oldKhva : gpcMap(ctx, newPfn);
+    writeLock(gpcs, base + GPC_LOCK);
+    if (isBugOn(BUG_REFRESH_SKIPS_RETRY)) break;
+    if (!mmuNotifierRetryCache(ctx.vm, seq)) break;
+    traceStep(ctx, STEP_REFRESH_RETRY, g, gpcs[base + G_GPA]!, newPfn, Atomics.load(ctx.vm, VM_MN_COUNT));
+  } while (true);
+  gpcs[base + G_PFN] = newPfn;
+  gpcs[base + G_KHVA] = newKhva + (uhva & ctx.offsetMask);
+  gpcs[base + G_INSTALL_EPOCH] = newEpoch;
+  Atomics.store(gpcs, base + G_VALID, 1);
+  traceStep(ctx, STEP_REFRESH_INSTALL, g, gpcs[base + G_GPA]!, newPfn, retries);
+  gpcs[base + G_RETRIES] = (gpcs[base + G_RETRIES]! + retries) | 0;
+  if (retries > gpcs[base + G_MAX_RETRIES]!) gpcs[base + G_MAX_RETRIES] = retries;
+  gpcs[base + G_CURRENT_RETRIES] = 0;
+  ctx.counters[ST_REFRESH_RETRIES]! += retries;
+  if (retries > ctx.counters[ST_MAX_RETRIES]!) ctx.counters[ST_MAX_RETRIES] = retries;
+  return 0;
+}

@@ -1,0 +1,70 @@
+/**
+ * The MMU notifier as KVM implements it (DESIGN 5.5): invalidate_range_start raises
+ * mn_active_invalidate_count, runs the gpc hook, and evicts the vCPUs whose guest-uses caches it
+ * cleared (a request with WAIT: they are out of guest mode when it returns); invalidate_range_end
+ * bumps mmu_invalidate_seq, then lowers the count. Between the two the mm changes the ptes and
+ * frees the old page.
+ */
+import { gpcInvalidateStart } from './gpc-invalidate.js';
+import { BUG_INVALIDATE_END_LEAKS_COUNT, isBugOn } from './bug-switches.js';
+import { setThreadState, ThreadState } from '../harness/run-control.js';
+import { THREAD_STATE_EVICTION_WAIT } from './thread-states.js';
+import { kickVcpuForWait, makeRequest, waitForSessionEnd } from './vcpu-kick.js';
+import { REQ_GPC_INVALIDATE } from './vcpu-layout.js';
+import { traceStep, type ModelContext } from './model-context.js';
+import { STRATEGY_GENERATION, VM_MMU_SEQ, VM_MN_COUNT } from './vm-layout.js';
+import { STEP_INV_END, STEP_INV_EVICT, STEP_INV_EVICTED, STEP_INV_START } from '../oracle/trace-steps.js';
+import { ST_EVICTIONS, ST_EVICTION_WAITS, ST_INVALIDATIONS } from './thread-stats.js';
+
+/** Slice of an eviction wait (each slice re-reads the vCPU's mode). */
+const EVICTION_SLICE_MS = 2;
+
+/** Raises the active-invalidation count: from here on, a refresh that races this event retries. */
+export function invalidateBegin(ctx: ModelContext, firstVpage: number): void {
+  // Raised before the hook takes any gpc lock (pairs with mmuNotifierRetryCache's count load).
+  Atomics.add(ctx.vm, VM_MN_COUNT, 1);
+  ctx.counters[ST_INVALIDATIONS]! += 1;
+  traceStep(ctx, STEP_INV_START, -1, -1, -1, firstVpage);
+}
+
+/** The gpc hook for host virtual pages [firstVpage, firstVpage + pages). */
+export function invalidateRangeHook(ctx: ModelContext, firstVpage: number, pages: number): void {
+  gpcInvalidateStart(ctx, firstVpage << ctx.pageShift, (firstVpage + pages) << ctx.pageShift);
+}
+
+/**
+ * Evicts the vCPUs the hook collected: request + kick + WAIT until each has left guest mode.
+ * With the `generation` strategy the eviction carries an actionable request (GPC_INVALIDATE: the
+ * vCPU reloads its guest-uses pages before it re-enters); otherwise it is KVM_REQ_OUTSIDE_GUEST_MODE,
+ * which sets no request bit (history B8) and relies on the vCPU's entry check.
+ */
+export function evictCollectedVcpus(ctx: ModelContext): void {
+  const bits = ctx.strategy === STRATEGY_GENERATION ? REQ_GPC_INVALIDATE : 0;
+  for (let i = 0; i < ctx.evictCount; i++) {
+    const v = ctx.evictList[i]!;
+    ctx.evictMark[v] = 0;
+    makeRequest(ctx.vcpus, v, bits);
+    const w = kickVcpuForWait(ctx.vcpus, v);
+    ctx.counters[ST_EVICTIONS]! += 1;
+    if (w === -1) continue;
+    traceStep(ctx, STEP_INV_EVICT, -1, -1, -1, v);
+    const startedAt = performance.now();
+    if (ctx.slotBase >= 0) setThreadState(ctx.control, ctx.slotBase, THREAD_STATE_EVICTION_WAIT, v);
+    waitForSessionEnd(ctx.vcpus, v, w, EVICTION_SLICE_MS);
+    if (ctx.slotBase >= 0) setThreadState(ctx.control, ctx.slotBase, ThreadState.RUNNING, 0);
+    ctx.evictionLatency.record((performance.now() - startedAt) * 1000);
+    ctx.counters[ST_EVICTION_WAITS]! += 1;
+    traceStep(ctx, STEP_INV_EVICTED, -1, -1, -1, v);
+  }
+  ctx.evictCount = 0;
+}
+
+/**
+ * invalidate_range_end: seq++ then count-- (the smp_wmb side: pairs with mmuNotifierRetryCache's
+ * "count, then seq" loads, so a refresher sees the raised count or the new seq).
+ */
+export function invalidateEnd(ctx: ModelContext, firstVpage: number): void {
+  Atomics.add(ctx.vm, VM_MMU_SEQ, 1);
+  if (!isBugOn(BUG_INVALIDATE_END_LEAKS_COUNT)) Atomics.sub(ctx.vm, VM_MN_COUNT, 1);
+  traceStep(ctx, STEP_INV_END, -1, -1, -1, firstVpage);
+}

@@ -1,0 +1,152 @@
+/**
+ * A thread's handle on one VM: typed views over every shared buffer, its thread index, its random
+ * stream, its local counters and latency recorders. Built once per thread (cold path); the hot
+ * paths take it as their first argument and allocate nothing.
+ */
+import { hostMmView } from '../mem/host-mm-layout.js';
+import type { HostMemory } from '../mem/host-page-table.js';
+import { memslotsView, memslotsGeneration, type Memslots } from '../mem/memslots.js';
+import { Random } from '../util/random.js';
+import { flightRecorderView, recordEvent, type FlightRecorder } from '../oracle/flight-recorder.js';
+import { findingsView, reportFinding, type Findings } from '../oracle/findings.js';
+import { LatencyRecorder } from '../harness/histogram.js';
+import { setBugSwitches } from './bug-switches.js';
+import { guestLayout, type GuestLayout } from './guest-layout.js';
+import { STAT_COUNT, ST_PROP_CHECKS, flushStats } from './thread-stats.js';
+import {
+  VM_BUG_MASK,
+  VM_EVENT_PERMILLE,
+  VM_GUEST_STEPS,
+  VM_MMU_SEQ,
+  VM_NVCPUS,
+  VM_ORACLES,
+  VM_POST_PERMILLE,
+  VM_SEED,
+  VM_STEAL_PERMILLE,
+  VM_STRATEGY,
+  VM_WORKLOAD,
+} from './vm-layout.js';
+
+/** Every shared buffer of one VM. Plain data: posted to each worker in its task. */
+export interface VmBuffers {
+  readonly vm: SharedArrayBuffer;
+  readonly hostMm: SharedArrayBuffer;
+  readonly ram: SharedArrayBuffer;
+  readonly swap: SharedArrayBuffer;
+  readonly memslots: SharedArrayBuffer;
+  readonly gpcs: SharedArrayBuffer;
+  readonly vcpus: SharedArrayBuffer;
+  readonly stats: SharedArrayBuffer;
+  readonly findings: SharedArrayBuffer;
+  readonly trace: SharedArrayBuffer;
+}
+
+export interface ModelContext {
+  readonly vm: Int32Array;
+  readonly gpcs: Int32Array;
+  readonly vcpus: Int32Array;
+  readonly host: HostMemory;
+  readonly ram: Int32Array;
+  readonly ms: Memslots;
+  readonly fr: FlightRecorder;
+  readonly findings: Findings;
+  readonly statsShared: Int32Array;
+  readonly layout: GuestLayout;
+  readonly thread: number;
+  readonly rng: Random;
+  readonly counters: Float64Array;
+  readonly nvcpus: number;
+  readonly pageShift: number;
+  readonly pageSize: number;
+  readonly pageInts: number;
+  readonly offsetMask: number;
+  readonly strategy: number;
+  readonly oracles: boolean;
+  readonly workload: number;
+  readonly guestSteps: number;
+  readonly eventPermille: number;
+  readonly stealPermille: number;
+  readonly postPermille: number;
+  /** Scratch for alias vpages of one gfn (mm events). */
+  readonly aliases: Int32Array;
+  /** vCPUs the current invalidation must evict, and their count in evictCount. */
+  readonly evictList: Int32Array;
+  readonly evictMark: Uint8Array;
+  evictCount: number;
+  /** Page epoch that the last hostFaultIn returned a pfn with (set by gpc refresh). */
+  lastFaultEpoch: number;
+  /** Generation this thread's current SRCU read section entered at, or -1 outside one. */
+  srcuGeneration: number;
+  readonly refreshLatency: LatencyRecorder;
+  readonly evictionLatency: LatencyRecorder;
+  /** The run-control view and this thread's slot base (for thread states in long waits); empty on main. */
+  control: Int32Array;
+  slotBase: number;
+}
+
+/** Builds thread `thread`'s context (cold path) and applies the run's bug switches to this thread. */
+export function openModelContext(buffers: VmBuffers, thread: number): ModelContext {
+  const vm = new Int32Array(buffers.vm);
+  const mm = hostMmView(buffers.hostMm);
+  const nvcpus = vm[VM_NVCPUS]!;
+  const layout = guestLayout(nvcpus);
+  setBugSwitches(vm[VM_BUG_MASK]!);
+  const ram = new Int32Array(buffers.ram);
+  return {
+    vm,
+    gpcs: new Int32Array(buffers.gpcs),
+    vcpus: new Int32Array(buffers.vcpus),
+    host: { mm, ram, swap: new Int32Array(buffers.swap) },
+    ram,
+    ms: memslotsView(buffers.memslots),
+    fr: flightRecorderView(buffers.trace),
+    findings: findingsView(buffers.findings),
+    statsShared: new Int32Array(buffers.stats),
+    layout,
+    thread,
+    rng: Random.forThread(vm[VM_SEED]! >>> 0, thread),
+    counters: new Float64Array(STAT_COUNT),
+    nvcpus,
+    pageShift: mm.pageShift,
+    pageSize: mm.pageSize,
+    pageInts: mm.pageInts,
+    offsetMask: mm.pageSize - 1,
+    strategy: vm[VM_STRATEGY]!,
+    oracles: vm[VM_ORACLES] === 1,
+    workload: vm[VM_WORKLOAD]!,
+    guestSteps: vm[VM_GUEST_STEPS]!,
+    eventPermille: vm[VM_EVENT_PERMILLE]!,
+    stealPermille: vm[VM_STEAL_PERMILLE]!,
+    postPermille: vm[VM_POST_PERMILLE]!,
+    aliases: new Int32Array(8),
+    evictList: new Int32Array(nvcpus),
+    evictMark: new Uint8Array(nvcpus),
+    evictCount: 0,
+    lastFaultEpoch: 0,
+    srcuGeneration: -1,
+    refreshLatency: new LatencyRecorder(),
+    evictionLatency: new LatencyRecorder(),
+    control: new Int32Array(0),
+    slotBase: -1,
+  };
+}
+
+/** Logs a protocol step in this thread's flight-recorder ring (with seq and generation). */
+export function traceStep(ctx: ModelContext, step: number, cache: number, gpa: number, pfn: number, arg: number): void {
+  recordEvent(ctx.fr, ctx.thread, step, cache, gpa, pfn, Atomics.load(ctx.vm, VM_MMU_SEQ), memslotsGeneration(ctx.ms), arg);
+}
+
+/** Reports a finding from this thread (counts, details, ring snapshots). */
+export function finding(ctx: ModelContext, property: number, cache: number, gpa: number, pfn: number, a: number, b: number, c: number): void {
+  reportFinding(ctx.findings, ctx.fr, ctx.thread, property, cache, gpa, pfn, a, b, c);
+}
+
+/** Counts one oracle check of `property`. */
+export function countCheck(ctx: ModelContext, property: number): void {
+  ctx.counters[ST_PROP_CHECKS + property]! += 1;
+}
+
+/** Publishes this thread's counters to the shared stats buffer. */
+export function flushCounters(ctx: ModelContext): void {
+  flushStats(ctx.statsShared, ctx.thread, ctx.counters);
+}

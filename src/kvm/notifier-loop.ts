@@ -1,0 +1,72 @@
+/**
+ * The notifier thread: the host mm, changing mappings while the vCPUs run. At --inval-rate it
+ * picks an event (migrate, zap/swap-out, write-protect) on a page the caches use or on an
+ * unrelated spare page, and runs it inside an invalidation bracket; with --inflight k it begins k
+ * events before finishing them, so k invalidations are in flight at once. It also unmaps the host
+ * virtual windows the control plane retired after a memslot move (munmap of the old alias).
+ *
+ * Duty cycle: after each batch the notifier stays quiet at least as long as the batch took, so
+ * mn_active_invalidate_count is 0 at least half of the time. An event that waits for a vCPU to be
+ * evicted can take milliseconds here (the vCPU thread must get a core to see its kick, where a
+ * real IPI forces the exit at once); back to back, such events would keep the count raised almost
+ * always and starve every refresh (history B20) merely because threads outnumber cores. Overlap
+ * is still available on purpose: --inflight k keeps k invalidations in flight together.
+ */
+import { WINDOW_INTS, WINDOW_RETIRING, W_STATE } from '../mem/host-mm-layout.js';
+import { reportProgress, setThreadState, shouldStop, ThreadState } from '../harness/run-control.js';
+import { MM_MIGRATE, MM_PROTECT, MM_UNMAP_WINDOW, MM_ZAP, mmEventBegin, mmEventFinish } from './host-mm-events.js';
+import { SHINFO_CANDIDATES, SPARE_PAGES, spareGfn } from './guest-layout.js';
+import { flushCounters, type ModelContext } from './model-context.js';
+import { Pacer, sleepMs } from './pacing.js';
+import { THREAD_STATE_PACING } from './thread-states.js';
+
+function pickTarget(ctx: ModelContext): number {
+  if (ctx.rng.below(100) < 15) return spareGfn(ctx.nvcpus, ctx.rng.below(SPARE_PAGES));
+  return ctx.rng.below(SHINFO_CANDIDATES + 3 * ctx.nvcpus);
+}
+
+function pickKind(ctx: ModelContext): number {
+  const r = ctx.rng.below(100);
+  return r < 50 ? MM_MIGRATE : r < 75 ? MM_ZAP : MM_PROTECT;
+}
+
+function unmapRetiredWindows(ctx: ModelContext): number {
+  const mm = ctx.host.mm;
+  let done = 0;
+  for (let w = 0; w < mm.windows; w++) {
+    if (Atomics.load(mm.mem, mm.windowBase + w * WINDOW_INTS + W_STATE) !== WINDOW_RETIRING) continue;
+    mmEventBegin(ctx, MM_UNMAP_WINDOW, w);
+    mmEventFinish(ctx, MM_UNMAP_WINDOW, w);
+    done++;
+  }
+  return done;
+}
+
+export function runNotifierLoop(ctx: ModelContext, control: Int32Array, slotBase: number, ratePerS: number, inflight: number): void {
+  const kinds = new Int32Array(inflight);
+  const targets = new Int32Array(inflight);
+  const pacer = new Pacer(ratePerS, ctx.rng);
+  let events = 0;
+  while (!shouldStop(control)) {
+    events += unmapRetiredWindows(ctx);
+    setThreadState(control, slotBase, THREAD_STATE_PACING, 0);
+    const due = pacer.waitTurn(20);
+    setThreadState(control, slotBase, ThreadState.RUNNING, 0);
+    reportProgress(control, slotBase, ++events);
+    if (!due || shouldStop(control)) continue;
+    const startedAt = performance.now();
+    for (let i = 0; i < inflight; i++) {
+      kinds[i] = pickKind(ctx);
+      targets[i] = pickTarget(ctx);
+      mmEventBegin(ctx, kinds[i]!, targets[i]!);
+    }
+    for (let i = 0; i < inflight; i++) mmEventFinish(ctx, kinds[i]!, targets[i]!);
+    const took = performance.now() - startedAt;
+    if (took > 0.05) {
+      setThreadState(control, slotBase, THREAD_STATE_PACING, 0);
+      sleepMs(Math.min(took, 20));
+    }
+    if ((events & 255) === 0) flushCounters(ctx);
+  }
+  flushCounters(ctx);
+}

@@ -1,0 +1,54 @@
+/**
+ * Pacing for the threads that run at a rate (notifier, evtchn, juggler): a Poisson-like schedule
+ * of due times drawn from the thread's seeded stream, slept in Atomics.wait on a private word.
+ */
+import type { Random } from '../util/random.js';
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+
+/** Sleeps ms milliseconds (nothing for ms <= 0). */
+export function sleepMs(ms: number): void {
+  if (ms > 0) Atomics.wait(sleeper, 0, 0, ms);
+}
+
+/**
+ * cond_resched(): give the CPU to other runnable threads. Node has no sched_yield; a futex wait
+ * with a ~20 µs timeout is the nearest: on an oversubscribed machine the OS runs someone else,
+ * on an idle one it costs the timeout. Used where the kernel calls cond_resched in a retry loop.
+ */
+export function condResched(): void {
+  Atomics.wait(sleeper, 0, 0, 0.02);
+}
+
+/** A schedule of operations at `ratePerS` on average. Allocated once per thread. */
+export class Pacer {
+  private due = performance.now();
+
+  constructor(
+    private readonly ratePerS: number,
+    private readonly rng: Random,
+  ) {}
+
+  /** Waits until the next operation is due (at most maxWaitMs, so a stop is noticed); returns true if it is due. */
+  waitTurn(maxWaitMs: number): boolean {
+    if (this.ratePerS <= 0) {
+      sleepMs(maxWaitMs);
+      return false;
+    }
+    const now = performance.now();
+    if (now < this.due) {
+      const wait = this.due - now;
+      if (wait > maxWaitMs) {
+        sleepMs(maxWaitMs);
+        return false;
+      }
+      sleepMs(wait);
+    } else if (now - this.due > 1000) {
+      // Far behind (the thread was blocked): do not burst to catch up.
+      this.due = now;
+    }
+    // Exponential gaps with the requested mean.
+    this.due += (-Math.log(1 - this.rng.nextUint32() / 4294967296) * 1000) / this.ratePerS;
+    return true;
+  }
+}

@@ -1,0 +1,12 @@
+/** The model's own thread states (run-control STATE slot), for stall reports. */
+import { ThreadState } from '../harness/run-control.js';
+
+/** The notifier waits for vCPU STATE_ARG to leave guest mode (an eviction with WAIT). */
+export const THREAD_STATE_EVICTION_WAIT = ThreadState.FIRST_CUSTOM;
+/** Pacing: the thread sleeps until its next operation is due. */
+export const THREAD_STATE_PACING = ThreadState.FIRST_CUSTOM + 1;
+
+export const MODEL_THREAD_STATE_NAMES: Readonly<Record<number, string>> = {
+  [THREAD_STATE_EVICTION_WAIT]: 'waiting for a vCPU to leave guest mode (eviction WAIT)',
+  [THREAD_STATE_PACING]: 'pacing (sleeping until the next operation)',
+};

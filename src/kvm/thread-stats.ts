@@ -1,0 +1,77 @@
+/**
+ * Per-thread counters. Each thread counts into a local Float64Array (plain adds, no Atomics, no
+ * allocation) and flushes it into its line of the shared stats buffer every so often and at the
+ * end, so the main thread can report even a thread that was killed (with its last flush).
+ *
+ *   thread t: STAT_COUNT counters x [LO HI] (value = HI * 2^32 + LO>>>0)
+ *
+ * Guard: lock-free; thread t is the only writer of its line (plain stores), the main thread reads
+ * it after the run (or racily, for progress).
+ */
+import { allocateSharedInts } from '../mem/shared-buffer.js';
+import { PROPERTY_COUNT } from '../oracle/properties.js';
+
+export const ST_VMENTRIES = 0;
+export const ST_ENTRY_CANCELS = 1;
+export const ST_GUEST_STEPS = 2;
+export const ST_KICK_EXITS = 3;
+export const ST_REFRESHES = 4;
+export const ST_REFRESH_RETRIES = 5;
+/** A maximum, not a count. */
+export const ST_MAX_RETRIES = 6;
+export const ST_REFRESH_FAILS = 7;
+/** Reader checks (kvm_gpc_check under the read lock) that passed / failed. */
+export const ST_CHECKS_OK = 8;
+export const ST_CHECKS_FAILED = 9;
+/** vCPU evictions done (kicks with WAIT) / of those, evictions that had to wait. */
+export const ST_EVICTIONS = 10;
+export const ST_EVICTION_WAITS = 11;
+export const ST_INVALIDATIONS = 12;
+export const ST_MM_EVENTS = 13;
+export const ST_PAGES_FREED = 14;
+export const ST_EVENTS_SENT = 15;
+export const ST_EVENTS_DROPPED = 16;
+export const ST_EVENTS_CONSUMED = 17;
+export const ST_POSTED = 18;
+export const ST_NESTED_CONSUMED = 19;
+export const ST_STEAL_WRITES = 20;
+export const ST_JUGGLES = 21;
+export const ST_MEMSLOT_UPDATES = 22;
+export const ST_KICKS_SENT = 23;
+export const ST_SLOW_PATH = 24;
+/** Last steal value this vCPU wrote (a value). */
+export const ST_LAST_STEAL = 25;
+/** Last hardware tick this vCPU's "hardware" wrote into its vAPIC page (a value). */
+export const ST_LAST_HW_TICK = 26;
+export const ST_ENTRY_CHECKS = 27;
+export const ST_GET_NESTED = 28;
+export const ST_INVALIDATIONS_CLEARED = 29;
+export const ST_WINDOW_UNMAPS = 30;
+export const ST_ACTIVATIONS = 31;
+export const ST_DEACTIVATIONS = 32;
+/** vmentries whose guest-uses translation had an old generation but was unchanged (not stale). */
+export const ST_OLD_GENERATION_ENTRIES = 33;
+/** Oracle checks per property: ST_PROP_CHECKS + property. */
+export const ST_PROP_CHECKS = 34;
+export const STAT_COUNT = ST_PROP_CHECKS + PROPERTY_COUNT;
+
+export function createStatsBuffer(threads: number): SharedArrayBuffer {
+  return allocateSharedInts(threads * STAT_COUNT * 2);
+}
+
+/** Copies local counters into thread t's line. */
+export function flushStats(shared: Int32Array, thread: number, local: Float64Array): void {
+  const base = thread * STAT_COUNT * 2;
+  for (let i = 0; i < STAT_COUNT; i++) {
+    const v = local[i]!;
+    const hi = Math.floor(v / 4294967296);
+    shared[base + 2 * i] = (v - hi * 4294967296) | 0;
+    shared[base + 2 * i + 1] = hi;
+  }
+}
+
+/** Thread t's counter i (main thread). */
+export function readStat(shared: Int32Array, thread: number, i: number): number {
+  const base = thread * STAT_COUNT * 2;
+  return shared[base + 2 * i + 1]! * 4294967296 + (shared[base + 2 * i]! >>> 0);
+}

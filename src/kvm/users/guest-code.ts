@@ -1,0 +1,78 @@
+/**
+ * What the guest does in guest mode, one bounded step at a time, through the true translation:
+ * take the events pending for its port in shared_info (one candidate page per step, in turn),
+ * read its steal-time record (it must never go backwards), take the interrupts the hardware
+ * delivered into its vAPIC page (and watch the hardware tick never go backwards), and now and
+ * then post an interrupt to another vCPU's posted-interrupt descriptor.
+ */
+import { countCheck, finding, type ModelContext } from '../model-context.js';
+import { PROP_RECORDS } from '../../oracle/properties.js';
+import { SHINFO_CANDIDATES, piDescGfn, shinfoGfn, stealGfn, vapicGfn } from '../guest-layout.js';
+import { ST_EVENTS_CONSUMED, ST_NESTED_CONSUMED, ST_POSTED } from '../thread-stats.js';
+import { WORKLOAD_NESTED, WORKLOAD_STEAL, WORKLOAD_XEN } from '../vm-layout.js';
+import { PI_PIR, STEAL_VALUE, STEAL_VERSION, VAPIC_HW_TICK, VAPIC_IRR } from './page-fields.js';
+import { guestPageBegin, guestPageEnd } from './guest-memory.js';
+
+/** What the guest remembers between steps (per vCPU, allocated once). */
+export interface GuestState {
+  step: number;
+  lastSteal: number;
+  lastTick: number;
+}
+
+export function emptyGuestState(): GuestState {
+  return { step: 0, lastSteal: 0, lastTick: 0 };
+}
+
+export function guestStep(ctx: ModelContext, v: number, gs: GuestState): void {
+  const ram = ctx.ram;
+  const pageInts = ctx.pageInts;
+  gs.step++;
+  if ((ctx.workload & WORKLOAD_XEN) !== 0) {
+    const pfn = guestPageBegin(ctx, shinfoGfn(gs.step % SHINFO_CANDIDATES));
+    if (pfn >= 0) {
+      const events = Atomics.exchange(ram, pfn * pageInts + v, 0);
+      guestPageEnd(ctx);
+      ctx.counters[ST_EVENTS_CONSUMED]! += events;
+    }
+  }
+  if ((ctx.workload & WORKLOAD_STEAL) !== 0 && (gs.step & 3) === 0) {
+    const pfn = guestPageBegin(ctx, stealGfn(v));
+    if (pfn >= 0) {
+      const at = pfn * pageInts;
+      const before = Atomics.load(ram, at + STEAL_VERSION);
+      const steal = Atomics.load(ram, at + STEAL_VALUE);
+      const after = Atomics.load(ram, at + STEAL_VERSION);
+      guestPageEnd(ctx);
+      if (before === after && (before & 1) === 0 && ctx.oracles) {
+        countCheck(ctx, PROP_RECORDS);
+        if (steal < gs.lastSteal) finding(ctx, PROP_RECORDS, -1, stealGfn(v) << ctx.pageShift, pfn, steal, gs.lastSteal, 1);
+        gs.lastSteal = steal;
+      }
+    }
+  }
+  if ((ctx.workload & WORKLOAD_NESTED) !== 0) {
+    const pfn = guestPageBegin(ctx, vapicGfn(ctx.nvcpus, v));
+    if (pfn >= 0) {
+      const delivered = Atomics.exchange(ram, pfn * pageInts + VAPIC_IRR, 0);
+      const tick = Atomics.load(ram, pfn * pageInts + VAPIC_HW_TICK);
+      guestPageEnd(ctx);
+      ctx.counters[ST_NESTED_CONSUMED]! += delivered;
+      if (ctx.oracles) {
+        countCheck(ctx, PROP_RECORDS);
+        if (tick < gs.lastTick) finding(ctx, PROP_RECORDS, -1, vapicGfn(ctx.nvcpus, v) << ctx.pageShift, pfn, tick, gs.lastTick, 2);
+      }
+      gs.lastTick = tick;
+    }
+    if (ctx.nvcpus > 1 && ctx.rng.below(1000) < ctx.postPermille) {
+      let target = ctx.rng.below(ctx.nvcpus - 1);
+      if (target >= v) target++;
+      const piPfn = guestPageBegin(ctx, piDescGfn(ctx.nvcpus, target));
+      if (piPfn >= 0) {
+        Atomics.add(ram, piPfn * pageInts + PI_PIR, 1);
+        guestPageEnd(ctx);
+        ctx.counters[ST_POSTED]! += 1;
+      }
+    }
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * Xen event-channel delivery through the VM-wide shared_info cache (host-uses): the fast path
+ * (read lock, check, set pending through khva) and, when the check fails, the slow path (refresh,
+ * then try again). An event that cannot be delivered (the cache is inactive: the juggler has it
+ * deactivated) is dropped and counted, as KVM returns an error then; only delivered events count
+ * for the conservation oracle.
+ */
+import { readLock, readLockIrq, readUnlock } from '../../sync/rwlock.js';
+import { checkKhvaAccessLocked, checkKhvaAfterAccess } from '../../oracle/access-oracles.js';
+import { STEP_EVENT_DROPPED, STEP_EVENT_SENT } from '../../oracle/trace-steps.js';
+import { G_KHVA, GPC_LOCK, gpcBase } from '../gpc-layout.js';
+import { gpcCheckLocked, gpcRefresh } from '../gpc.js';
+import { GPC_SHINFO } from '../guest-layout.js';
+import { traceStep, type ModelContext } from '../model-context.js';
+import { kickVcpu, makeRequest } from '../vcpu-kick.js';
+import { REQ_EVENT } from '../vcpu-layout.js';
+import {
+  ST_CHECKS_FAILED,
+  ST_CHECKS_OK,
+  ST_EVENTS_DROPPED,
+  ST_EVENTS_SENT,
+  ST_KICKS_SENT,
+  ST_SLOW_PATH,
+} from '../thread-stats.js';
+
+const MAX_ATTEMPTS = 3;
+
+/** Bytes of shared_info the delivery touches (one pending counter per port). */
+export function shinfoBytes(ctx: ModelContext): number {
+  return ctx.nvcpus * 4;
+}
+
+/** kvm_xen_set_evtchn to `port` (its vCPU). `irq`: the fast path runs in irq context. Returns true if delivered. */
+export function sendEvent(ctx: ModelContext, port: number, irq: boolean): boolean {
+  const gpcs = ctx.gpcs;
+  const lock = gpcBase(GPC_SHINFO) + GPC_LOCK;
+  const len = shinfoBytes(ctx);
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    if (irq) readLockIrq(gpcs, lock);
+    else readLock(gpcs, lock);
+    if (gpcCheckLocked(ctx, GPC_SHINFO, -1, len)) {
+      ctx.counters[ST_CHECKS_OK]! += 1;
+      checkKhvaAccessLocked(ctx, GPC_SHINFO);
+      const at = gpcs[gpcBase(GPC_SHINFO) + G_KHVA]! >> 2;
+      Atomics.add(ctx.ram, at + port, 1);
+      checkKhvaAfterAccess(ctx, GPC_SHINFO);
+      traceStep(ctx, STEP_EVENT_SENT, GPC_SHINFO, -1, at >> (ctx.pageShift - 2), port);
+      readUnlock(gpcs, lock);
+      ctx.counters[ST_EVENTS_SENT]! += 1;
+      makeRequest(ctx.vcpus, port, REQ_EVENT);
+      if (kickVcpu(ctx.vcpus, port)) ctx.counters[ST_KICKS_SENT]! += 1;
+      return true;
+    }
+    readUnlock(gpcs, lock);
+    ctx.counters[ST_CHECKS_FAILED]! += 1;
+    if (attempt === 0) ctx.counters[ST_SLOW_PATH]! += 1;
+    const result = gpcRefresh(ctx, GPC_SHINFO, len);
+    if (result < 0) {
+      ctx.counters[ST_EVENTS_DROPPED]! += 1;
+      traceStep(ctx, STEP_EVENT_DROPPED, GPC_SHINFO, -1, -1, result);
+      return false;
+    }
+  }
+  ctx.counters[ST_EVENTS_DROPPED]! += 1;
+  traceStep(ctx, STEP_EVENT_DROPPED, GPC_SHINFO, -1, -1, 0);
+  return false;
+}

@@ -1,0 +1,78 @@
+/**
+ * The vCPU table: two cache lines per vCPU.
+ *
+ *   line A (written by others)   MODE | REQUESTS
+ *   line B (the vCPU's own)      RUNNING | HW_VAPIC_PFN | HW_VAPIC_EPOCH | HW_PI_PFN | HW_PI_EPOCH | HW_GEN | ACTIVITY
+ *
+ * MODE packs a session number with the mode: (session << 2) | OUTSIDE/IN/EXITING. The vCPU bumps
+ * the session at every exit, so a kicker waiting for "this entry has ended" waits for the session
+ * to change, and cannot mistake a later entry for the one it kicked. Guard: lock-free | Writers:
+ * the vCPU (enter: store; exit: exchange), kickers (compareExchange IN -> EXITING of the session
+ * they saw) | Readers: kickers, the vCPU between guest steps, oracles, stall dumps.
+ *
+ * REQUESTS: the request word (bits REQ_*). Guard: lock-free | Writers: anyone (Atomics.or), the
+ * vCPU clears what it handles (Atomics.exchange) | Readers: the vCPU (entry), stall dumps. The
+ * kicker's "set request, then read mode" pairs with the vCPU's "store IN_GUEST_MODE, then read
+ * requests" (both sequentially consistent: the kernel's smp_mb pair): at least one sees the other.
+ *
+ * Line B: the vCPU "hardware" registers (the pfns and page epochs a guest-uses cache handed it at
+ * GET_NESTED_STATE_PAGES, and the memslot generation they came from) and RUNNING (1 while the vCPU
+ * executes guest steps, after its entry check committed). Guard: written only by the vCPU, and
+ * the HW_* slots only while RUNNING is 0 | Readers: the free-while-in-guest oracle (notifier), stall dumps.
+ */
+import { CACHE_LINE_INTS, allocateSharedInts } from '../mem/shared-buffer.js';
+
+export const VCPU_INTS = 2 * CACHE_LINE_INTS;
+export const V_MODE = 0;
+export const V_REQUESTS = 1;
+export const V_RUNNING = CACHE_LINE_INTS + 0;
+export const V_HW_VAPIC_PFN = CACHE_LINE_INTS + 1;
+export const V_HW_VAPIC_EPOCH = CACHE_LINE_INTS + 2;
+export const V_HW_PI_PFN = CACHE_LINE_INTS + 3;
+export const V_HW_PI_EPOCH = CACHE_LINE_INTS + 4;
+export const V_HW_GEN = CACHE_LINE_INTS + 5;
+/** What the vCPU is doing (VCPU_ACT_*), for stall dumps. */
+export const V_ACTIVITY = CACHE_LINE_INTS + 6;
+
+export const MODE_OUTSIDE = 0;
+export const MODE_IN = 1;
+export const MODE_EXITING = 2;
+export const MODE_MASK = 3;
+export const MODE_NAMES = ['OUTSIDE_GUEST_MODE', 'IN_GUEST_MODE', 'EXITING_GUEST_MODE', '?'];
+
+/** KVM_REQ_GET_NESTED_STATE_PAGES: reload the guest-uses pages (refresh + load the hardware pfns). */
+export const REQ_GET_NESTED_STATE_PAGES = 1;
+/** KVM_REQ_GPC_INVALIDATE (5.17): a guest-uses cache was invalidated; handled like GET_NESTED. */
+export const REQ_GPC_INVALIDATE = 2;
+/** KVM_REQ_STEAL_UPDATE: write the steal-time record. */
+export const REQ_STEAL_UPDATE = 4;
+/** KVM_REQ_EVENT: an event is pending (the guest consumes it in guest mode). */
+export const REQ_EVENT = 8;
+export const REQUEST_NAMES: Record<number, string> = { 1: 'GET_NESTED_STATE_PAGES', 2: 'GPC_INVALIDATE', 4: 'STEAL_UPDATE', 8: 'EVENT' };
+
+export const VCPU_ACT_LOOP = 0;
+export const VCPU_ACT_REQUESTS = 1;
+export const VCPU_ACT_GUEST = 2;
+export const VCPU_ACT_EXIT_HANDLER = 3;
+export const VCPU_ACT_DONE = 4;
+export const VCPU_ACTIVITY_NAMES = ['loop', 'handling requests', 'in guest', 'exit handler', 'done'];
+
+export function createVcpuTableBuffer(vcpus: number): SharedArrayBuffer {
+  const buffer = allocateSharedInts(vcpus * VCPU_INTS);
+  const mem = new Int32Array(buffer);
+  for (let v = 0; v < vcpus; v++) {
+    mem[v * VCPU_INTS + V_HW_VAPIC_PFN] = -1;
+    mem[v * VCPU_INTS + V_HW_PI_PFN] = -1;
+  }
+  return buffer;
+}
+
+export function vcpuBase(v: number): number {
+  return v * VCPU_INTS;
+}
+
+export function requestNames(bits: number): string {
+  const out: string[] = [];
+  for (const [bit, name] of Object.entries(REQUEST_NAMES)) if (bits & Number(bit)) out.push(name);
+  return out.length ? out.join('|') : '-';
+}

@@ -1,0 +1,71 @@
+/**
+ * The VM buffer: run configuration (read-only once threads start), the gpc-list lock, and the
+ * MMU-notifier counters.
+ *
+ *   line 0   config: NVCPUS NGPCS STRATEGY BUG_MASK PAGE_SHIFT ORACLES TRACE_DEPTH THREADS
+ *                    WORKLOAD GUEST_STEPS SEED EVENT_PERMILLE STEAL_PERMILLE POST_PERMILLE
+ *   line 1   GPC_LOCK (spinlock block, class vm.gpcLock): protects every gpc's ON_LIST
+ *   line 2   MN_ACTIVE_INVALIDATE_COUNT | MMU_INVALIDATE_SEQ
+ *
+ * Config slots: Guard: written once by the main thread before any worker starts | Readers: all.
+ */
+import { CACHE_LINE_INTS, allocateSharedInts } from '../mem/shared-buffer.js';
+import { spinLockInit } from '../sync/spinlock.js';
+import { LockClass } from '../sync/lock-classes.js';
+
+export const VM_NVCPUS = 0;
+export const VM_NGPCS = 1;
+/** EntryStrategy. */
+export const VM_STRATEGY = 2;
+/** Bug switches (bug-switches.ts). */
+export const VM_BUG_MASK = 3;
+export const VM_PAGE_SHIFT = 4;
+/** 1: oracles on (default); 0: off, to measure what they cost. */
+export const VM_ORACLES = 5;
+export const VM_TRACE_DEPTH = 6;
+export const VM_THREADS = 7;
+/** Workload bits (WORKLOAD_*). */
+export const VM_WORKLOAD = 8;
+/** Upper bound of guest steps per vmentry. */
+export const VM_GUEST_STEPS = 9;
+export const VM_SEED = 10;
+/** Per mille of exits that are an EVTCHNOP_send hypercall. */
+export const VM_EVENT_PERMILLE = 11;
+/** Per mille of loop iterations that raise STEAL_UPDATE (a sched-in). */
+export const VM_STEAL_PERMILLE = 12;
+/** Per mille of guest steps that post a nested interrupt to another vCPU. */
+export const VM_POST_PERMILLE = 13;
+
+/** spin_lock(&kvm->gpc_lock). */
+export const VM_GPC_LOCK = CACHE_LINE_INTS;
+
+/**
+ * kvm->mn_active_invalidate_count. Guard: lock-free; raised before the gpc hook takes any gpc lock,
+ * lowered only after MMU_INVALIDATE_SEQ moved (pairs with the retry predicate's loads) |
+ * Writers: the notifier | Readers: hva_to_pfn_retry, oracles, stall dumps.
+ */
+export const VM_MN_COUNT = 2 * CACHE_LINE_INTS;
+/** kvm->mmu_invalidate_seq (only goes up, wraps at 2^32: compared with !==). Guard/Writers/Readers: as VM_MN_COUNT. */
+export const VM_MMU_SEQ = 2 * CACHE_LINE_INTS + 1;
+
+export const VM_INTS = 3 * CACHE_LINE_INTS;
+
+export const WORKLOAD_STEAL = 1;
+export const WORKLOAD_XEN = 2;
+export const WORKLOAD_NESTED = 4;
+export const WORKLOAD_ALL = WORKLOAD_STEAL | WORKLOAD_XEN | WORKLOAD_NESTED;
+
+/** The entry-check strategies of DESIGN 5.7. */
+export const STRATEGY_LOCKED = 0;
+export const STRATEGY_GENERATION = 1;
+export const STRATEGY_LOCKLESS = 2;
+export const STRATEGY_NONE = 3;
+export const STRATEGY_NAMES = ['locked', 'generation', 'lockless', 'none'] as const;
+export type StrategyName = (typeof STRATEGY_NAMES)[number];
+
+/** A zeroed VM buffer with its gpc-list lock initialized. Cold path. */
+export function createVmBuffer(): SharedArrayBuffer {
+  const buffer = allocateSharedInts(VM_INTS);
+  spinLockInit(new Int32Array(buffer), VM_GPC_LOCK, LockClass.VM_GPC_LOCK);
+  return buffer;
+}

@@ -1,0 +1,164 @@
+/**
+ * Builds one VM on the main thread, before any worker exists: every shared buffer, the initial
+ * memslots (each slot in the first of its host virtual windows), every gpc initialized (locks
+ * once, here), the configuration slots, and the caches activated as a VMM would at setup
+ * (shared_info, each vCPU's steal time, each vCPU's nested pages).
+ */
+import { createHostMmBuffer, hostMmView, WINDOW_INTS, WINDOW_MAPPED, W_GFN_BASE, W_NPAGES, W_SLOT, W_STATE } from '../mem/host-mm-layout.js';
+import { createPageArea } from '../mem/host-ram.js';
+import { createMemslotsBuffer, memslotsView, SLOT_PRESENT, srcuReadLock, srcuReadUnlock } from '../mem/memslots.js';
+import { initialSlot } from '../mem/memslot-update.js';
+import { createFlightRecorderBuffer, ringIntsFor } from '../oracle/flight-recorder.js';
+import { createFindingsBuffer } from '../oracle/findings.js';
+import { gpcActivate, gpcInit } from '../kvm/gpc.js';
+import { createGpcTableBuffer, USAGE_GUEST, USAGE_HOST } from '../kvm/gpc-layout.js';
+import {
+  GPC_SHINFO,
+  MODEL_SLOTS,
+  SLOT_DUMMY,
+  WINDOWS_PER_SLOT,
+  guestLayout,
+  piDescGfn,
+  piDescGpc,
+  shinfoGfn,
+  stealGfn,
+  stealGpc,
+  vapicGfn,
+  vapicGpc,
+  type GuestLayout,
+} from '../kvm/guest-layout.js';
+import { openModelContext, type ModelContext, type VmBuffers } from '../kvm/model-context.js';
+import { createStatsBuffer } from '../kvm/thread-stats.js';
+import { createVcpuTableBuffer } from '../kvm/vcpu-layout.js';
+import {
+  createVmBuffer,
+  VM_BUG_MASK,
+  VM_EVENT_PERMILLE,
+  VM_GUEST_STEPS,
+  VM_NGPCS,
+  VM_NVCPUS,
+  VM_ORACLES,
+  VM_PAGE_SHIFT,
+  VM_POST_PERMILLE,
+  VM_SEED,
+  VM_STEAL_PERMILLE,
+  VM_STRATEGY,
+  VM_THREADS,
+  VM_TRACE_DEPTH,
+  VM_WORKLOAD,
+  WORKLOAD_NESTED,
+  WORKLOAD_STEAL,
+  WORKLOAD_XEN,
+} from '../kvm/vm-layout.js';
+import { shinfoBytes } from '../kvm/users/xen-evtchn.js';
+import { STEAL_RECORD_BYTES } from '../kvm/users/page-fields.js';
+import { errnoName } from '../util/errno.js';
+
+/** The model's configuration (what the VM is, not how long it runs). */
+export interface VmConfig {
+  readonly vcpus: number;
+  readonly pageSize: number;
+  /** STRATEGY_* (vm-layout.ts). */
+  readonly strategy: number;
+  readonly bugMask: number;
+  readonly seed: number;
+  readonly oracles: boolean;
+  readonly traceDepth: number;
+  /** WORKLOAD_* bits. */
+  readonly workload: number;
+  readonly guestSteps: number;
+  readonly eventPermille: number;
+  readonly stealPermille: number;
+  readonly postPermille: number;
+}
+
+export interface BuiltVm {
+  readonly buffers: VmBuffers;
+  readonly layout: GuestLayout;
+  /** The main thread's context (thread index layout.threadMain). */
+  readonly main: ModelContext;
+}
+
+/** Free pages beyond one per gfn: room for migrations in flight. */
+const SPARE_PFNS = 32;
+
+export function buildVm(config: VmConfig): BuiltVm {
+  const layout = guestLayout(config.vcpus);
+  const pageShift = Math.log2(config.pageSize);
+  const pageInts = config.pageSize >> 2;
+  const windows = MODEL_SLOTS * WINDOWS_PER_SLOT;
+  const pfns = layout.gfns + SPARE_PFNS;
+  const hostMm = createHostMmBuffer({ pfns, pageShift, gfns: layout.gfns, windows, slotPages: layout.windowPages });
+  const buffers: VmBuffers = {
+    vm: createVmBuffer(),
+    hostMm,
+    ram: createPageArea(pfns, pageInts),
+    swap: createPageArea(layout.gfns, pageInts),
+    memslots: createMemslotsBuffer(MODEL_SLOTS, layout.threads),
+    gpcs: createGpcTableBuffer(layout.gpcs),
+    vcpus: createVcpuTableBuffer(config.vcpus),
+    stats: createStatsBuffer(layout.threads),
+    trace: createFlightRecorderBuffer(layout.threads, config.traceDepth),
+    findings: createFindingsBuffer(layout.threads * ringIntsFor(config.traceDepth)),
+  };
+  const vm = new Int32Array(buffers.vm);
+  vm[VM_NVCPUS] = config.vcpus;
+  vm[VM_NGPCS] = layout.gpcs;
+  vm[VM_STRATEGY] = config.strategy;
+  vm[VM_BUG_MASK] = config.bugMask;
+  vm[VM_PAGE_SHIFT] = pageShift;
+  vm[VM_ORACLES] = config.oracles ? 1 : 0;
+  vm[VM_TRACE_DEPTH] = config.traceDepth;
+  vm[VM_THREADS] = layout.threads;
+  vm[VM_WORKLOAD] = config.workload;
+  vm[VM_GUEST_STEPS] = config.guestSteps;
+  vm[VM_SEED] = config.seed | 0;
+  vm[VM_EVENT_PERMILLE] = config.eventPermille;
+  vm[VM_STEAL_PERMILLE] = config.stealPermille;
+  vm[VM_POST_PERMILLE] = config.postPermille;
+
+  // Memslots: slot s in window s * WINDOWS_PER_SLOT; the dummy slot starts deleted.
+  const mm = hostMmView(hostMm);
+  const ms = memslotsView(buffers.memslots);
+  for (let s = 0; s < MODEL_SLOTS; s++) {
+    const window = s * WINDOWS_PER_SLOT;
+    const w = mm.windowBase + window * WINDOW_INTS;
+    mm.mem[w + W_GFN_BASE] = layout.slotBase[s]!;
+    mm.mem[w + W_NPAGES] = layout.slotPages[s]!;
+    mm.mem[w + W_SLOT] = s;
+    Atomics.store(mm.mem, w + W_STATE, WINDOW_MAPPED);
+    initialSlot(ms, s, {
+      baseGfn: layout.slotBase[s]!,
+      npages: layout.slotPages[s]!,
+      uhvaVpage: 1 + window * mm.slotPages,
+      flags: s === SLOT_DUMMY ? 0 : SLOT_PRESENT,
+    });
+  }
+
+  const gpcs = new Int32Array(buffers.gpcs);
+  gpcInit(gpcs, GPC_SHINFO, USAGE_HOST, -1);
+  for (let v = 0; v < config.vcpus; v++) {
+    gpcInit(gpcs, stealGpc(v), USAGE_HOST, -1);
+    gpcInit(gpcs, vapicGpc(config.vcpus, v), USAGE_GUEST, v);
+    gpcInit(gpcs, piDescGpc(config.vcpus, v), USAGE_GUEST, v);
+  }
+
+  const main = openModelContext(buffers, layout.threadMain);
+  const srcu = srcuReadLock(main.ms, main.thread);
+  main.srcuGeneration = srcu;
+  const activate = (g: number, gfn: number, len: number): void => {
+    const result = gpcActivate(main, g, gfn << pageShift, len);
+    if (result !== 0) throw new Error(`buildVm: activating gpc ${g} at gfn ${gfn} failed: ${errnoName(result)}`);
+  };
+  if (config.workload & WORKLOAD_XEN) activate(GPC_SHINFO, shinfoGfn(0), shinfoBytes(main));
+  for (let v = 0; v < config.vcpus; v++) {
+    if (config.workload & WORKLOAD_STEAL) activate(stealGpc(v), stealGfn(v), STEAL_RECORD_BYTES);
+    if (config.workload & WORKLOAD_NESTED) {
+      activate(vapicGpc(config.vcpus, v), vapicGfn(config.vcpus, v), config.pageSize);
+      activate(piDescGpc(config.vcpus, v), piDescGfn(config.vcpus, v), config.pageSize);
+    }
+  }
+  srcuReadUnlock(main.ms, main.thread, srcu);
+  main.srcuGeneration = -1;
+  return { buffers, layout, main };
+}

@@ -1,0 +1,177 @@
+/**
+ * The oracles that run once, on the main thread, after every model thread has stopped: event and
+ * posted-interrupt conservation, records through the true translation, leaked pages and kernel
+ * mappings, lock words, and the caches' state invariants at rest.
+ */
+import { LOCK_MAGIC, LockSlot } from '../sync/lock-block.js';
+import {
+  FILE_INTS,
+  FILE_PFN,
+  MM_FREE_COUNT,
+  MM_LOCK,
+  META_INTS,
+  META_KMAP,
+  META_OWNER_GFN,
+  META_STATE,
+  PAGE_ALLOCATED,
+} from '../mem/host-mm-layout.js';
+import { peekFileWord } from '../mem/host-page-table.js';
+import { G_ACTIVE, G_KHVA, G_ON_LIST, G_PFN, G_VALID, GPC_LOCK, GPC_REFRESH_LOCK, gpcBase } from '../kvm/gpc-layout.js';
+import { SHINFO_CANDIDATES, piDescGfn, shinfoGfn, stealGfn, vapicGfn } from '../kvm/guest-layout.js';
+import { countCheck, finding, type ModelContext } from '../kvm/model-context.js';
+import {
+  ST_EVENTS_CONSUMED,
+  ST_EVENTS_SENT,
+  ST_LAST_HW_TICK,
+  ST_LAST_STEAL,
+  ST_NESTED_CONSUMED,
+  ST_POSTED,
+  ST_STEAL_WRITES,
+  readStat,
+} from '../kvm/thread-stats.js';
+import { PI_PIR, STEAL_VALUE, VAPIC_HW_TICK, VAPIC_IRR } from '../kvm/users/page-fields.js';
+import { VM_GPC_LOCK, VM_MN_COUNT, WORKLOAD_NESTED, WORKLOAD_STEAL, WORKLOAD_XEN } from '../kvm/vm-layout.js';
+import { PROP_EVENTS, PROP_LEAKS, PROP_LOCK_SANITY, PROP_RECORDS, PROP_STATE_INVARIANT } from '../oracle/properties.js';
+
+/** Codes in the end-of-run findings' `c` field, so the report can say which check fired. */
+export const END_EVENTS_EVTCHN = 1;
+export const END_EVENTS_POSTED = 2;
+export const END_RECORD_STEAL = 3;
+export const END_RECORD_HW_TICK = 4;
+export const END_LEAK_PAGE = 5;
+export const END_LEAK_KMAP = 6;
+export const END_LOCK_HELD = 7;
+export const END_LOCK_CORRUPT = 8;
+export const END_INVARIANT = 9;
+export const END_MN_COUNT = 10;
+/** A lockdep-lite finding (order inversion, or a LockdepError a thread threw); `a` indexes the messages. */
+export const END_LOCKDEP = 11;
+
+export interface EndOfRunTotals {
+  eventsSent: number;
+  eventsConsumed: number;
+  eventsPending: number;
+  posted: number;
+  nestedConsumed: number;
+  postedPending: number;
+}
+
+/** Clamps a sum into an Int32 finding field. */
+function clamp32(x: number): number {
+  return Math.max(-2147483648, Math.min(2147483647, x));
+}
+
+function sumStat(main: ModelContext, index: number): number {
+  let sum = 0;
+  for (let t = 0; t < main.layout.threads; t++) sum += readStat(main.statsShared, t, index);
+  return sum;
+}
+
+function lockSane(main: ModelContext, mem: Int32Array, base: number, g: number): void {
+  countCheck(main, PROP_LOCK_SANITY);
+  if (Atomics.load(mem, base + LockSlot.MAGIC) !== LOCK_MAGIC || Atomics.load(mem, base + LockSlot.CORRUPTIONS) !== 0) {
+    finding(main, PROP_LOCK_SANITY, g, -1, -1, Atomics.load(mem, base + LockSlot.STATE), Atomics.load(mem, base + LockSlot.CORRUPTIONS), END_LOCK_CORRUPT);
+  } else if (Atomics.load(mem, base + LockSlot.STATE) !== 0) {
+    finding(main, PROP_LOCK_SANITY, g, -1, -1, Atomics.load(mem, base + LockSlot.STATE), base, END_LOCK_HELD);
+  }
+}
+
+/**
+ * Runs every end-of-run check. `countsComplete` is false when some thread was killed (its
+ * counters are from its last flush): conservation and last-value checks are then skipped.
+ */
+export function runEndOfRunOracles(main: ModelContext, countsComplete: boolean): EndOfRunTotals {
+  const host = main.host;
+  const mm = host.mm;
+  const n = main.nvcpus;
+  const totals: EndOfRunTotals = {
+    eventsSent: sumStat(main, ST_EVENTS_SENT),
+    eventsConsumed: sumStat(main, ST_EVENTS_CONSUMED),
+    eventsPending: 0,
+    posted: sumStat(main, ST_POSTED),
+    nestedConsumed: sumStat(main, ST_NESTED_CONSUMED),
+    postedPending: 0,
+  };
+  for (let c = 0; c < SHINFO_CANDIDATES; c++) for (let port = 0; port < n; port++) totals.eventsPending += peekFileWord(host, shinfoGfn(c), port);
+  for (let v = 0; v < n; v++) {
+    totals.postedPending += peekFileWord(host, piDescGfn(n, v), PI_PIR) + peekFileWord(host, vapicGfn(n, v), VAPIC_IRR);
+  }
+  if (!main.oracles) return totals;
+
+  if (countsComplete && (main.workload & WORKLOAD_XEN) !== 0) {
+    countCheck(main, PROP_EVENTS);
+    const seen = totals.eventsConsumed + totals.eventsPending;
+    if (seen !== totals.eventsSent) finding(main, PROP_EVENTS, 0, -1, -1, clamp32(totals.eventsSent), clamp32(seen), END_EVENTS_EVTCHN);
+  }
+  if (countsComplete && (main.workload & WORKLOAD_NESTED) !== 0) {
+    countCheck(main, PROP_EVENTS);
+    const seen = totals.nestedConsumed + totals.postedPending;
+    if (seen !== totals.posted) finding(main, PROP_EVENTS, -1, -1, -1, clamp32(totals.posted), clamp32(seen), END_EVENTS_POSTED);
+  }
+  if (countsComplete) {
+    for (let v = 0; v < n; v++) {
+      if ((main.workload & WORKLOAD_STEAL) !== 0 && readStat(main.statsShared, v, ST_STEAL_WRITES) > 0) {
+        countCheck(main, PROP_RECORDS);
+        const last = readStat(main.statsShared, v, ST_LAST_STEAL) | 0;
+        const seen = peekFileWord(host, stealGfn(v), STEAL_VALUE);
+        if (seen !== last) finding(main, PROP_RECORDS, 1 + v, stealGfn(v) << main.pageShift, -1, last, seen, END_RECORD_STEAL);
+      }
+      const tick = readStat(main.statsShared, v, ST_LAST_HW_TICK) | 0;
+      if ((main.workload & WORKLOAD_NESTED) !== 0 && tick !== 0) {
+        countCheck(main, PROP_RECORDS);
+        const seen = peekFileWord(host, vapicGfn(n, v), VAPIC_HW_TICK);
+        if (seen !== tick) finding(main, PROP_RECORDS, -1, vapicGfn(n, v) << main.pageShift, -1, tick, seen, END_RECORD_HW_TICK);
+      }
+    }
+  }
+
+  // Pages: allocated exactly when some file page holds them, and owned by that file page.
+  const holder = new Int32Array(mm.pfns).fill(-1);
+  for (let gfn = 0; gfn < mm.gfns; gfn++) {
+    const pfn = mm.mem[mm.fileBase + gfn * FILE_INTS + FILE_PFN]!;
+    if (pfn >= 0) holder[pfn] = gfn;
+  }
+  let allocated = 0;
+  for (let pfn = 0; pfn < mm.pfns; pfn++) {
+    countCheck(main, PROP_LEAKS);
+    const meta = mm.metaBase + pfn * META_INTS;
+    const isAllocated = mm.mem[meta + META_STATE] === PAGE_ALLOCATED;
+    if (isAllocated) allocated++;
+    if (isAllocated !== (holder[pfn]! >= 0) || (isAllocated && mm.mem[meta + META_OWNER_GFN] !== holder[pfn])) {
+      finding(main, PROP_LEAKS, -1, -1, pfn, isAllocated ? 1 : 0, holder[pfn]!, END_LEAK_PAGE);
+    }
+  }
+  if (allocated + mm.mem[MM_FREE_COUNT]! !== mm.pfns) finding(main, PROP_LEAKS, -1, -1, -1, allocated, mm.mem[MM_FREE_COUNT]!, END_LEAK_PAGE);
+  // Kernel mappings: each cache that holds a khva holds one mapping of its pfn, nothing else does.
+  const mappings = new Int32Array(mm.pfns);
+  for (let g = 0; g < main.layout.gpcs; g++) {
+    const base = gpcBase(g);
+    const pfn = main.gpcs[base + G_PFN]!;
+    if (pfn >= 0 && main.gpcs[base + G_KHVA]! >= 0) mappings[pfn]!++;
+  }
+  for (let pfn = 0; pfn < mm.pfns; pfn++) {
+    const kmap = mm.mem[mm.metaBase + pfn * META_INTS + META_KMAP]!;
+    if (kmap !== mappings[pfn]) finding(main, PROP_LEAKS, -1, -1, pfn, kmap, mappings[pfn]!, END_LEAK_KMAP);
+  }
+
+  // Locks: sane words, nothing left held.
+  for (let g = 0; g < main.layout.gpcs; g++) {
+    lockSane(main, main.gpcs, gpcBase(g) + GPC_LOCK, g);
+    lockSane(main, main.gpcs, gpcBase(g) + GPC_REFRESH_LOCK, g);
+  }
+  lockSane(main, main.vm, VM_GPC_LOCK, -1);
+  lockSane(main, mm.mem, MM_LOCK, -1);
+  countCheck(main, PROP_LOCK_SANITY);
+  if (Atomics.load(main.vm, VM_MN_COUNT) !== 0) finding(main, PROP_LOCK_SANITY, -1, -1, -1, Atomics.load(main.vm, VM_MN_COUNT), 0, END_MN_COUNT);
+
+  // Caches at rest: valid => active, active <=> on the list.
+  for (let g = 0; g < main.layout.gpcs; g++) {
+    const base = gpcBase(g);
+    countCheck(main, PROP_STATE_INVARIANT);
+    const valid = main.gpcs[base + G_VALID] !== 0;
+    const active = main.gpcs[base + G_ACTIVE] !== 0;
+    const listed = main.gpcs[base + G_ON_LIST] !== 0;
+    if ((valid && !active) || active !== listed) finding(main, PROP_STATE_INVARIANT, g, -1, main.gpcs[base + G_PFN]!, valid ? 1 : 0, (active ? 2 : 0) | (listed ? 4 : 0), END_INVARIANT);
+  }
+  return totals;
+}

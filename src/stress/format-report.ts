@@ -1,0 +1,85 @@
+/** The stress report as text, jcstress style: properties, threads, totals, latencies, findings, notes. */
+import type { LatencySummary } from '../harness/histogram.js';
+import type { StressReport } from './stress-report.js';
+
+const n = (x: number): string => Math.round(x).toLocaleString('en-US');
+const rate = (x: number): string => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M/s` : x >= 1e3 ? `${(x / 1e3).toFixed(1)}k/s` : `${x.toFixed(1)}/s`);
+const us = (l: LatencySummary): string =>
+  l.count === 0 ? 'none' : `p50 ${l.p50.toFixed(0)} µs, p90 ${l.p90.toFixed(0)}, p99 ${l.p99.toFixed(0)}, p99.9 ${l.p999.toFixed(0)}, max ${l.max.toFixed(0)} (n=${n(l.count)})`;
+
+export function formatStressReport(report: StressReport): string[] {
+  const c = report.config as Record<string, unknown>;
+  const out: string[] = [];
+  out.push(
+    `gpc-lab stress: strategy ${String(c.strategy)}, ${String(c.vcpus)} vCPUs, ${report.elapsedS.toFixed(1)} s measured, seed ${report.seed} (stop: ${report.stopReason})`,
+  );
+  out.push(
+    `workload ${(c.workload as string[]).join('+')}; invalidations ${String(c.invalRate)}/s (${String(c.inflight)} in flight), memslot updates ${String(c.memslotRate)}/s, juggling ${String(c.juggleRate)}/s, events ${String(c.eventRate)}/s; oracles ${c.oracles ? 'on' : 'off'}`,
+  );
+  out.push('');
+  out.push('  property                 checks            findings  verdict');
+  for (const p of report.properties) {
+    const verdict = p.findings > 0 ? 'FORBIDDEN SEEN' : p.checks > 0 ? 'ok' : '(not exercised)';
+    out.push(`  ${p.name.padEnd(22)} ${n(p.checks).padStart(14)} ${n(p.findings).padStart(12)}  ${verdict}`);
+  }
+  out.push('');
+  out.push('  thread      status   vmentries  cancels  kick-exits  refreshes  retries(max)  checks ok/failed     invalidations  evictions(waited)  events sent/dropped  juggles');
+  for (const t of report.threads) {
+    out.push(
+      `  ${t.name.padEnd(10)}  ${t.status.padEnd(7)} ${n(t.vmentries).padStart(10)} ${n(t.entryCancels).padStart(8)} ${n(t.kickExits).padStart(11)} ${n(t.refreshes).padStart(10)} ` +
+        `${`${n(t.refreshRetries)}(${t.maxRetries})`.padStart(13)}  ${`${n(t.checksOk)}/${n(t.checksFailed)}`.padStart(17)}  ${n(t.invalidations).padStart(14)} ` +
+        `${`${n(t.evictions)}(${n(t.evictionWaits)})`.padStart(18)}  ${`${n(t.eventsSent)}/${n(t.eventsDropped)}`.padStart(19)}  ${n(t.juggles).padStart(7)}` +
+        (t.error ? `  error: ${t.error.split('\n')[0]}` : ''),
+    );
+  }
+  const busiest = [...report.caches].sort((a, b) => b.retries - a.retries).slice(0, 5).filter((c) => c.refreshes > 0);
+  if (busiest.length > 0) {
+    out.push('');
+    out.push('  cache (most refresh retries)              refreshes   retries  max   failed  invalidated');
+    for (const c of busiest) {
+      out.push(`  ${c.name.padEnd(40)} ${n(c.refreshes).padStart(9)} ${n(c.retries).padStart(9)} ${String(c.maxRetries).padStart(4)} ${n(c.refreshFailures).padStart(8)} ${n(c.invalidated).padStart(12)}`);
+    }
+  }
+  const tt = report.totals;
+  const r = report.rates;
+  out.push('');
+  out.push(`totals: ${n(tt.vmentries)} vmentries (${rate(r.vmentries)}), ${n(tt.guestSteps)} guest steps (${rate(r.guestSteps)}), ${n(tt.checks)} cache checks (${rate(r.checks)}), ${n(tt.entryChecks)} entry checks`);
+  out.push(`        ${n(tt.invalidations)} invalidations (${rate(r.invalidations)}; ${n(tt.invalidationsThatCleared)} cleared a cache, ${n(tt.pagesFreed)} pages freed, ${n(tt.windowUnmaps)} old-alias unmaps), ${n(tt.evictions)} evictions (${n(tt.evictionWaits)} waited)`);
+  out.push(`        ${n(tt.refreshes)} refreshes (${rate(r.refreshes)}; ${n(tt.refreshRetries)} retries), ${n(tt.getNestedStatePages)} GET_NESTED_STATE_PAGES, ${n(tt.stealWrites)} steal-time writes, ${n(tt.oldGenerationEntries)} entries with an old generation but an unchanged translation`);
+  out.push(`        ${n(tt.memslotUpdates)} memslot updates (${n(tt.memslotMoves)} moves, ${n(tt.memslotMovesSkipped)} skipped), ${n(tt.juggles)} shared_info juggles`);
+  out.push(`        events: ${n(tt.eventsSent)} delivered (${n(tt.slowPathSends)} via the slow path), ${n(tt.eventsDropped)} dropped (cache inactive), ${n(tt.eventsConsumed)} consumed, ${n(tt.eventsPendingAtEnd)} pending at the end`);
+  out.push(`        posted interrupts: ${n(tt.posted)} posted, ${n(tt.nestedConsumed)} taken by the guest, ${n(tt.postedPendingAtEnd)} pending at the end`);
+  out.push(`latency: refresh ${us(report.latencyUs.refresh)}`);
+  out.push(`         eviction wait ${us(report.latencyUs.evictionWait)}`);
+  const samples = report.rssSamplesMiB;
+  const tenth = samples.slice(Math.floor(samples.length / 10));
+  out.push(
+    `peak RSS: ${report.peakRssMiB.toFixed(0)} MiB` +
+      (samples.length > 1 ? ` (once a second: first ${samples[0]}, min ${Math.min(...tenth)} / max ${Math.max(...tenth)} after the first 10% of the run, last ${samples[samples.length - 1]})` : ''),
+  );
+  if (report.stall) {
+    out.push('');
+    for (const line of report.stall) out.push(line);
+  }
+  if (report.findingsTotal > 0) {
+    out.push('');
+    out.push(`findings: ${n(report.findingsTotal)} (details of the first of each property, with the interleaving that led to the first)`);
+    report.findings.forEach((f, i) => {
+      out.push(`  [${i + 1}] ${f.property} on ${f.thread}, ${f.cache}${f.pfn >= 0 ? `, pfn ${f.pfn}` : ''}: ${f.message}`);
+      if (f.interleaving.length > 0) {
+        out.push('      interleaving (global order; thread, step, cache, gfn, pfn, mmu_invalidate_seq, memslot generation):');
+        for (const line of f.interleaving) out.push(`      ${line}`);
+      }
+    });
+    out.push(`  re-run: ${report.command}`);
+  }
+  if (report.internalErrors.length > 0) {
+    out.push('');
+    out.push('internal errors:');
+    for (const e of report.internalErrors) out.push(`  ${e}`);
+  }
+  out.push('');
+  for (const note of report.notes) out.push(`note: ${note}`);
+  out.push(`verdict: ${report.verdict.toUpperCase()} (exit ${report.exitCode}); seed ${report.seed}; re-run: ${report.command}`);
+  return out;
+}

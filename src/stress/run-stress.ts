@@ -1,0 +1,247 @@
+/**
+ * `gpc-lab stress` on the main thread: build the VM, start one thread per vCPU plus the notifier,
+ * the evtchn sender and the juggler, run the control plane (memslot updates) here, watch for
+ * stalls and livelocks, stop after the duration (timed from the start barrier), run the
+ * end-of-run oracles, and build the report.
+ *
+ * Bounded time: a run ends within duration + stall timeout + ~2 s even if threads hang. A crashed
+ * thread stops the run (the pool terminates the rest); Ctrl-C stops it with a partial report.
+ */
+import { createLockdepBuffer, readLockdepFindings } from '../sync/lockdep.js';
+import { describeEnvironment } from '../harness/environment.js';
+import { summarizeLatency, type LatencySnapshot } from '../harness/histogram.js';
+import { runThreads, type ThreadTask } from '../harness/pool.js';
+import { startProgress, type ProgressHandle, type ProgressMode } from '../harness/progress.js';
+import { RC_READY_COUNT, RunControl, StopReason, installSigintStop } from '../harness/run-control.js';
+import { formatStallReport, startWatchdog, type StallReport } from '../harness/watchdog.js';
+import { G_CURRENT_RETRIES, gpcBase } from '../kvm/gpc-layout.js';
+import { finding, flushCounters } from '../kvm/model-context.js';
+import { MODEL_THREAD_STATE_NAMES } from '../kvm/thread-states.js';
+import { STRATEGY_NAMES, WORKLOAD_XEN } from '../kvm/vm-layout.js';
+import { PROP_LIVELOCK, PROP_LOCK_SANITY, PROP_STALL } from '../oracle/properties.js';
+import { totalFindings } from '../oracle/findings.js';
+import { ST_PROP_CHECKS, ST_VMENTRIES, readStat } from '../kvm/thread-stats.js';
+import { buildVm } from './build-vm.js';
+import { ControlPlane } from './control-plane.js';
+import { END_LOCKDEP, runEndOfRunOracles, type EndOfRunTotals } from './end-of-run.js';
+import type { ModelThreadData, ModelThreadResult } from './model-thread.js';
+import { buildStressReport } from './build-report.js';
+import { dumpVmState } from './state-dump.js';
+import { workloadMask, type StressConfig } from './stress-config.js';
+import type { StressReport } from './stress-report.js';
+
+export interface StressRunOptions {
+  /** Progress display (default: 'silent' with config.json, else 'auto'). */
+  readonly progress?: ProgressMode;
+  /** Where notices go (SIGINT, stall); default stderr unless json. */
+  readonly notice?: (line: string) => void;
+  /** Install the Ctrl-C handler (the CLI does; library callers usually do not). */
+  readonly handleSigint?: boolean;
+  /** Bound on thread start-up (default 60 s). */
+  readonly startTimeoutMs?: number;
+  /** Node options for the worker threads (e.g. --cpu-prof). */
+  readonly execArgv?: readonly string[];
+}
+
+/** A planned thread: its role, name and model thread index. */
+export interface PlannedModelThread {
+  role: string;
+  name: string;
+  thread: number;
+  rate: number;
+}
+
+function planThreads(config: StressConfig, layout: { vcpus: number; threadNotifier: number; threadEvtchn: number; threadJuggler: number }): PlannedModelThread[] {
+  const plan: PlannedModelThread[] = [];
+  for (let v = 0; v < config.vcpus; v++) plan.push({ role: 'vcpu', name: `vcpu-${v}`, thread: v, rate: 0 });
+  plan.push({ role: 'notifier', name: 'notifier', thread: layout.threadNotifier, rate: config.invalRate });
+  if (config.workload.includes('xen')) {
+    plan.push({ role: 'evtchn', name: 'evtchn', thread: layout.threadEvtchn, rate: config.eventRate });
+    plan.push({ role: 'juggler', name: 'juggler', thread: layout.threadJuggler, rate: config.juggleRate });
+  }
+  return plan;
+}
+
+/** Runs one stress and returns its report (never throws for findings, stalls or crashed threads). */
+export async function runStress(config: StressConfig, options: StressRunOptions = {}): Promise<StressReport> {
+  const environment = describeEnvironment();
+  const notice = options.notice ?? (config.json ? () => {} : (line: string) => void process.stderr.write(`${line}\n`));
+  const workload = workloadMask(config.workload);
+  const built = buildVm({
+    vcpus: config.vcpus,
+    pageSize: config.pageSize,
+    strategy: STRATEGY_NAMES.indexOf(config.strategy),
+    bugMask: config.bugMask,
+    seed: config.seed,
+    oracles: config.oracles,
+    traceDepth: config.traceDepth,
+    workload,
+    guestSteps: config.guestSteps,
+    eventPermille: (workload & WORKLOAD_XEN) !== 0 ? 50 : 0,
+    stealPermille: 50,
+    postPermille: 100,
+  });
+  const { main, layout } = built;
+  const plan = planThreads(config, layout);
+  const control = RunControl.create(plan.length);
+  const startTimeoutMs = options.startTimeoutMs ?? 60_000;
+  const lockdep = config.lockdep ? createLockdepBuffer() : undefined;
+  const tasks: ThreadTask<ModelThreadData>[] = plan.map((p) => ({
+    role: p.role,
+    name: p.name,
+    data: {
+      buffers: built.buffers,
+      thread: p.thread,
+      rate: p.rate,
+      inflight: config.inflight,
+      startTimeoutMs,
+      crashAfter: p.thread === 0 && p.role === 'vcpu' ? config.crashAfter : -1,
+      ...(lockdep ? { lockdep } : {}),
+    },
+  }));
+
+  const controlPlane = new ControlPlane(main, config.memslotRate);
+  let windowStartedAt = 0;
+  let windowEndedAt = 0;
+  let durationTimer: NodeJS.Timeout | undefined;
+  const readyPoll = setInterval(function waitForStartBarrier() {
+    if (Atomics.load(control.view, RC_READY_COUNT) < plan.length) return;
+    clearInterval(readyPoll);
+    windowStartedAt = performance.now();
+    controlPlane.start();
+    startRunProgress();
+    durationTimer = setTimeout(() => control.requestStop(StopReason.COMPLETED), config.durationS * 1000);
+  }, 5);
+  control.onStop(function markWindowEnd() {
+    windowEndedAt = performance.now();
+    clearInterval(readyPoll);
+    if (durationTimer) clearTimeout(durationTimer);
+    controlPlane.stop();
+  });
+
+  // Livelock watch and peak memory, sampled on the main thread.
+  // A refresh is livelocked when it keeps retrying (its retry count only grows) for longer than
+  // the livelock timeout; the count drops to 0 when a refresh completes.
+  let peakRss = process.memoryUsage.rss();
+  // RSS once a second from the start barrier, to show it stays flat over long runs.
+  const rssSamplesMiB: number[] = [];
+  let lastRssSampleAt = 0;
+  const livelocked = new Set<number>();
+  const retrySeen = new Int32Array(layout.gpcs);
+  const retryingSince = new Float64Array(layout.gpcs);
+  const monitor = setInterval(function monitorRun() {
+    const rss = process.memoryUsage.rss();
+    peakRss = Math.max(peakRss, rss);
+    const now = performance.now();
+    if (windowStartedAt > 0 && !control.stopped && now - lastRssSampleAt >= 1000) {
+      lastRssSampleAt = now;
+      rssSamplesMiB.push(Math.round(rss / 1048576));
+    }
+    if (!config.oracles) return;
+    // Each poll observes every thread's progress (the watchdog judges it) and every refresh.
+    main.counters[ST_PROP_CHECKS + PROP_STALL]! += plan.length;
+    main.counters[ST_PROP_CHECKS + PROP_LIVELOCK]! += layout.gpcs;
+    for (let g = 0; g < layout.gpcs; g++) {
+      const retries = Atomics.load(main.gpcs, gpcBase(g) + G_CURRENT_RETRIES);
+      if (retries === 0 || retries < retrySeen[g]!) retryingSince[g] = now;
+      retrySeen[g] = retries;
+      if (retries > 0 && now - retryingSince[g]! > config.livelockTimeoutS * 1000 && !livelocked.has(g)) {
+        livelocked.add(g);
+        finding(main, PROP_LIVELOCK, g, -1, -1, retries, Math.round(now - retryingSince[g]!), 0);
+      }
+    }
+  }, 100);
+
+  const kill = new AbortController();
+  let killTimer: NodeJS.Timeout | undefined;
+  let stall: StallReport | null = null;
+  const watchdog = startWatchdog({
+    control,
+    stallMs: config.stallTimeoutS * 1000,
+    threadNames: plan.map((p) => p.name),
+    stateNames: MODEL_THREAD_STATE_NAMES,
+    dumpState: () => dumpVmState(main, 6),
+    onStall(report) {
+      stall = report;
+      finding(main, PROP_STALL, -1, -1, -1, report.stalled.length, report.stallMs, 0);
+      notice(`stall: ${report.stalled.join(', ')} made no progress for ${report.stallMs} ms; stopping`);
+      control.requestStop(StopReason.STALLED);
+      killTimer = setTimeout(() => kill.abort(), 500);
+    },
+  });
+  let progress: ProgressHandle | undefined;
+  function startRunProgress(): void {
+    progress = startProgress({
+      mode: options.progress ?? (config.json ? 'silent' : 'auto'),
+      label: `stress ${config.strategy} ${config.vcpus} vCPUs`,
+      totalMs: config.durationS * 1000,
+      sample: () => {
+        let entries = 0;
+        for (let v = 0; v < config.vcpus; v++) entries += readStat(main.statsShared, v, ST_VMENTRIES);
+        return `${entries} vmentries, ${totalFindings(main.findings)} findings`;
+      },
+    });
+  }
+  const uninstallSigint = options.handleSigint ? installSigintStop(control, notice) : undefined;
+
+  let run;
+  try {
+    run = await runThreads<ModelThreadData, ModelThreadResult>(tasks, {
+      control,
+      stopGraceMs: config.stallTimeoutS * 1000 + 1000,
+      killSignal: kill.signal,
+      // The model threads allocate nothing in their loops: a small young generation keeps 64+
+      // isolates' resident memory down (each worker is a V8 isolate of its own).
+      resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 256 },
+      ...(options.execArgv ? { execArgv: options.execArgv } : {}),
+    });
+  } finally {
+    clearInterval(readyPoll);
+    clearInterval(monitor);
+    if (durationTimer) clearTimeout(durationTimer);
+    if (killTimer) clearTimeout(killTimer);
+    watchdog.stop();
+    progress?.stop();
+    uninstallSigint?.();
+  }
+  await controlPlane.abandon();
+  peakRss = Math.max(peakRss, process.memoryUsage.rss());
+
+  // lockdep-lite: order inversions it recorded, and LockdepErrors threads threw (recursion,
+  // unlock of a lock not held, a mutex under a spinlock) are lock findings, not tool failures.
+  const lockdepMessages: string[] = [];
+  if (lockdep) for (const f of readLockdepFindings(lockdep)) lockdepMessages.push(f.message);
+  for (const t of run.threads) if (t.status === 'failed' && t.error.name === 'LockdepError') lockdepMessages.push(`${t.name}: ${t.error.message}`);
+  lockdepMessages.forEach((_, i) => finding(main, PROP_LOCK_SANITY, -1, -1, -1, i, 0, END_LOCKDEP));
+
+  const allDone = run.threads.every((t) => t.status === 'done');
+  const endTotals: EndOfRunTotals = runEndOfRunOracles(main, allDone);
+  flushCounters(main);
+  const refresh: LatencySnapshot[] = [];
+  const eviction: LatencySnapshot[] = [];
+  for (const t of run.threads) {
+    if (t.status !== 'done') continue;
+    refresh.push(t.value.refreshLatencyUs);
+    eviction.push(t.value.evictionLatencyUs);
+  }
+  refresh.push(main.refreshLatency.snapshot());
+  const stallLines = stall ? formatStallReport(stall) : undefined;
+  return buildStressReport({
+    config,
+    environment: environment as unknown as Record<string, unknown>,
+    built,
+    plan,
+    run,
+    control,
+    controlPlane,
+    endTotals,
+    elapsedS: windowStartedAt > 0 ? Math.max(0, (windowEndedAt || performance.now()) - windowStartedAt) / 1000 : 0,
+    refreshLatency: summarizeLatency(refresh),
+    evictionLatency: summarizeLatency(eviction),
+    peakRssMiB: peakRss / 1048576,
+    rssSamplesMiB,
+    stallLines,
+    countsComplete: allDone,
+    lockdepMessages,
+  });
+}

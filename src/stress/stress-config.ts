@@ -1,0 +1,185 @@
+/**
+ * `gpc-lab stress` options, validated at the boundary: raw strings from the command line (or
+ * numbers from a library caller) in, a complete StressConfig out, or a UsageError that names the
+ * value and what is allowed.
+ */
+import { UsageError } from '../cli/usage-error.js';
+import { parseChoiceOption, parseIntegerOption, parseSecondsOption } from '../cli/option-parsers.js';
+import { BUG_SWITCHES, bugMaskFromNames } from '../kvm/bug-switches.js';
+import {
+  STRATEGY_NAMES,
+  WORKLOAD_NESTED,
+  WORKLOAD_STEAL,
+  WORKLOAD_XEN,
+  type StrategyName,
+} from '../kvm/vm-layout.js';
+
+export const WORKLOAD_NAMES = ['steal', 'xen', 'nested'] as const;
+export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
+
+/** What a caller supplies; every field optional (strings as from the CLI, or numbers). */
+export interface StressOptions {
+  vcpus?: string | number;
+  duration?: string | number;
+  seed?: string | number;
+  strategy?: string;
+  /** MMU-notifier events per second. */
+  invalRate?: string | number;
+  /** Invalidations in flight at once (1..8). */
+  inflight?: string | number;
+  /** Memslot updates per second (control plane). */
+  memslotRate?: string | number;
+  /** shared_info juggles per second. */
+  juggleRate?: string | number;
+  /** Userspace event-channel sends per second (evtchn thread). */
+  eventRate?: string | number;
+  /** Comma-separated or list of: steal, xen, nested (default all). */
+  workload?: string | readonly string[];
+  traceDepth?: string | number;
+  /** Seconds without progress that make a stall. */
+  stallTimeout?: string | number;
+  /** 'on' (default) or 'off': run without the oracles, to measure their cost. */
+  oracles?: string | boolean;
+  /** Bug switches to turn on (names from `gpc-lab bugs`). */
+  bug?: string | readonly string[];
+  pageSize?: string | number;
+  guestSteps?: string | number;
+  /** Seconds a single refresh may keep retrying before it is a livelock finding. */
+  livelockTimeout?: string | number;
+  lockdep?: boolean;
+  json?: boolean;
+  /** Test hook: vcpu-0 throws after this many loop iterations. */
+  crashAfter?: string | number;
+}
+
+export interface StressConfig {
+  readonly vcpus: number;
+  readonly durationS: number;
+  readonly seed: number;
+  readonly strategy: StrategyName;
+  readonly invalRate: number;
+  readonly inflight: number;
+  readonly memslotRate: number;
+  readonly juggleRate: number;
+  readonly eventRate: number;
+  readonly workload: readonly WorkloadName[];
+  readonly traceDepth: number;
+  readonly stallTimeoutS: number;
+  readonly oracles: boolean;
+  readonly bugs: readonly string[];
+  readonly bugMask: number;
+  readonly pageSize: number;
+  readonly guestSteps: number;
+  readonly livelockTimeoutS: number;
+  readonly lockdep: boolean;
+  readonly json: boolean;
+  /** Test hook: vcpu-0 throws after this many iterations; -1 = never. */
+  readonly crashAfter: number;
+}
+
+export const STRESS_DEFAULTS = {
+  vcpus: 4,
+  durationS: 10,
+  strategy: 'locked' as StrategyName,
+  invalRate: 2000,
+  inflight: 1,
+  memslotRate: 20,
+  juggleRate: 200,
+  eventRate: 2000,
+  traceDepth: 64,
+  stallTimeoutS: 5,
+  pageSize: 4096,
+  guestSteps: 16,
+  livelockTimeoutS: 2,
+} as const;
+
+export const MAX_VCPUS = 256;
+const MAX_DURATION_S = 86_400;
+const MAX_RATE = 1_000_000;
+
+function rate(flag: string, raw: string | number | undefined, fallback: number): number {
+  return raw === undefined ? fallback : parseIntegerOption(flag, raw, 0, MAX_RATE);
+}
+
+function listOf(raw: string | readonly string[] | undefined): string[] {
+  if (raw === undefined) return [];
+  const items = typeof raw === 'string' ? [raw] : [...raw];
+  return items.flatMap((item) => item.split(',')).map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+export function workloadMask(workload: readonly WorkloadName[]): number {
+  let mask = 0;
+  if (workload.includes('steal')) mask |= WORKLOAD_STEAL;
+  if (workload.includes('xen')) mask |= WORKLOAD_XEN;
+  if (workload.includes('nested')) mask |= WORKLOAD_NESTED;
+  return mask;
+}
+
+export function resolveStressConfig(input: StressOptions): StressConfig {
+  const vcpus = input.vcpus === undefined ? STRESS_DEFAULTS.vcpus : parseIntegerOption('--vcpus', input.vcpus, 1, MAX_VCPUS);
+  const durationS = input.duration === undefined ? STRESS_DEFAULTS.durationS : parseSecondsOption('--duration', input.duration, MAX_DURATION_S);
+  const seed = input.seed === undefined ? (Math.random() * 4294967296) >>> 0 : parseIntegerOption('--seed', input.seed, 0, 4294967295);
+  const strategy = parseChoiceOption('--strategy', input.strategy ?? STRESS_DEFAULTS.strategy, STRATEGY_NAMES);
+  const workloadList = listOf(input.workload);
+  const workload = workloadList.length === 0 ? [...WORKLOAD_NAMES] : workloadList.map((w) => parseChoiceOption('--workload', w, WORKLOAD_NAMES));
+  const pageSize = input.pageSize === undefined ? STRESS_DEFAULTS.pageSize : parseIntegerOption('--page-size', input.pageSize, 64, 65536);
+  if ((pageSize & (pageSize - 1)) !== 0) throw new UsageError(`--page-size must be a power of two from 64 to 65536, got '${String(input.pageSize)}'`);
+  if (pageSize < 4 * vcpus) throw new UsageError(`--page-size ${pageSize} is too small for ${vcpus} vCPUs (shared_info needs 4 bytes per vCPU: at least ${4 * vcpus})`);
+  const oraclesRaw = input.oracles ?? 'on';
+  const oracles = typeof oraclesRaw === 'boolean' ? oraclesRaw : parseChoiceOption('--oracles', oraclesRaw, ['on', 'off'] as const) === 'on';
+  const bugs = listOf(input.bug);
+  let bugMask = 0;
+  try {
+    bugMask = bugMaskFromNames(bugs);
+  } catch {
+    const unknown = bugs.find((b) => !BUG_SWITCHES.some((s) => s.name === b));
+    throw new UsageError(`--bug must be one of ${BUG_SWITCHES.map((b) => b.name).join(', ')}, got '${unknown}'`);
+  }
+  return {
+    vcpus,
+    durationS,
+    seed,
+    strategy,
+    invalRate: rate('--inval-rate', input.invalRate, STRESS_DEFAULTS.invalRate),
+    inflight: input.inflight === undefined ? STRESS_DEFAULTS.inflight : parseIntegerOption('--inflight', input.inflight, 1, 8),
+    memslotRate: rate('--memslot-rate', input.memslotRate, STRESS_DEFAULTS.memslotRate),
+    juggleRate: rate('--juggle-rate', input.juggleRate, STRESS_DEFAULTS.juggleRate),
+    eventRate: rate('--event-rate', input.eventRate, STRESS_DEFAULTS.eventRate),
+    workload,
+    traceDepth: input.traceDepth === undefined ? STRESS_DEFAULTS.traceDepth : parseIntegerOption('--trace-depth', input.traceDepth, 0, 4096),
+    stallTimeoutS: input.stallTimeout === undefined ? STRESS_DEFAULTS.stallTimeoutS : parseSecondsOption('--stall-timeout', input.stallTimeout, 3600),
+    oracles,
+    bugs,
+    bugMask,
+    pageSize,
+    guestSteps: input.guestSteps === undefined ? STRESS_DEFAULTS.guestSteps : parseIntegerOption('--guest-steps', input.guestSteps, 1, 10_000),
+    livelockTimeoutS: input.livelockTimeout === undefined ? STRESS_DEFAULTS.livelockTimeoutS : parseSecondsOption('--livelock-timeout', input.livelockTimeout, 3600),
+    lockdep: input.lockdep === true,
+    json: input.json === true,
+    crashAfter: input.crashAfter === undefined ? -1 : parseIntegerOption('--crash-after', input.crashAfter, 1, 1 << 30),
+  };
+}
+
+/** The command line that re-runs this configuration (same seed). */
+export function rerunCommand(config: StressConfig): string {
+  const parts = [
+    'gpc-lab stress',
+    `--vcpus ${config.vcpus}`,
+    `--duration ${config.durationS}`,
+    `--seed ${config.seed}`,
+    `--strategy ${config.strategy}`,
+  ];
+  const d = STRESS_DEFAULTS;
+  if (config.invalRate !== d.invalRate) parts.push(`--inval-rate ${config.invalRate}`);
+  if (config.inflight !== d.inflight) parts.push(`--inflight ${config.inflight}`);
+  if (config.memslotRate !== d.memslotRate) parts.push(`--memslot-rate ${config.memslotRate}`);
+  if (config.juggleRate !== d.juggleRate) parts.push(`--juggle-rate ${config.juggleRate}`);
+  if (config.eventRate !== d.eventRate) parts.push(`--event-rate ${config.eventRate}`);
+  if (config.workload.length !== WORKLOAD_NAMES.length) parts.push(`--workload ${config.workload.join(',')}`);
+  if (config.pageSize !== d.pageSize) parts.push(`--page-size ${config.pageSize}`);
+  if (config.guestSteps !== d.guestSteps) parts.push(`--guest-steps ${config.guestSteps}`);
+  if (!config.oracles) parts.push('--oracles off');
+  for (const bug of config.bugs) parts.push(`--bug ${bug}`);
+  if (config.lockdep) parts.push('--lockdep');
+  return parts.join(' ');
+}

@@ -1,0 +1,116 @@
+/** The typed result of `gpc-lab stress` (what `--json` prints and `runStress` returns). */
+import type { LatencySummary } from '../harness/histogram.js';
+
+export interface PropertyRow {
+  name: string;
+  kind: 'safety' | 'liveness';
+  description: string;
+  checks: number;
+  findings: number;
+}
+
+export interface StressThreadRow {
+  name: string;
+  role: string;
+  status: 'done' | 'failed' | 'killed';
+  error?: string;
+  vmentries: number;
+  entryCancels: number;
+  guestSteps: number;
+  kickExits: number;
+  refreshes: number;
+  refreshRetries: number;
+  maxRetries: number;
+  refreshFailures: number;
+  checksOk: number;
+  checksFailed: number;
+  invalidations: number;
+  evictions: number;
+  evictionWaits: number;
+  eventsSent: number;
+  eventsDropped: number;
+  juggles: number;
+}
+
+/** One gpc's own counters (kept in the gpc table, per cache). */
+export interface CacheRow {
+  name: string;
+  refreshes: number;
+  retries: number;
+  maxRetries: number;
+  refreshFailures: number;
+  /** Times an invalidation cleared valid. */
+  invalidated: number;
+}
+
+export interface StressFinding {
+  property: string;
+  thread: string;
+  /** The cache ("gpc 3 (steal-time vcpu-2)"), or "-". */
+  cache: string;
+  gpa: number;
+  pfn: number;
+  message: string;
+  /** The last events of every thread, in global order (thread, step, cache, gpa, pfn, seq, generation). */
+  interleaving: string[];
+}
+
+export interface StressTotals {
+  vmentries: number;
+  guestSteps: number;
+  entryChecks: number;
+  checks: number;
+  refreshes: number;
+  refreshRetries: number;
+  invalidations: number;
+  invalidationsThatCleared: number;
+  mmEvents: number;
+  pagesFreed: number;
+  windowUnmaps: number;
+  evictions: number;
+  evictionWaits: number;
+  memslotUpdates: number;
+  memslotMoves: number;
+  memslotMovesSkipped: number;
+  juggles: number;
+  eventsSent: number;
+  eventsDropped: number;
+  eventsConsumed: number;
+  eventsPendingAtEnd: number;
+  slowPathSends: number;
+  posted: number;
+  nestedConsumed: number;
+  postedPendingAtEnd: number;
+  stealWrites: number;
+  getNestedStatePages: number;
+  /** vmentries whose guest-uses translation had an old generation but was still right (not stale). */
+  oldGenerationEntries: number;
+}
+
+export interface StressReport {
+  tool: 'gpc-lab stress';
+  verdict: 'clean' | 'findings' | 'interrupted' | 'internal-error';
+  exitCode: number;
+  seed: number;
+  command: string;
+  stopReason: string;
+  config: Record<string, unknown>;
+  environment: Record<string, unknown>;
+  /** Measured window (from the start barrier to the stop), seconds. */
+  elapsedS: number;
+  properties: PropertyRow[];
+  threads: StressThreadRow[];
+  caches: CacheRow[];
+  totals: StressTotals;
+  /** Per second over the measured window. */
+  rates: { vmentries: number; checks: number; invalidations: number; refreshes: number; guestSteps: number; memslotUpdates: number; juggles: number; eventsSent: number };
+  latencyUs: { refresh: LatencySummary; evictionWait: LatencySummary };
+  peakRssMiB: number;
+  /** Resident memory once a second during the measured window (MiB). */
+  rssSamplesMiB: number[];
+  findingsTotal: number;
+  findings: StressFinding[];
+  stall?: string[];
+  notes: string[];
+  internalErrors: string[];
+}

@@ -1,0 +1,61 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { benchChartOption, writeBenchChart } from '../../src/bench/bench-chart.js';
+import type { BenchReport } from '../../src/bench/bench-report.js';
+import { describeEnvironment } from '../../src/harness/environment.js';
+
+const empty = { count: 0, mean: 0, min: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
+function f(name: string, median: number, floor?: string) {
+  return { name, floor, samples: 10, batchSize: 10, median, min: median, max: median, p25: median, p75: median, madPercent: 0, ratioToFloor: floor ? 2 : undefined, checkFailuresPer1k: 0, reloadsPer1k: 0 };
+}
+
+const report: BenchReport = {
+  command: 'bench',
+  quick: true,
+  config: {},
+  environment: describeEnvironment(),
+  loadAverage1mAtEnd: 0,
+  vmentry: [
+    {
+      vcpus: 1,
+      load: 'idle',
+      figures: [f('raw: add+sub', 20), f('check: locked x1', 40, 'raw: add+sub'), f('vmentry: empty', 100), f('vmentry: locked x1', 140, 'vmentry: empty')],
+      invalidations: null,
+      refreshLatencyUs: empty,
+      gcEvents: 0,
+      seconds: 1,
+    },
+  ],
+  invalidation: { figures: [f('inval unrelated, 0 caches', 9000), f('inval unrelated, 8 caches', 12000, 'x'), f('inval cached + refresh, 8 caches', 20000, 'y')], refreshAfterInvalidationUs: empty, gcEvents: 0 },
+  eviction: [],
+  goals: [],
+  seed: [],
+  gcDroppedSamples: 0,
+  gcFlaggedFigures: 0,
+  chartFile: null,
+  interrupted: false,
+};
+
+describe('the bench chart (ECharts, server-side SVG)', () => {
+  it('plots each configuration per strategy, the raw floors, and invalidation cost by caches', () => {
+    const option = benchChartOption(report) as { series: { name: string; data: unknown[] }[] };
+    const names = option.series.map((s) => s.name);
+    expect(names).toContain('1 vCPU, idle');
+    expect(names.some((n) => n.startsWith('raw floor'))).toBe(true);
+    const cached = option.series.find((s) => s.name === 'invalidation of a cached page + refresh')!;
+    expect(cached.data).toEqual([[8, 20]]);
+  });
+
+  it('writes an SVG file, or an HTML page with the SVG inline', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gpc-bench-chart-'));
+    await writeBenchChart(report, join(dir, 'c.svg'));
+    const svg = readFileSync(join(dir, 'c.svg'), 'utf8');
+    expect(svg.startsWith('<svg')).toBe(true);
+    expect(svg).toContain('locked x1');
+    await writeBenchChart(report, join(dir, 'c.html'));
+    const html = readFileSync(join(dir, 'c.html'), 'utf8');
+    expect(html).toMatch(/^<!doctype html>[\s\S]*<svg/);
+  });
+});

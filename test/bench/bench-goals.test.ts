@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { judgeGoals, seedVerdict } from '../../src/bench/bench-goals.js';
+import type { VmentryConfigResult, VmentryFigure } from '../../src/bench/bench-report.js';
+
+function fig(name: string, median: number, floor?: string, floorMedian?: number): VmentryFigure {
+  return {
+    name,
+    floor,
+    samples: 10,
+    batchSize: 1000,
+    median,
+    min: median,
+    max: median,
+    p25: median,
+    p75: median,
+    madPercent: 0,
+    ratioToFloor: floorMedian === undefined ? undefined : median / floorMedian,
+    checkFailuresPer1k: 0,
+    reloadsPer1k: 0,
+  };
+}
+
+const empty = { count: 0, mean: 0, min: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
+
+function config(vcpus: number, load: 'idle' | 'inval-cached', locked1: number): VmentryConfigResult {
+  return {
+    vcpus,
+    load,
+    figures: [
+      fig('raw: Atomics.load', 8),
+      fig('raw: Atomics.load+compare', 9),
+      fig('raw: add+sub', 20),
+      fig('raw: add+load+sub', 28, 'raw: add+sub', 20),
+      fig('check: generation', 10, 'raw: Atomics.load+compare', 9),
+      fig('check: locked x1', locked1, 'raw: add+sub', 20),
+      fig('vmentry: empty', 100),
+      fig('vmentry: generation', 110, 'vmentry: empty', 100),
+      fig('vmentry: locked x1', 140, 'vmentry: empty', 100),
+    ],
+    invalidations: null,
+    refreshLatencyUs: empty,
+    gcEvents: 0,
+    seconds: 1,
+  };
+}
+
+describe('goals and the seed verdict', () => {
+  it('are judged on 1 vCPU idle, whatever else was measured', () => {
+    const goals = judgeGoals([config(2, 'idle', 100), config(1, 'inval-cached', 100), config(1, 'idle', 30)], [1]);
+    const locked = goals.find((g) => g.figure === 'check: locked x1')!;
+    expect(locked.ratio).toBeCloseTo(1.5);
+    expect(locked.met).toBe(false);
+    expect(locked.note).toMatch(/Atomics.load/);
+    const generation = goals.find((g) => g.figure === 'check: generation')!;
+    expect(generation.met).toBe(true);
+    expect(generation.ratio).toBeCloseTo(10 / 9);
+  });
+
+  it('the seed lines give each position its added ns per vmentry', () => {
+    const lines = seedVerdict([config(1, 'idle', 30)], [1]);
+    expect(lines[0]).toMatch(/Paolo.*x1 \+40\.0 ns/);
+    expect(lines[1]).toMatch(/David.*\+10\.0 ns/);
+  });
+});

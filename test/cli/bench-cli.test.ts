@@ -1,0 +1,106 @@
+/**
+ * `gpc-lab bench` wiring: a --quick --json run gives every figure (not a timing test: figures are
+ * only checked to be present and sane; the speed goals live in the bench output).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const dist = resolve(process.env.GPC_LAB_DIST ?? join(import.meta.dirname, '../../dist'));
+const cli = join(dist, 'cli.js');
+const dir = mkdtempSync(join(tmpdir(), 'gpc-bench-cli-'));
+
+function gpcLab(...args: string[]) {
+  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 180_000, env: { ...process.env, GPC_LAB_DIST: dist } });
+}
+
+interface Figure {
+  name: string;
+  floor?: string;
+  samples: number;
+  median: number;
+  ratioToFloor?: number;
+}
+
+const STRATEGY_FIGURES = ['none', 'generation', 'lockless', 'locked x1', 'locked x2', 'locked x3', 'locked x8'];
+const RAW_FLOORS = ['floor: empty loop', 'raw: plain load', 'raw: Atomics.load', 'raw: Atomics.load+compare', 'raw: add+sub', 'raw: add+sub x8'];
+
+describe('gpc-lab bench (CLI)', () => {
+  let quick: ReturnType<typeof gpcLab>;
+  let report: {
+    vmentry: { vcpus: number; load: string; figures: Figure[] }[];
+    invalidation: { figures: Figure[] };
+    eviction: { vcpus: number }[];
+    goals: { figure: string; ratio: number }[];
+    seed: string[];
+    chartFile: string;
+    environment: { node: string };
+  };
+
+  beforeAll(() => {
+    quick = gpcLab('bench', '--quick', '--json', '--vcpus', '2', '--out', join(dir, 'quick.svg'));
+    report = JSON.parse(quick.stdout);
+  }, 180_000);
+
+  it('--quick --json: every strategy, cache count, vCPU count and load, with a median, >= 10 samples and a positive ratio to its floor', () => {
+    expect(quick.status, quick.stderr).toBe(0);
+    const configs = report.vmentry.map((c) => `${c.vcpus} ${c.load}`);
+    expect(configs).toEqual(['1 idle', '1 inval-cached', '1 inval-unrelated', '2 idle', '2 inval-cached', '2 inval-unrelated']);
+    for (const c of report.vmentry) {
+      const byName = new Map(c.figures.map((f) => [f.name, f]));
+      const wanted = [...RAW_FLOORS, 'vmentry: empty', ...STRATEGY_FIGURES.flatMap((s) => [`check: ${s}`, `vmentry: ${s}`])];
+      for (const name of wanted) {
+        const f = byName.get(name);
+        expect(f, `${name} (${c.vcpus} ${c.load})`).toBeDefined();
+        expect(f!.median, name).toBeGreaterThan(0);
+        expect(f!.samples, name).toBeGreaterThanOrEqual(10 * c.vcpus);
+        if (f!.floor !== undefined) {
+          expect(byName.has(f!.floor), name).toBe(true);
+          expect(f!.ratioToFloor, name).toBeGreaterThan(0);
+        }
+      }
+      for (const s of STRATEGY_FIGURES) expect(byName.get(`check: ${s}`)!.floor).toBeDefined();
+    }
+  });
+
+  it('--quick --json: invalidation cost by caches, refresh, eviction, goals and the seed lines are there; the chart is an SVG', () => {
+    const ops = new Map(report.invalidation.figures.map((f) => [f.name, f]));
+    for (const name of ['inval unrelated, 0 caches', 'inval unrelated, 8 caches', 'inval cached + refresh, 1 caches', 'refresh, valid cache']) {
+      expect(ops.get(name)?.median, name).toBeGreaterThan(0);
+    }
+    expect(ops.get('inval unrelated, 8 caches')!.ratioToFloor).toBeGreaterThan(0);
+    expect(report.eviction.map((e) => e.vcpus)).toEqual([1, 2]);
+    expect(report.goals.map((g) => g.figure)).toEqual(['check: locked x1', 'check: locked x2', 'check: locked x3', 'check: locked x8', 'check: generation']);
+    for (const g of report.goals) expect(g.ratio).toBeGreaterThan(0);
+    expect(report.seed.join('\n')).toMatch(/Paolo[\s\S]*David/);
+    expect(report.environment.node).toBe(process.version);
+    expect(readFileSync(report.chartFile, 'utf8').startsWith('<svg')).toBe(true);
+  });
+
+  it('the text report has the summary tables and names the chart', () => {
+    const out = join(dir, 'text.html');
+    const result = gpcLab('bench', '--quick', '--vcpus', '1', '--load', 'idle', '--strategy', 'generation,locked', '--out', out);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/Summary: ns per entry check/);
+    expect(result.stdout).toMatch(/check: generation/);
+    expect(result.stdout).not.toMatch(/check: lockless/);
+    expect(result.stdout).toMatch(/Goals \(1 vCPU, idle\)/);
+    expect(result.stdout).toContain(`chart: ${out}`);
+    expect(existsSync(out)).toBe(true);
+  }, 120_000);
+
+  it.each([
+    [['--vcpus', '0'], /--vcpus must be an integer from 1 to 16, got '0'/],
+    [['--strategy', 'bogus'], /--strategy must be 'all' or a comma-separated list of locked, generation, lockless, none, got 'bogus'/],
+    [['--load', 'busy'], /--load must be/],
+    [['--out', 'chart.png'], /--out must name a .svg or .html file/],
+    [['--samples', '5'], /--samples must be an integer from 10 to 1000, got '5'/],
+  ])('bad input %j exits 2 with a message and no stack trace', (args, message) => {
+    const result = gpcLab('bench', ...args);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});

@@ -1,0 +1,52 @@
+import { spawnSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const cli = join(resolve(process.env.GPC_LAB_DIST ?? 'dist'), 'cli.js');
+
+function run(args: string[]) {
+  return spawnSync(process.execPath, [cli, 'stress', ...args], { encoding: 'utf8', timeout: 30_000 });
+}
+
+describe('gpc-lab stress on the command line', () => {
+  it.each([
+    [['--vcpus', '0'], '--vcpus must be an integer from 1 to 256'],
+    [['--duration', '-1'], '--duration must be a number of seconds'],
+    [['--strategy', 'bogus'], '--strategy must be one of locked, generation, lockless, none'],
+    [['--bug', 'nope'], '--bug must be one of'],
+  ])('bad input %j exits 2 with a clear message and runs nothing', (args, message) => {
+    const result = run(args);
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain(message);
+  });
+
+  it('a short clean run prints the report and exits 0', () => {
+    const result = run(['--vcpus', '1', '--duration', '1', '--seed', '5']);
+    expect(result.stdout).toContain('verdict: CLEAN');
+    expect(result.status).toBe(0);
+  });
+});
+
+describe('gpc-lab stress ends cleanly when things go wrong', () => {
+  it('a vCPU thread that crashes: exit 3, the report names the thread and the error, no thread is left running', () => {
+    const result = run(['--vcpus', '2', '--duration', '5', '--crash-after', '2000', '--json']);
+    expect(result.status).toBe(3);
+    const report = JSON.parse(result.stdout);
+    expect(report.verdict).toBe('internal-error');
+    expect(report.internalErrors.join('\n')).toContain('vcpu-0');
+    expect(report.internalErrors.join('\n')).not.toContain('left running');
+  });
+
+  it('Ctrl-C during a run: it stops early and prints a partial report', async () => {
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [cli, 'stress', '--vcpus', '2', '--duration', '30', '--seed', '9'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    const startedAt = Date.now();
+    setTimeout(() => child.kill('SIGINT'), 2500);
+    const code = await new Promise<number | null>((resolveExit) => child.on('exit', (c) => resolveExit(c)));
+    expect(Date.now() - startedAt).toBeLessThan(20_000);
+    expect(stdout).toContain('stop: interrupted');
+    expect(code === 0 || code === 1).toBe(true);
+  });
+});

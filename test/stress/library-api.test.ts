@@ -1,0 +1,34 @@
+/** What a user's own vitest test does with the library: build a VM, run a stress, read the report. */
+import { describe, expect, it } from 'vitest';
+import { buildVm, PROPERTIES, STRATEGY_NAMES, stress, type StressReport } from '../../src/index.js';
+
+describe('the library API', () => {
+  it('a user builds a VM, and its caches are active and valid before any thread runs', () => {
+    const vm = buildVm({
+      vcpus: 2,
+      pageSize: 4096,
+      strategy: STRATEGY_NAMES.indexOf('generation'),
+      bugMask: 0,
+      seed: 3,
+      oracles: true,
+      traceDepth: 16,
+      workload: 7,
+      guestSteps: 4,
+      eventPermille: 50,
+      stealPermille: 50,
+      postPermille: 100,
+    });
+    expect(vm.layout.gpcs).toBe(7);
+    expect(vm.buffers.ram.byteLength).toBeGreaterThan(0);
+  });
+
+  it('a user runs a short stress and reads the typed report: per property checks and findings, per thread counters', async () => {
+    const report: StressReport = await stress({ vcpus: 2, duration: 1, seed: 21, strategy: 'generation' });
+    expect(report.verdict).toBe('clean');
+    expect(report.properties.map((p) => p.name)).toEqual(PROPERTIES.map((p) => p.name));
+    expect(report.threads.filter((t) => t.role === 'vcpu')).toHaveLength(2);
+    expect(report.totals.vmentries).toBeGreaterThan(0);
+    expect(report.caches.length).toBe(7);
+    expect(report.command).toContain('--seed 21');
+  });
+});

@@ -1,0 +1,57 @@
+/**
+ * Each oracle, shown to fire when the protocol is broken on purpose (a bug switch), through the
+ * general oracles only. The reference protocol's silence is in reference-protocol.test.ts.
+ */
+import { describe, expect, it } from 'vitest';
+import { findingsOf, firing, shortStress } from './stress-support.js';
+
+describe('oracles fire on a broken protocol', () => {
+  it('invalidation that does not clear valid: host users touch freed pages (uaf-khva, stale-pte), events and records are lost', async () => {
+    const report = await shortStress({ bug: 'invalidate-skips-clear', workload: 'steal,xen', duration: 3 });
+    expect(findingsOf(report, 'uaf-khva') + findingsOf(report, 'stale-pte'), firing(report)).toBeGreaterThan(0);
+    expect(findingsOf(report, 'events') + findingsOf(report, 'records'), firing(report)).toBeGreaterThan(0);
+  });
+
+  it('refresh that skips the count/seq retry (history B1): a pfn freed by an invalidation in flight is installed, and users touch it', async () => {
+    const report = await shortStress({ bug: 'refresh-skips-retry', duration: 3 });
+    expect(findingsOf(report, 'uaf-khva') + findingsOf(report, 'uaf-guest-mode') + findingsOf(report, 'free-while-in-guest'), firing(report)).toBeGreaterThan(0);
+  });
+
+  it('check that ignores the generation: a reader uses a translation from before a completed memslot update (stale-generation)', async () => {
+    const report = await shortStress({ bug: 'check-ignores-generation', workload: 'steal', memslotRate: 200, duration: 3 });
+    expect(findingsOf(report, 'stale-generation'), firing(report)).toBeGreaterThan(0);
+  });
+
+  it('refresh of an inactive cache: valid but off the list (state-invariant)', async () => {
+    const report = await shortStress({ bug: 'refresh-ignores-active', workload: 'xen', juggleRate: 1000 });
+    expect(findingsOf(report, 'state-invariant'), firing(report)).toBeGreaterThan(0);
+  });
+
+  it('deactivate that forgets to unmap: a kernel mapping leaks (leaks)', async () => {
+    const report = await shortStress({ bug: 'deactivate-skips-unmap', workload: 'xen' });
+    expect(findingsOf(report, 'leaks'), firing(report)).toBeGreaterThan(0);
+  });
+
+  it('activate that re-initializes the locks under their holders: corrupted lock words (lock-sanity)', async () => {
+    const report = await shortStress({ bug: 'activate-reinits-locks', workload: 'xen', juggleRate: 2000, eventRate: 20000, duration: 3, stallTimeout: 1 });
+    expect(findingsOf(report, 'lock-sanity'), firing(report)).toBeGreaterThan(0);
+  });
+
+  it('activate that nests vm.gpcLock inside gpc.lock, against the notifier\'s gpcLock -> gpc.lock: lockdep records the inversion (lock-sanity)', async () => {
+    const report = await shortStress({ bug: 'activate-nests-list-lock', workload: 'xen', lockdep: true, stallTimeout: 1 });
+    expect(findingsOf(report, 'lock-sanity') + findingsOf(report, 'stall'), firing(report)).toBeGreaterThan(0);
+    expect(report.findings.some((f) => f.message.includes('circular locking dependency')) || findingsOf(report, 'stall') > 0).toBe(true);
+  });
+
+  it('a refresh error path that keeps refreshLock: the next refresh hangs and the watchdog reports a stall with every thread\'s state', async () => {
+    const report = await shortStress({ bug: 'refresh-leaks-lock-on-error', workload: 'xen', stallTimeout: 1, duration: 4 });
+    expect(findingsOf(report, 'stall'), firing(report)).toBeGreaterThan(0);
+    expect(report.stall?.join('\n')).toContain('refreshLock');
+    expect(report.exitCode).toBe(1);
+  });
+
+  it('an invalidation that never lowers the count: every later refresh retries forever (livelock)', async () => {
+    const report = await shortStress({ bug: 'invalidate-end-leaks-count', workload: 'steal', livelockTimeout: 0.3, stallTimeout: 1 });
+    expect(findingsOf(report, 'livelock'), firing(report)).toBeGreaterThan(0);
+  });
+});

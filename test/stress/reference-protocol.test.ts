@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { checksOf, findingsOf, firing, shortStress } from './stress-support.js';
+
+const SAFETY = ['uaf-khva', 'uaf-guest-mode', 'free-while-in-guest', 'stale-pte', 'stale-generation', 'stale-entry', 'wrong-page', 'state-invariant', 'events', 'records', 'lock-sanity', 'leaks'];
+
+describe('the reference protocol under stress', () => {
+  for (const strategy of ['locked', 'generation'] as const) {
+    it(`strategy ${strategy}: invalidations, memslot moves, juggling and events all run, and no oracle fires`, async () => {
+      const report = await shortStress({ strategy, duration: 3, memslotRate: 50 });
+      expect(report.internalErrors).toEqual([]);
+      expect(firing(report)).toBe('none');
+      expect(report.exitCode).toBe(0);
+      expect(report.totals.invalidationsThatCleared).toBeGreaterThan(0);
+      expect(report.totals.pagesFreed).toBeGreaterThan(0);
+      expect(report.totals.memslotMoves).toBeGreaterThan(0);
+      expect(report.totals.juggles).toBeGreaterThan(0);
+      expect(report.totals.eventsSent).toBeGreaterThan(0);
+      expect(report.totals.eventsConsumed).toBeGreaterThan(0);
+      expect(report.totals.posted).toBeGreaterThan(0);
+      expect(report.totals.evictionWaits).toBeGreaterThan(0);
+      for (const property of SAFETY) expect(checksOf(report, property), property).toBeGreaterThan(0);
+    });
+  }
+});
+
+describe('unsafe entry strategies', () => {
+  it('strategy none: the hardware uses a page the mm freed, and the interleaving shows the free', async () => {
+    const report = await shortStress({ strategy: 'none', workload: 'nested' });
+    expect(findingsOf(report, 'uaf-guest-mode') + findingsOf(report, 'free-while-in-guest')).toBeGreaterThan(0);
+    expect(report.exitCode).toBe(1);
+    // The use-after-free's interleaving shows the free; free-while-in-guest is caught just before it.
+    const uaf = report.findings.find((f) => f.property === 'uaf-guest-mode');
+    if (uaf) expect(uaf.interleaving.some((line) => line.includes('page-free'))).toBe(true);
+    const early = report.findings.find((f) => f.property === 'free-while-in-guest');
+    if (early) expect(early.interleaving.some((line) => line.includes('mm-change'))).toBe(true);
+    expect(report.command).toContain('--strategy none');
+  });
+
+  it('strategy lockless: entries after a memslot move run with a superseded translation (stale-entry), no page is freed under them', async () => {
+    const report = await shortStress({ strategy: 'lockless', workload: 'nested', memslotRate: 200, duration: 3 });
+    expect(findingsOf(report, 'stale-entry')).toBeGreaterThan(0);
+    expect(findingsOf(report, 'uaf-guest-mode')).toBe(0);
+    expect(findingsOf(report, 'free-while-in-guest')).toBe(0);
+    expect(report.notes.join(' ')).toContain('missed memslot updates');
+  });
+});
