@@ -31,16 +31,20 @@ function entryCheckLocklessCache(ctx: ModelContext, g: number, hwPfn: number): b
   return !invalid;
 }
 
+/**
+ * The entry check of vCPU v's nested caches for the run's strategy. `generation` is tested first:
+ * it is the strategy whose whole point is to be one compare, so it pays for no other test.
+ */
 export function entryCheck(ctx: ModelContext, v: number, hw: NestedHardware): boolean {
   const strategy = ctx.strategy;
-  if (strategy === STRATEGY_LOCKED) {
-    return entryCheckLockedCache(ctx, vapicGpc(ctx.nvcpus, v), hw.vapicPfn) && entryCheckLockedCache(ctx, piDescGpc(ctx.nvcpus, v), hw.piPfn);
-  }
   if (strategy === STRATEGY_GENERATION) {
     // One compare: invalidations arrive as requests (GPC_INVALIDATE), memslot updates change this.
     const ok = memslotsGeneration(ctx.ms) === hw.generation;
     if (!ok) traceStep(ctx, STEP_ENTRY_CHECK_FAIL, vapicGpc(ctx.nvcpus, v), -1, hw.vapicPfn, hw.generation);
     return ok;
+  }
+  if (strategy === STRATEGY_LOCKED) {
+    return entryCheckLockedCache(ctx, vapicGpc(ctx.nvcpus, v), hw.vapicPfn) && entryCheckLockedCache(ctx, piDescGpc(ctx.nvcpus, v), hw.piPfn);
   }
   if (strategy === STRATEGY_LOCKLESS) {
     return entryCheckLocklessCache(ctx, vapicGpc(ctx.nvcpus, v), hw.vapicPfn) && entryCheckLocklessCache(ctx, piDescGpc(ctx.nvcpus, v), hw.piPfn);

@@ -23,10 +23,12 @@ export const WAIT_FUNCTIONS = {
   /** Any function whose name starts with one of these. */
   prefixes: ['park', 'futexWait'] as readonly string[],
   /**
-   * And these exact names: piscina's idle loop, and the harness's start barrier (its
-   * Atomics.wait is inline; nearly all its time is the wait for the other threads to start).
+   * And these exact names: piscina's idle loop; the harness's start barrier (its Atomics.wait is
+   * inline; nearly all its time is the wait for the other threads to start); the model's pacing
+   * sleeps (src/kvm/pacing.ts: `sleepMs` between paced operations, `condResched` in retry loops);
+   * and the eviction's wait for a vCPU to leave guest mode (src/kvm/vcpu-kick.ts).
    */
-  names: ['atomicsWaitLoop', 'awaitStartBarrier'] as readonly string[],
+  names: ['atomicsWaitLoop', 'awaitStartBarrier', 'sleepMs', 'condResched', 'waitForSessionEnd'] as readonly string[],
 } as const;
 
 /** The wait rules for people: "park*, futexWait*, atomicsWaitLoop, ...". */

@@ -203,9 +203,16 @@ export function lockdepRelease(mem: Int32Array, base: number): void {
   heldMem[heldDepth] = undefined;
 }
 
-/** Asserts this thread holds the lock in `mode` ('any' = read or write). No-op with lockdep off. */
+/**
+ * Asserts this thread holds the lock in `mode` ('any' = read or write). No-op with lockdep off:
+ * kept tiny so the optimizing compiler inlines it into hot `...Locked` functions, leaving one
+ * module-variable test there.
+ */
 export function assertHeld(mem: Int32Array, base: number, mode: HeldMode): void {
-  if (!lockdepEnabled) return;
+  if (lockdepEnabled) assertHeldChecked(mem, base, mode);
+}
+
+function assertHeldChecked(mem: Int32Array, base: number, mode: HeldMode): void {
   const at = findHeld(mem, base);
   const held = at >= 0 ? heldMode[at]! : 0;
   const ok = at >= 0 && (mode === 'any' || (mode === 'write') === (held === LOCK_MODE_WRITE));
