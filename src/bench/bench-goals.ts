@@ -75,8 +75,8 @@ export function judgeGoals(configs: readonly VmentryConfigResult[], lockedCounts
       note:
         `${fmt(generation.median)} ns against ${fmt(loadCompare.median)} ns` +
         (load ? ` (Atomics.load alone ${fmt(load.median)} ns)` : '') +
-        `; the ${fmt(Math.max(0, extra))} ns over the floor are entryCheck's dispatch on ctx.strategy ` +
-        `(compared with locked first), the loads of ctx.ms and hw.generation, and the call` +
+        `; the ${fmt(Math.max(0, extra))} ns over the floor are entryCheck's dispatch on ctx.strategy, ` +
+        `the loads of ctx.ms and hw.generation, and the call` +
         (bare ? ` (the same compare called directly, memslotsGeneration(ms) === hw.generation: ${fmt(bare.median)} ns, ${(bare.ratioToFloor ?? 0).toFixed(2)}x)` : ''),
     });
   }
