@@ -12,6 +12,8 @@ import { registerTortureCommand } from './cli/torture.js';
 import { registerBenchLocksCommand } from './cli/bench-locks.js';
 import { registerStressCommand } from './cli/stress.js';
 import { registerBenchCommand } from './cli/bench.js';
+import { registerBugsCommand } from './cli/bugs.js';
+import { registerCampaignCommand } from './cli/campaign.js';
 
 const program = new Command('gpc-lab')
   .description("An executable model of KVM's gfn_to_pfn_cache on real threads")
@@ -24,6 +26,8 @@ registerTortureCommand(program);
 registerBenchLocksCommand(program);
 registerStressCommand(program);
 registerBenchCommand(program);
+registerBugsCommand(program);
+registerCampaignCommand(program);
 
 async function main(argv: string[]): Promise<number> {
   try {

@@ -63,3 +63,16 @@ export type { VmConfig, BuiltVm } from './stress/build-vm.js';
 export type { StrategyName } from './kvm/vm-layout.js';
 export type { BugSwitchInfo } from './kvm/bug-switches.js';
 export type { PropertyInfo } from './oracle/properties.js';
+
+// Injectable bugs and `gpc-lab campaign` (src/bugs, src/campaign).
+export { BUG_CATALOG } from './bugs/catalog.js';
+export { listBugs } from './bugs/format-bugs.js';
+export { resolveCampaignConfig, campaignEntries, CAMPAIGN_DEFAULTS } from './campaign/campaign-config.js';
+export { runCampaign } from './campaign/run-campaign.js';
+export { formatCampaignText, formatCampaignMarkdown } from './campaign/format-campaign.js';
+export type { BugEntry, BugKind } from './bugs/catalog.js';
+export type { BugListing } from './bugs/format-bugs.js';
+export type { CampaignOptions, CampaignConfig } from './campaign/campaign-config.js';
+export type { CampaignRunOptions } from './campaign/run-campaign.js';
+export type { CampaignReport, CampaignRow, CampaignRun, CostFigures } from './campaign/campaign-report.js';
+export type { FirstFinding } from './stress/stress-report.js';

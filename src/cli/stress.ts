@@ -22,14 +22,16 @@ Workloads (--workload, comma-separated; default all):
                thread that deactivates/re-activates/re-points the cache (xen_shinfo_test)
   nested       a virtual-APIC page and posted-interrupt descriptor per vCPU (guest-uses)
 
-Bug switches (--bug NAME, repeatable): ${BUG_SWITCHES.map((b) => b.name).join(', ')}
+Bug switches (--bug NAME, repeatable; \`gpc-lab bugs\` describes each): ${BUG_SWITCHES.map((b) => b.name).join(', ')}
 
 Exit codes: 0 clean, 1 findings (or a stall), 2 usage error, 3 internal error.
 
 Examples:
   gpc-lab stress --vcpus 4 --duration 60 --strategy locked
   gpc-lab stress --strategy none --duration 5           # findings within seconds
-  gpc-lab stress --vcpus 64 --duration 30 --json > report.json`;
+  gpc-lab stress --vcpus 64 --duration 30 --json > report.json
+  gpc-lab stress --workload steal --invalidate unrelated --inflight 2             # B20: refreshes livelock
+  gpc-lab stress --workload steal --invalidate unrelated --inflight 2 --retry range   # ... and the cure`;
 
 interface StressCliOptions extends StressOptions {}
 
@@ -60,6 +62,9 @@ export function registerStressCommand(program: Command): void {
     .option('--guest-steps <n>', 'upper bound of guest steps per vmentry', String(d.guestSteps))
     .option('--livelock-timeout <seconds>', 'a refresh still retrying after this long is a livelock finding', String(d.livelockTimeoutS))
     .option('--lockdep', 'turn on lockdep-lite in every thread (slower)')
+    .option('--retry <any|range>', "hva_to_pfn_retry's predicate: any (upstream: any invalidation in flight or seq moved) or range (only an overlapping one: history B20)", 'any')
+    .option('--invalidate <mixed|unrelated>', 'notifier targets: mixed (cached and spare pages) or unrelated (spare pages only, --inflight always in flight: the B20 livelock workload)', 'mixed')
+    .option('--stop-on-finding', 'stop at the first finding (the report gives the time to it from the start of the threads)')
     .option('--json', 'print the report as JSON (no progress output)')
     .addOption(new Option('--crash-after <n>', 'test hook: vcpu-0 throws after n iterations').hideHelp())
     .addHelpText('after', HELP_AFTER)

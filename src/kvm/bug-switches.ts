@@ -7,8 +7,9 @@
  * Rule: a switch changes the protocol, never an oracle. Detection must come from the general
  * oracles (src/oracle), which do not know which switch is on.
  *
- * The switches below are the ones the model's own oracle tests need; issue 4 adds the historical
- * catalog (one switch per commit) here.
+ * The historical catalog (source commit or seed line, what goes wrong, which property should catch
+ * it, and the workload that gives it a chance) is src/bugs/catalog.ts; this file only holds the
+ * bits, so that worker bundles stay small.
  */
 
 /** kvm_gpc_check skips the memslot-generation compare (what the generation check protects). */
@@ -36,11 +37,24 @@ export const BUG_INVALIDATE_END_LEAKS_COUNT = 1 << 9;
 /** activate takes vm.gpcLock while holding the cache's write lock (the notifier takes them the other way round). */
 export const BUG_ACTIVATE_NESTS_LIST_LOCK = 1 << 10;
 
+/** hva_to_pfn_retry marks the cache valid (placeholder pfn/khva) before the pfn is resolved (history B2, 5.17). */
+export const BUG_REFRESH_VALID_BEFORE_RESOLVE = 1 << 11;
+/** kvm_gpc_refresh does not take refreshLock: concurrent refreshes of one cache (history B3, before 93984f19e7bc). */
+export const BUG_REFRESH_WITHOUT_MUTEX = 1 << 12;
+/** kvm_gpc_check does not fail on an inactive cache (history B10, the check half of ecbcf030b456). */
+export const BUG_CHECK_IGNORES_ACTIVE = 1 << 13;
+/** The notifier's gpc hook clears a guest-uses cache but does not evict its vCPU (the seed's guest_uses_pa). */
+export const BUG_GUEST_USES_NO_EVICT = 1 << 14;
+/** The notifier's gpc hook write-locks every listed cache, with no read-lock overlap pre-check (history B18). */
+export const BUG_INVALIDATE_NO_READ_PRECHECK = 1 << 15;
+
 /** Name, mask and what it breaks, for `--bug NAME` and `gpc-lab bugs`. */
 export interface BugSwitchInfo {
   readonly name: string;
   readonly mask: number;
   readonly description: string;
+  /** Older names that still select this switch. */
+  readonly aliases?: readonly string[];
 }
 
 export const BUG_SWITCHES: readonly BugSwitchInfo[] = [
@@ -48,7 +62,11 @@ export const BUG_SWITCHES: readonly BugSwitchInfo[] = [
   { name: 'refresh-skips-retry', mask: BUG_REFRESH_SKIPS_RETRY, description: 'hva_to_pfn_retry accepts the pfn without the count/seq retry (B1)' },
   { name: 'invalidate-skips-clear', mask: BUG_INVALIDATE_SKIPS_CLEAR, description: 'the notifier gpc hook does not clear valid' },
   { name: 'entry-check-before-mode', mask: BUG_ENTRY_CHECK_BEFORE_MODE, description: 'vCPU entry check runs before mode = IN_GUEST_MODE' },
-  { name: 'refresh-ignores-active', mask: BUG_REFRESH_IGNORES_ACTIVE, description: 'refresh of an inactive cache succeeds (B10)' },
+  { name: 'refresh-valid-before-resolve', mask: BUG_REFRESH_VALID_BEFORE_RESOLVE, description: 'refresh marks the cache valid (placeholder pfn/khva) before the pfn is resolved (B2)' },
+  { name: 'refresh-without-mutex', mask: BUG_REFRESH_WITHOUT_MUTEX, description: 'kvm_gpc_refresh is not serialized by refreshLock (B3)' },
+  { name: 'check-refresh-ignore-active', mask: BUG_CHECK_IGNORES_ACTIVE | BUG_REFRESH_IGNORES_ACTIVE, description: 'check and refresh do not fail on an inactive cache (B10)', aliases: ['refresh-ignores-active'] },
+  { name: 'guest-uses-no-evict', mask: BUG_GUEST_USES_NO_EVICT, description: 'invalidating a guest-uses cache does not evict its vCPU (seed guest_uses_pa)' },
+  { name: 'invalidate-no-read-precheck', mask: BUG_INVALIDATE_NO_READ_PRECHECK, description: 'the notifier write-locks every cache without a read-lock overlap pre-check (B18: a cost)' },
   { name: 'khva-keeps-old-offset', mask: BUG_KHVA_KEEPS_OLD_OFFSET, description: 'refresh within the same page keeps the old khva offset (B11)' },
   { name: 'deactivate-skips-unmap', mask: BUG_DEACTIVATE_SKIPS_UNMAP, description: 'deactivate does not unmap the old khva (leak)' },
   { name: 'activate-reinits-locks', mask: BUG_ACTIVATE_REINITS_LOCKS, description: 'activate re-initializes the gpc locks (B9)' },
@@ -57,11 +75,16 @@ export const BUG_SWITCHES: readonly BugSwitchInfo[] = [
   { name: 'invalidate-end-leaks-count', mask: BUG_INVALIDATE_END_LEAKS_COUNT, description: 'invalidate_range_end forgets count-- (refreshes then retry forever)' },
 ];
 
+/** The switch called `name` (or one of its aliases), or undefined. Cold path. */
+export function findBugSwitch(name: string): BugSwitchInfo | undefined {
+  return BUG_SWITCHES.find((b) => b.name === name || (b.aliases?.includes(name) ?? false));
+}
+
 /** The mask for a list of switch names; throws RangeError naming an unknown one. Cold path. */
 export function bugMaskFromNames(names: readonly string[]): number {
   let mask = 0;
   for (const name of names) {
-    const info = BUG_SWITCHES.find((b) => b.name === name);
+    const info = findBugSwitch(name);
     if (!info) throw new RangeError(`unknown bug switch '${name}' (known: ${BUG_SWITCHES.map((b) => b.name).join(', ')})`);
     mask |= info.mask;
   }

@@ -9,7 +9,7 @@
  */
 import { readLock, readUnlock, writeLock, writeUnlock } from '../sync/rwlock.js';
 import { spinLock, spinUnlock } from '../sync/spinlock.js';
-import { BUG_INVALIDATE_SKIPS_CLEAR, isBugOn } from './bug-switches.js';
+import { BUG_GUEST_USES_NO_EVICT, BUG_INVALIDATE_NO_READ_PRECHECK, BUG_INVALIDATE_SKIPS_CLEAR, isBugOn } from './bug-switches.js';
 import {
   G_GPA,
   G_INVALIDATED,
@@ -34,6 +34,14 @@ function overlaps(gpcs: Int32Array, base: number, start: number, end: number): b
   return uhva >= start && uhva < end;
 }
 
+/** The read-lock pre-check (history B18's fix): does the cache overlap [start, end)? */
+function overlapsUnderReadLock(gpcs: Int32Array, base: number, start: number, end: number): boolean {
+  readLock(gpcs, base + GPC_LOCK);
+  const hit = overlaps(gpcs, base, start, end);
+  readUnlock(gpcs, base + GPC_LOCK);
+  return hit;
+}
+
 /** Clears valid on every listed cache whose uhva is in [start, end); collects guest-uses vCPUs. */
 export function gpcInvalidateStart(ctx: ModelContext, start: number, end: number): void {
   const gpcs = ctx.gpcs;
@@ -42,12 +50,9 @@ export function gpcInvalidateStart(ctx: ModelContext, start: number, end: number
   for (let g = 0; g < count; g++) {
     const base = gpcBase(g);
     if (Atomics.load(gpcs, base + G_ON_LIST) === 0) continue;
-    readLock(gpcs, base + GPC_LOCK);
-    if (!overlaps(gpcs, base, start, end)) {
-      readUnlock(gpcs, base + GPC_LOCK);
-      continue;
-    }
-    readUnlock(gpcs, base + GPC_LOCK);
+    // History B18 (21dadfcd665e "check the need for invalidation under read lock first"): before
+    // it, every invalidation write-locked every cache.
+    if (!isBugOn(BUG_INVALIDATE_NO_READ_PRECHECK) && !overlapsUnderReadLock(gpcs, base, start, end)) continue;
     // The cache may have changed in this window: check again under the write lock.
     writeLock(gpcs, base + GPC_LOCK);
     if (overlaps(gpcs, base, start, end)) {
@@ -57,7 +62,8 @@ export function gpcInvalidateStart(ctx: ModelContext, start: number, end: number
       gpcs[base + G_INVALIDATED] = (gpcs[base + G_INVALIDATED]! + 1) | 0;
       ctx.counters[ST_INVALIDATIONS_CLEARED]! += 1;
       traceStep(ctx, STEP_INV_CLEAR, g, gpcs[base + G_GPA]!, gpcs[base + G_PFN]!, start >> ctx.pageShift);
-      if (gpcs[base + G_USAGE] === USAGE_GUEST) {
+      // The seed's guest_uses_pa (982ed0de4753): a cleared guest-uses cache's vCPU must be evicted.
+      if (gpcs[base + G_USAGE] === USAGE_GUEST && !isBugOn(BUG_GUEST_USES_NO_EVICT)) {
         const v = gpcs[base + G_OWNER_VCPU]!;
         if (v >= 0 && ctx.evictMark[v] === 0) {
           ctx.evictMark[v] = 1;

@@ -13,6 +13,7 @@ import {
   BUG_KHVA_KEEPS_OLD_OFFSET,
   BUG_REFRESH_IGNORES_ACTIVE,
   BUG_REFRESH_SKIPS_RETRY,
+  BUG_REFRESH_VALID_BEFORE_RESOLVE,
   isBugOn,
 } from './bug-switches.js';
 import {
@@ -61,6 +62,7 @@ export function gpcRefreshLocked(ctx: ModelContext, g: number, gpa: number): num
   writeLock(gpcs, base + GPC_LOCK);
   traceStep(ctx, STEP_REFRESH_START, g, gpa, gpcs[base + G_PFN]!, gpcs[base + G_VALID]!);
   checkCacheStateLocked(ctx, g);
+  // History B10 (ecbcf030b456 "Reject attempts to consume or refresh inactive gfn_to_pfn_cache").
   if (gpcs[base + G_ACTIVE] === 0 && !isBugOn(BUG_REFRESH_IGNORES_ACTIVE)) {
     writeUnlock(gpcs, base + GPC_LOCK);
     return -EINVAL;
@@ -120,6 +122,13 @@ export function gpcRefreshLocked(ctx: ModelContext, g: number, gpa: number): num
   return result;
 }
 
+/** The 5.17 refresh's speculative state (history B2): pfn = ERR, khva = NULL, valid = true. */
+function markValidSpeculatively(gpcs: Int32Array, base: number): void {
+  gpcs[base + G_PFN] = -1;
+  gpcs[base + G_KHVA] = -1;
+  Atomics.store(gpcs, base + G_VALID, 1);
+}
+
 /**
  * hva_to_pfn_retry: clear valid (gpa/uhva are already updated, so a concurrent check must fail),
  * then loop { snapshot seq; drop the write lock; fault in and map; retake the write lock } while
@@ -138,7 +147,10 @@ function hvaToPfnRetryLocked(ctx: ModelContext, g: number): number {
   let newKhva = -1;
   let newEpoch = 0;
   let retries = -1;
-  Atomics.store(gpcs, base + G_VALID, 0);
+  // History B2 (58cd407ca4c6, v1 2/2 "Do not speculatively mark pfn cache valid"): 5.17 set valid
+  // here, with placeholder pfn/khva, before dropping the lock to resolve the pfn.
+  if (isBugOn(BUG_REFRESH_VALID_BEFORE_RESOLVE)) markValidSpeculatively(gpcs, base);
+  else Atomics.store(gpcs, base + G_VALID, 0);
   do {
     retries++;
     gpcs[base + G_CURRENT_RETRIES] = retries;
@@ -162,8 +174,9 @@ function hvaToPfnRetryLocked(ctx: ModelContext, g: number): number {
     // gpc.pfn is stable here: refreshLock excludes every other writer of it.
     newKhva = newPfn === gpcs[base + G_PFN] ? oldKhva : gpcMap(ctx, newPfn);
     writeLock(gpcs, base + GPC_LOCK);
+    // History B1 (58cd407ca4c6 "Fix multiple races in gfn=>pfn cache refresh"): 5.17 accepted the pfn here.
     if (isBugOn(BUG_REFRESH_SKIPS_RETRY)) break;
-    if (!mmuNotifierRetryCache(ctx.vm, seq)) break;
+    if (!mmuNotifierRetryCache(ctx.vm, seq, gpcs[base + G_GPA]! >> ctx.pageShift, uhva >> ctx.pageShift)) break;
     traceStep(ctx, STEP_REFRESH_RETRY, g, gpcs[base + G_GPA]!, newPfn, Atomics.load(ctx.vm, VM_MN_COUNT));
   } while (true);
   gpcs[base + G_PFN] = newPfn;

@@ -15,9 +15,11 @@ import { EINVAL, EIO } from '../util/errno.js';
 import {
   BUG_ACTIVATE_NESTS_LIST_LOCK,
   BUG_ACTIVATE_REINITS_LOCKS,
+  BUG_CHECK_IGNORES_ACTIVE,
   BUG_CHECK_IGNORES_GENERATION,
   BUG_DEACTIVATE_SKIPS_UNMAP,
   BUG_REFRESH_LEAKS_LOCK_ON_ERROR,
+  BUG_REFRESH_WITHOUT_MUTEX,
   isBugOn,
 } from './bug-switches.js';
 import { gpcUnmap } from './gpc-mapping.js';
@@ -75,9 +77,11 @@ export function gpcCheckLocked(ctx: ModelContext, g: number, gpa: number, len: n
   const gpcs = ctx.gpcs;
   const base = gpcBase(g);
   assertHeld(gpcs, base + GPC_LOCK, 'any');
-  if (gpcs[base + G_ACTIVE] === 0) return false;
+  // History B10 (ecbcf030b456 "Reject attempts to consume or refresh inactive gfn_to_pfn_cache").
+  if (gpcs[base + G_ACTIVE] === 0 && !isBugOn(BUG_CHECK_IGNORES_ACTIVE)) return false;
   const cachedGpa = gpcs[base + G_GPA]!;
   if (gpa !== -1 && gpa !== cachedGpa) return false;
+  // The seed (dwmw2, 9733f477...camel@infradead.org): what must be verified is that the memslots generation has not changed.
   if (!isBugOn(BUG_CHECK_IGNORES_GENERATION) && gpcs[base + G_GENERATION] !== memslotsGeneration(ctx.ms)) return false;
   if (gpcs[base + G_UHVA]! < 0) return false;
   if ((cachedGpa & ctx.offsetMask) + len > ctx.pageSize) return false;
@@ -158,13 +162,16 @@ export function gpcDeactivate(ctx: ModelContext, g: number): void {
 export function gpcRefresh(ctx: ModelContext, g: number, len: number): number {
   const gpcs = ctx.gpcs;
   const base = gpcBase(g);
-  mutexLock(gpcs, base + GPC_REFRESH_LOCK);
+  // History B3 (93984f19e7bc "Fully serialize gfn=>pfn cache refresh via mutex"): before it,
+  // refreshes of one cache ran concurrently.
+  const serialized = !isBugOn(BUG_REFRESH_WITHOUT_MUTEX);
+  if (serialized) mutexLock(gpcs, base + GPC_REFRESH_LOCK);
   const gpa = gpcs[base + G_GPA]!;
   if (gpa < 0 || !gpcValidLen(ctx, gpa, len)) {
-    mutexUnlock(gpcs, base + GPC_REFRESH_LOCK);
+    if (serialized) mutexUnlock(gpcs, base + GPC_REFRESH_LOCK);
     return -EINVAL;
   }
   const result = gpcRefreshLocked(ctx, g, gpa);
-  if (result === 0 || !isBugOn(BUG_REFRESH_LEAKS_LOCK_ON_ERROR)) mutexUnlock(gpcs, base + GPC_REFRESH_LOCK);
+  if (serialized && (result === 0 || !isBugOn(BUG_REFRESH_LEAKS_LOCK_ON_ERROR))) mutexUnlock(gpcs, base + GPC_REFRESH_LOCK);
   return result;
 }

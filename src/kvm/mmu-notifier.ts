@@ -14,14 +14,21 @@ import { REQ_GPC_INVALIDATE } from './vcpu-layout.js';
 import { traceStep, type ModelContext } from './model-context.js';
 import { STRATEGY_GENERATION, VM_MMU_SEQ, VM_MN_COUNT } from './vm-layout.js';
 import { STEP_INV_END, STEP_INV_EVICT, STEP_INV_EVICTED, STEP_INV_START } from '../oracle/trace-steps.js';
-import { ST_EVICTIONS, ST_EVICTION_WAITS, ST_INVALIDATIONS } from './thread-stats.js';
+import { ST_EVICTIONS, ST_EVICTION_WAITS, ST_INVALIDATIONS, ST_INVAL_HOOK_US } from './thread-stats.js';
+import { RANGE_FILE, RANGE_VPAGE, rangeBegin, rangeEnd } from './inval-ranges.js';
 
 /** Slice of an eviction wait (each slice re-reads the vCPU's mode). */
 const EVICTION_SLICE_MS = 2;
 
-/** Raises the active-invalidation count: from here on, a refresh that races this event retries. */
+/**
+ * Raises the active-invalidation count and records the range as in flight: from here on, a
+ * refresh that races this event retries. `firstVpage` >= 0: host virtual pages [firstVpage,
+ * +slotPages) (a window munmap); < 0: guest-RAM file page -1 - firstVpage (every alias of it).
+ */
 export function invalidateBegin(ctx: ModelContext, firstVpage: number): void {
-  // Raised before the hook takes any gpc lock (pairs with mmuNotifierRetryCache's count load).
+  // Both before the hook takes any gpc lock (pairs with mmuNotifierRetryCache's loads).
+  if (firstVpage >= 0) rangeBegin(ctx.vm, RANGE_VPAGE, firstVpage, firstVpage + ctx.host.mm.slotPages);
+  else rangeBegin(ctx.vm, RANGE_FILE, -1 - firstVpage, -firstVpage);
   Atomics.add(ctx.vm, VM_MN_COUNT, 1);
   ctx.counters[ST_INVALIDATIONS]! += 1;
   traceStep(ctx, STEP_INV_START, -1, -1, -1, firstVpage);
@@ -29,7 +36,9 @@ export function invalidateBegin(ctx: ModelContext, firstVpage: number): void {
 
 /** The gpc hook for host virtual pages [firstVpage, firstVpage + pages). */
 export function invalidateRangeHook(ctx: ModelContext, firstVpage: number, pages: number): void {
+  const startedAt = performance.now();
   gpcInvalidateStart(ctx, firstVpage << ctx.pageShift, (firstVpage + pages) << ctx.pageShift);
+  ctx.counters[ST_INVAL_HOOK_US]! += (performance.now() - startedAt) * 1000;
 }
 
 /**
@@ -60,11 +69,13 @@ export function evictCollectedVcpus(ctx: ModelContext): void {
 }
 
 /**
- * invalidate_range_end: seq++ then count-- (the smp_wmb side: pairs with mmuNotifierRetryCache's
+ * invalidate_range_end: seq++ (and the range logged as ended, for the range-aware retry) then count-- (the smp_wmb side: pairs with mmuNotifierRetryCache's
  * "count, then seq" loads, so a refresher sees the raised count or the new seq).
  */
 export function invalidateEnd(ctx: ModelContext, firstVpage: number): void {
-  Atomics.add(ctx.vm, VM_MMU_SEQ, 1);
+  const seq = (Atomics.add(ctx.vm, VM_MMU_SEQ, 1) + 1) | 0;
+  if (firstVpage >= 0) rangeEnd(ctx.vm, RANGE_VPAGE, firstVpage, firstVpage + ctx.host.mm.slotPages, seq);
+  else rangeEnd(ctx.vm, RANGE_FILE, -1 - firstVpage, -firstVpage, seq);
   if (!isBugOn(BUG_INVALIDATE_END_LEAKS_COUNT)) Atomics.sub(ctx.vm, VM_MN_COUNT, 1);
   traceStep(ctx, STEP_INV_END, -1, -1, -1, firstVpage);
 }

@@ -11,6 +11,11 @@
  * real IPI forces the exit at once); back to back, such events would keep the count raised almost
  * always and starve every refresh (history B20) merely because threads outnumber cores. Overlap
  * is still available on purpose: --inflight k keeps k invalidations in flight together.
+ *
+ * `--invalidate unrelated` (VM_INVAL_TARGETS = INVAL_UNRELATED) is the history-B20 workload: only
+ * spare pages that no cache uses, as a pipeline that begins the next invalidation before it
+ * finishes the oldest, so --inflight k (>= 1) invalidations are in flight at every moment and
+ * mn_active_invalidate_count never returns to 0 (retired windows are still unmapped as usual).
  */
 import { WINDOW_INTS, WINDOW_RETIRING, W_STATE } from '../mem/host-mm-layout.js';
 import { reportProgress, setThreadState, shouldStop, ThreadState } from '../harness/run-control.js';
@@ -19,6 +24,7 @@ import { SHINFO_CANDIDATES, SPARE_PAGES, spareGfn } from './guest-layout.js';
 import { flushCounters, type ModelContext } from './model-context.js';
 import { Pacer, sleepMs } from './pacing.js';
 import { THREAD_STATE_PACING } from './thread-states.js';
+import { INVAL_UNRELATED, VM_INVAL_TARGETS } from './vm-layout.js';
 
 function pickTarget(ctx: ModelContext): number {
   if (ctx.rng.below(100) < 15) return spareGfn(ctx.nvcpus, ctx.rng.below(SPARE_PAGES));
@@ -42,7 +48,46 @@ function unmapRetiredWindows(ctx: ModelContext): number {
   return done;
 }
 
+/** The B20 workload: unrelated invalidations, `inflight` of them always in flight (begin the next, then finish the oldest). */
+function runUnrelatedPipeline(ctx: ModelContext, control: Int32Array, slotBase: number, ratePerS: number, inflight: number): void {
+  const kinds = new Int32Array(inflight);
+  const targets = new Int32Array(inflight);
+  const pacer = new Pacer(ratePerS, ctx.rng);
+  let oldest = 0;
+  let inFlight = 0;
+  let events = 0;
+  while (!shouldStop(control)) {
+    events += unmapRetiredWindows(ctx);
+    setThreadState(control, slotBase, THREAD_STATE_PACING, 0);
+    const due = pacer.waitTurn(20);
+    setThreadState(control, slotBase, ThreadState.RUNNING, 0);
+    reportProgress(control, slotBase, ++events);
+    if (!due || shouldStop(control)) continue;
+    const kind = pickKind(ctx);
+    const target = spareGfn(ctx.nvcpus, ctx.rng.below(SPARE_PAGES));
+    mmEventBegin(ctx, kind, target);
+    if (inFlight === inflight) {
+      mmEventFinish(ctx, kinds[oldest]!, targets[oldest]!);
+      kinds[oldest] = kind;
+      targets[oldest] = target;
+      oldest = (oldest + 1) % inflight;
+    } else {
+      const at = (oldest + inFlight) % inflight;
+      kinds[at] = kind;
+      targets[at] = target;
+      inFlight++;
+    }
+    if ((events & 255) === 0) flushCounters(ctx);
+  }
+  for (; inFlight > 0; inFlight--, oldest = (oldest + 1) % inflight) mmEventFinish(ctx, kinds[oldest]!, targets[oldest]!);
+  flushCounters(ctx);
+}
+
 export function runNotifierLoop(ctx: ModelContext, control: Int32Array, slotBase: number, ratePerS: number, inflight: number): void {
+  if (ctx.vm[VM_INVAL_TARGETS] === INVAL_UNRELATED) {
+    runUnrelatedPipeline(ctx, control, slotBase, ratePerS, inflight);
+    return;
+  }
   const kinds = new Int32Array(inflight);
   const targets = new Int32Array(inflight);
   const pacer = new Pacer(ratePerS, ctx.rng);

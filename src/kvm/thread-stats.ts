@@ -51,8 +51,12 @@ export const ST_ACTIVATIONS = 31;
 export const ST_DEACTIVATIONS = 32;
 /** vmentries whose guest-uses translation had an old generation but was unchanged (not stale). */
 export const ST_OLD_GENERATION_ENTRIES = 33;
+/** Microseconds spent in the notifier's gpc hook (gfn_to_pfn_cache_invalidate_start), summed. */
+export const ST_INVAL_HOOK_US = 34;
+/** Irq-context fast paths whose read_trylock failed (history B17/B18: a spurious slow-path fallback). */
+export const ST_FASTPATH_TRYLOCK_FAILS = 35;
 /** Oracle checks per property: ST_PROP_CHECKS + property. */
-export const ST_PROP_CHECKS = 34;
+export const ST_PROP_CHECKS = 36;
 export const STAT_COUNT = ST_PROP_CHECKS + PROPERTY_COUNT;
 
 export function createStatsBuffer(threads: number): SharedArrayBuffer {

@@ -94,6 +94,8 @@ function enterGuestOnce(ctx: ModelContext, vs: VcpuState, srcu: number): number 
   if ((ctx.workload & WORKLOAD_STEAL) !== 0 && ctx.rng.below(1000) < ctx.stealPermille) makeRequest(vcpus, v, REQ_STEAL_UPDATE);
 
   let entryOk = true;
+  // The seed (dwmw2, 16 Nov 2021): nested_vmx_check_guest_maps() runs *after* vcpu->mode =
+  // IN_GUEST_MODE; checking before it lets an invalidation slip between check and mode.
   if (vs.nested && isBugOn(BUG_ENTRY_CHECK_BEFORE_MODE)) entryOk = entryCheck(ctx, v, vs.hw);
   // mode = IN_GUEST_MODE, then everything below reads requests/caches: the store is sequentially
   // consistent (the kernel's smp_mb), pairing with kickers' "set request, then read mode" and the

@@ -4,8 +4,11 @@
  *
  *   line 0   config: NVCPUS NGPCS STRATEGY BUG_MASK PAGE_SHIFT ORACLES TRACE_DEPTH THREADS
  *                    WORKLOAD GUEST_STEPS SEED EVENT_PERMILLE STEAL_PERMILLE POST_PERMILLE
+ *                    RETRY_MODE INVAL_TARGETS
  *   line 1   GPC_LOCK (spinlock block, class vm.gpcLock): protects every gpc's ON_LIST
- *   line 2   MN_ACTIVE_INVALIDATE_COUNT | MMU_INVALIDATE_SEQ
+ *   line 2   MN_ACTIVE_INVALIDATE_COUNT | MMU_INVALIDATE_SEQ | RANGE_OVERFLOW
+ *   lines 3+ in-flight invalidation ranges, and the ring of ended ones (src/kvm/inval-ranges.ts;
+ *            only read by the range-aware retry, history B20)
  *
  * Config slots: Guard: written once by the main thread before any worker starts | Readers: all.
  */
@@ -36,6 +39,22 @@ export const VM_STEAL_PERMILLE = 12;
 /** Per mille of guest steps that post a nested interrupt to another vCPU. */
 export const VM_POST_PERMILLE = 13;
 
+/** hva_to_pfn_retry's predicate: RETRY_ANY (upstream: any invalidation in flight or seq moved) or RETRY_RANGE. */
+export const VM_RETRY_MODE = 14;
+/** What the notifier invalidates: INVAL_MIXED (cached and spare pages, paced) or INVAL_UNRELATED (spare pages only, always in flight). */
+export const VM_INVAL_TARGETS = 15;
+
+export const RETRY_ANY = 0;
+/** Sean Christopherson's counter-proposal (history B20): retry only for an invalidation that overlaps the cache's page. */
+export const RETRY_RANGE = 1;
+export const RETRY_MODE_NAMES = ['any', 'range'] as const;
+export type RetryModeName = (typeof RETRY_MODE_NAMES)[number];
+
+export const INVAL_MIXED = 0;
+export const INVAL_UNRELATED = 1;
+export const INVAL_TARGET_NAMES = ['mixed', 'unrelated'] as const;
+export type InvalTargetName = (typeof INVAL_TARGET_NAMES)[number];
+
 /** spin_lock(&kvm->gpc_lock). */
 export const VM_GPC_LOCK = CACHE_LINE_INTS;
 
@@ -47,8 +66,17 @@ export const VM_GPC_LOCK = CACHE_LINE_INTS;
 export const VM_MN_COUNT = 2 * CACHE_LINE_INTS;
 /** kvm->mmu_invalidate_seq (only goes up, wraps at 2^32: compared with !==). Guard/Writers/Readers: as VM_MN_COUNT. */
 export const VM_MMU_SEQ = 2 * CACHE_LINE_INTS + 1;
+/** Invalidations in flight without an in-flight range slot (src/kvm/inval-ranges.ts). Guard: lock-free Atomics.add/sub | Writers: the notifier | Readers: the range-aware retry. */
+export const VM_RANGE_OVERFLOW = 2 * CACHE_LINE_INTS + 2;
 
-export const VM_INTS = 3 * CACHE_LINE_INTS;
+/** First int of the invalidation-range tables (src/kvm/inval-ranges.ts owns their layout). */
+export const VM_RANGES_BASE = 3 * CACHE_LINE_INTS;
+/** In-flight range slots, and ended-range ring entries (a power of two). */
+export const VM_RANGE_SLOTS = 16;
+export const VM_ENDED_RING = 64;
+export const VM_RANGE_INTS = 4;
+
+export const VM_INTS = VM_RANGES_BASE + (VM_RANGE_SLOTS + VM_ENDED_RING) * VM_RANGE_INTS;
 
 export const WORKLOAD_STEAL = 1;
 export const WORKLOAD_XEN = 2;

@@ -9,6 +9,9 @@
  *   details      property p, rank k < DETAILS_PER_PROPERTY: [PROPERTY THREAD CACHE GPA PFN A B C TRACE_SEQ SNAPSHOT]
  *   snapshots    property p: a copy of the flight recorder's rings (for its first finding)
  *
+ * TOTAL: Guard: lock-free Atomics.add | Writers: every finder (the first one also notifies it) |
+ * Readers: the progress line, and the main thread's Atomics.waitAsync on it (time to first finding).
+ *
  * Guard: lock-free. A finder's rank comes from its Atomics.add on FINDINGS[p], so no two finders
  * write the same detail slot or snapshot. Readers: the main thread after the run, and the
  * progress line (TOTAL).
@@ -75,7 +78,8 @@ export function reportFinding(
 ): void {
   recordEvent(fr, thread, STEP_FINDING, cache, gpa, pfn, 0, 0, property);
   const rank = Atomics.add(f.mem, COUNTS + property, 1);
-  Atomics.add(f.mem, FINDINGS_TOTAL, 1);
+  // The first finding of the run wakes the main thread's waiter (stop-on-finding, time to first finding).
+  if (Atomics.add(f.mem, FINDINGS_TOTAL, 1) === 0) Atomics.notify(f.mem, FINDINGS_TOTAL);
   if (rank >= DETAILS_PER_PROPERTY) return;
   const at = DETAILS + (property * DETAILS_PER_PROPERTY + rank) * DETAIL_INTS;
   const mem = f.mem;

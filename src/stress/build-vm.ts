@@ -37,8 +37,10 @@ import {
   VM_GUEST_STEPS,
   VM_NGPCS,
   VM_NVCPUS,
+  VM_INVAL_TARGETS,
   VM_ORACLES,
   VM_PAGE_SHIFT,
+  VM_RETRY_MODE,
   VM_POST_PERMILLE,
   VM_SEED,
   VM_STEAL_PERMILLE,
@@ -70,6 +72,10 @@ export interface VmConfig {
   readonly eventPermille: number;
   readonly stealPermille: number;
   readonly postPermille: number;
+  /** RETRY_* (vm-layout.ts); default RETRY_ANY (upstream). */
+  readonly retryMode?: number;
+  /** INVAL_* (vm-layout.ts); default INVAL_MIXED. */
+  readonly invalTargets?: number;
 }
 
 export interface BuiltVm {
@@ -113,6 +119,8 @@ export function buildVm(config: VmConfig): BuiltVm {
   vm[VM_WORKLOAD] = config.workload;
   vm[VM_GUEST_STEPS] = config.guestSteps;
   vm[VM_SEED] = config.seed | 0;
+  vm[VM_RETRY_MODE] = config.retryMode ?? 0;
+  vm[VM_INVAL_TARGETS] = config.invalTargets ?? 0;
   vm[VM_EVENT_PERMILLE] = config.eventPermille;
   vm[VM_STEAL_PERMILLE] = config.stealPermille;
   vm[VM_POST_PERMILLE] = config.postPermille;

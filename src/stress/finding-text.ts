@@ -117,9 +117,42 @@ function argText(e: TraceEvent): string {
   }
 }
 
+/** Steps of each thread other than the finder kept for context (where it was at the detection). */
+const OTHER_THREADS_RECENT = 2;
+
+/** Most lines an interleaving keeps (the last ones: they lead to the detection). */
+const MAX_INTERLEAVING_LINES = 48;
+
+/**
+ * Folds repeats: an event whose thread, step, cache, gfn, pfn, seq, generation and argument equal
+ * an earlier shown event of the same thread (a retry loop, a guest spinning on one page) is not
+ * shown again; the first line gets "xN, last #S". Keeps the global order of first occurrences.
+ */
+export function foldRepeats(events: readonly TraceEvent[]): { event: TraceEvent; repeats: number; lastSeq: number }[] {
+  const out: { event: TraceEvent; repeats: number; lastSeq: number }[] = [];
+  const byKey = new Map<string, number>();
+  for (const e of events) {
+    const key = `${e.thread}|${e.step}|${e.cache}|${e.gpa}|${e.pfn}|${e.mmuSeq}|${e.generation}|${e.arg}`;
+    const at = byKey.get(key);
+    if (at !== undefined && e.step !== STEP_FINDING) {
+      out[at]!.repeats++;
+      out[at]!.lastSeq = e.seq;
+      continue;
+    }
+    byKey.set(key, out.length);
+    out.push({ event: e, repeats: 1, lastSeq: e.seq });
+  }
+  return out;
+}
+
 /** Formats decoded events as aligned lines. */
 export function formatEvents(layout: GuestLayout, events: readonly TraceEvent[], pageShift: number): string[] {
-  return events.map((e) => {
+  const folded = foldRepeats(events).slice(-MAX_INTERLEAVING_LINES);
+  return folded.map(({ event, repeats, lastSeq }) => formatEvent(layout, event, pageShift) + (repeats > 1 ? `   x${repeats} (last #${lastSeq})` : ''));
+}
+
+function formatEvent(layout: GuestLayout, e: TraceEvent, pageShift: number): string {
+  {
     if (e.step === STEP_FINDING) {
       return `${`#${e.seq}`.padStart(9)} ${threadName(layout, e.thread).padEnd(9)} FINDING: ${PROPERTIES[e.arg]?.name ?? e.arg}` + (e.cache >= 0 ? ` on gpc ${e.cache}` : '') + (e.pfn >= 0 ? `, pfn ${e.pfn}` : '');
     }
@@ -134,13 +167,14 @@ export function formatEvents(layout: GuestLayout, events: readonly TraceEvent[],
       `gen ${e.generation}`,
     ];
     return parts.join(' ') + argText(e);
-  });
+  }
 }
 
 /**
  * The interleaving for a recorded finding (from its ring snapshot): every event up to the
- * detection that touches the finding's page or cache or evicts/kicks its vCPU, plus the last
- * `perThread` events of every thread, in global order.
+ * detection that touches the finding's cache, pfn or gfn or evicts/kicks its vCPU, plus the last
+ * `perThread` events of the finder (2 of every other thread), in global order, repeats folded,
+ * the last lines kept.
  */
 export function findingInterleaving(
   layout: GuestLayout,
@@ -151,22 +185,27 @@ export function findingInterleaving(
   pageShift: number,
 ): string[] {
   if (record.snapshot < 0 || depth === 0) return [];
-  const all = decodeRings(findings.mem, snapshotOffset(findings, record.snapshot), depth, layout.threads, depth);
+  const decoded = decodeRings(findings.mem, snapshotOffset(findings, record.snapshot), depth, layout.threads, depth);
+  // Cut at the detection itself (the finder's FINDING event): later events were copied into the
+  // snapshot while it was taken, and did not lead to the finding.
+  const detection = decoded.find((e) => e.step === STEP_FINDING && e.thread === record.thread && e.arg === record.property);
+  const cut = detection ? detection.seq : record.traceSeq;
+  const all = decoded.filter((e) => e.seq <= cut);
   const vcpu = record.property === PROP_FREE_WHILE_IN_GUEST ? record.a : record.thread < layout.vcpus ? record.thread : -1;
   const lastSeqOfThread = new Map<number, number[]>();
   for (const e of all) {
-    if (e.seq > record.traceSeq) continue;
     const list = lastSeqOfThread.get(e.thread) ?? [];
     list.push(e.seq);
     lastSeqOfThread.set(e.thread, list);
   }
   const recent = new Set<number>();
-  for (const list of lastSeqOfThread.values()) for (const seq of list.slice(-perThread)) recent.add(seq);
+  // The finder's last `perThread` steps; of every other thread only its last 2 (where it was).
+  for (const [thread, list] of lastSeqOfThread) for (const seq of list.slice(thread === record.thread ? -perThread : -OTHER_THREADS_RECENT)) recent.add(seq);
   const relevant = all.filter((e) => {
-    if (e.seq > record.traceSeq) return false;
     if (recent.has(e.seq)) return true;
     if (record.pfn >= 0 && e.pfn === record.pfn) return true;
     if (record.cache >= 0 && e.cache === record.cache) return true;
+    if (record.gpa >= 0 && e.gpa >= 0 && e.gpa >> pageShift === record.gpa >> pageShift) return true;
     if (vcpu >= 0 && (e.step === STEP_INV_EVICT || e.step === STEP_INV_EVICTED || e.step === STEP_KICK) && e.arg === vcpu) return true;
     return false;
   });

@@ -49,6 +49,9 @@ export function formatStressReport(report: StressReport): string[] {
   out.push(`        ${n(tt.memslotUpdates)} memslot updates (${n(tt.memslotMoves)} moves, ${n(tt.memslotMovesSkipped)} skipped), ${n(tt.juggles)} shared_info juggles`);
   out.push(`        events: ${n(tt.eventsSent)} delivered (${n(tt.slowPathSends)} via the slow path), ${n(tt.eventsDropped)} dropped (cache inactive), ${n(tt.eventsConsumed)} consumed, ${n(tt.eventsPendingAtEnd)} pending at the end`);
   out.push(`        posted interrupts: ${n(tt.posted)} posted, ${n(tt.nestedConsumed)} taken by the guest, ${n(tt.postedPendingAtEnd)} pending at the end`);
+  out.push(
+    `cost:   event-channel fast-path read_trylock failures ${n(tt.fastPathTrylockFails)}; notifier gpc hook ${tt.invalidations > 0 ? (tt.invalidationHookUs / tt.invalidations).toFixed(1) : '0'} µs per invalidation (${(tt.invalidationHookUs / 1000).toFixed(1)} ms in all); refresh retries max ${n(tt.maxRefreshRetries)}`,
+  );
   out.push(`latency: refresh ${us(report.latencyUs.refresh)}`);
   out.push(`         eviction wait ${us(report.latencyUs.evictionWait)}`);
   const samples = report.rssSamplesMiB;
@@ -64,6 +67,8 @@ export function formatStressReport(report: StressReport): string[] {
   if (report.findingsTotal > 0) {
     out.push('');
     out.push(`findings: ${n(report.findingsTotal)} (details of the first of each property, with the interleaving that led to the first)`);
+    const first = report.firstFinding;
+    if (first) out.push(`  first: ${first.property} ${first.duringRun ? `${(first.atS * 1000).toFixed(0)} ms after the threads started` : 'at the end-of-run check'}`);
     report.findings.forEach((f, i) => {
       out.push(`  [${i + 1}] ${f.property} on ${f.thread}, ${f.cache}${f.pfn >= 0 ? `, pfn ${f.pfn}` : ''}: ${f.message}`);
       if (f.interleaving.length > 0) {
@@ -71,7 +76,7 @@ export function formatStressReport(report: StressReport): string[] {
         for (const line of f.interleaving) out.push(`      ${line}`);
       }
     });
-    out.push(`  re-run: ${report.command}`);
+    out.push(`  re-run (stops at the first finding): ${report.findings[0]?.rerun ?? report.command}`);
   }
   if (report.internalErrors.length > 0) {
     out.push('');

@@ -17,9 +17,9 @@ import { formatStallReport, startWatchdog, type StallReport } from '../harness/w
 import { G_CURRENT_RETRIES, gpcBase } from '../kvm/gpc-layout.js';
 import { finding, flushCounters } from '../kvm/model-context.js';
 import { MODEL_THREAD_STATE_NAMES } from '../kvm/thread-states.js';
-import { STRATEGY_NAMES, WORKLOAD_XEN } from '../kvm/vm-layout.js';
+import { INVAL_TARGET_NAMES, RETRY_MODE_NAMES, STRATEGY_NAMES, WORKLOAD_XEN } from '../kvm/vm-layout.js';
 import { PROP_LIVELOCK, PROP_LOCK_SANITY, PROP_STALL } from '../oracle/properties.js';
-import { totalFindings } from '../oracle/findings.js';
+import { FINDINGS_TOTAL, totalFindings } from '../oracle/findings.js';
 import { ST_PROP_CHECKS, ST_VMENTRIES, readStat } from '../kvm/thread-stats.js';
 import { buildVm } from './build-vm.js';
 import { ControlPlane } from './control-plane.js';
@@ -29,6 +29,10 @@ import { buildStressReport } from './build-report.js';
 import { dumpVmState } from './state-dump.js';
 import { workloadMask, type StressConfig } from './stress-config.js';
 import type { StressReport } from './stress-report.js';
+
+/** Atomics.waitAsync (Node 16+; not in the ES2022 lib typings). */
+type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+const atomicsWaitAsync = (Atomics as unknown as { waitAsync: (a: Int32Array, i: number, v: number, t: number) => WaitAsyncResult }).waitAsync;
 
 export interface StressRunOptions {
   /** Progress display (default: 'silent' with config.json, else 'auto'). */
@@ -64,6 +68,18 @@ function planThreads(config: StressConfig, layout: { vcpus: number; threadNotifi
 
 /** Runs one stress and returns its report (never throws for findings, stalls or crashed threads). */
 export async function runStress(config: StressConfig, options: StressRunOptions = {}): Promise<StressReport> {
+  // Keeps the event loop alive for the whole run: after a stall kill, the pool's teardown can
+  // leave no handle for a moment, and a bare `await runStress(...)` script would then exit 13
+  // (unsettled top-level await) with the report lost.
+  const keepAlive = setInterval(function keepEventLoopAlive() {}, 1000);
+  try {
+    return await runStressKeptAlive(config, options);
+  } finally {
+    clearInterval(keepAlive);
+  }
+}
+
+async function runStressKeptAlive(config: StressConfig, options: StressRunOptions): Promise<StressReport> {
   const environment = describeEnvironment();
   const notice = options.notice ?? (config.json ? () => {} : (line: string) => void process.stderr.write(`${line}\n`));
   const workload = workloadMask(config.workload);
@@ -80,6 +96,8 @@ export async function runStress(config: StressConfig, options: StressRunOptions 
     eventPermille: (workload & WORKLOAD_XEN) !== 0 ? 50 : 0,
     stealPermille: 50,
     postPermille: 100,
+    retryMode: RETRY_MODE_NAMES.indexOf(config.retry),
+    invalTargets: INVAL_TARGET_NAMES.indexOf(config.invalidate),
   });
   const { main, layout } = built;
   const plan = planThreads(config, layout);
@@ -112,6 +130,17 @@ export async function runStress(config: StressConfig, options: StressRunOptions 
     startRunProgress();
     durationTimer = setTimeout(() => control.requestStop(StopReason.COMPLETED), config.durationS * 1000);
   }, 5);
+  // Time to first finding: the first finder notifies FINDINGS_TOTAL; measured from the start
+  // barrier (thread start-up, ~0.5-1 s, is not counted). --stop-on-finding stops the run there.
+  let firstFindingAt = 0;
+  function onFirstFinding(): void {
+    if (firstFindingAt !== 0 || totalFindings(main.findings) === 0 || control.stopped) return;
+    firstFindingAt = performance.now();
+    if (config.stopOnFinding) control.requestStop(StopReason.FINDING);
+  }
+  const firstFindingWait = atomicsWaitAsync(main.findings.mem, FINDINGS_TOTAL, 0, Infinity);
+  if (firstFindingWait.async) void firstFindingWait.value.then(onFirstFinding);
+  else onFirstFinding();
   control.onStop(function markWindowEnd() {
     windowEndedAt = performance.now();
     clearInterval(readyPoll);
@@ -203,6 +232,8 @@ export async function runStress(config: StressConfig, options: StressRunOptions 
     watchdog.stop();
     progress?.stop();
     uninstallSigint?.();
+    // Releases the first-finding waiter if nothing was found.
+    Atomics.notify(main.findings.mem, FINDINGS_TOTAL);
   }
   await controlPlane.abandon();
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
@@ -243,5 +274,6 @@ export async function runStress(config: StressConfig, options: StressRunOptions 
     stallLines,
     countsComplete: allDone,
     lockdepMessages,
+    firstFindingAtS: firstFindingAt > 0 && windowStartedAt > 0 ? Math.max(0, firstFindingAt - windowStartedAt) / 1000 : null,
   });
 }

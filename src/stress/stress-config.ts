@@ -5,12 +5,16 @@
  */
 import { UsageError } from '../cli/usage-error.js';
 import { parseChoiceOption, parseIntegerOption, parseSecondsOption } from '../cli/option-parsers.js';
-import { BUG_SWITCHES, bugMaskFromNames } from '../kvm/bug-switches.js';
+import { BUG_SWITCHES, bugMaskFromNames, findBugSwitch } from '../kvm/bug-switches.js';
 import {
+  INVAL_TARGET_NAMES,
+  RETRY_MODE_NAMES,
   STRATEGY_NAMES,
   WORKLOAD_NESTED,
   WORKLOAD_STEAL,
   WORKLOAD_XEN,
+  type InvalTargetName,
+  type RetryModeName,
   type StrategyName,
 } from '../kvm/vm-layout.js';
 
@@ -47,6 +51,12 @@ export interface StressOptions {
   /** Seconds a single refresh may keep retrying before it is a livelock finding. */
   livelockTimeout?: string | number;
   lockdep?: boolean;
+  /** hva_to_pfn_retry's predicate: 'any' (upstream) or 'range' (retry only for an overlapping invalidation, history B20). */
+  retry?: string;
+  /** What the notifier invalidates: 'mixed' (default) or 'unrelated' (spare pages only, --inflight always in flight: history B20). */
+  invalidate?: string;
+  /** Stop at the first finding (the report then gives the time to it from the start of the threads). */
+  stopOnFinding?: boolean;
   json?: boolean;
   /** Test hook: vcpu-0 throws after this many loop iterations. */
   crashAfter?: string | number;
@@ -72,6 +82,9 @@ export interface StressConfig {
   readonly guestSteps: number;
   readonly livelockTimeoutS: number;
   readonly lockdep: boolean;
+  readonly retry: RetryModeName;
+  readonly invalidate: InvalTargetName;
+  readonly stopOnFinding: boolean;
   readonly json: boolean;
   /** Test hook: vcpu-0 throws after this many iterations; -1 = never. */
   readonly crashAfter: number;
@@ -132,7 +145,7 @@ export function resolveStressConfig(input: StressOptions): StressConfig {
   try {
     bugMask = bugMaskFromNames(bugs);
   } catch {
-    const unknown = bugs.find((b) => !BUG_SWITCHES.some((s) => s.name === b));
+    const unknown = bugs.find((b) => findBugSwitch(b) === undefined);
     throw new UsageError(`--bug must be one of ${BUG_SWITCHES.map((b) => b.name).join(', ')}, got '${unknown}'`);
   }
   return {
@@ -155,6 +168,9 @@ export function resolveStressConfig(input: StressOptions): StressConfig {
     guestSteps: input.guestSteps === undefined ? STRESS_DEFAULTS.guestSteps : parseIntegerOption('--guest-steps', input.guestSteps, 1, 10_000),
     livelockTimeoutS: input.livelockTimeout === undefined ? STRESS_DEFAULTS.livelockTimeoutS : parseSecondsOption('--livelock-timeout', input.livelockTimeout, 3600),
     lockdep: input.lockdep === true,
+    retry: parseChoiceOption('--retry', input.retry ?? 'any', RETRY_MODE_NAMES),
+    invalidate: parseChoiceOption('--invalidate', input.invalidate ?? 'mixed', INVAL_TARGET_NAMES),
+    stopOnFinding: input.stopOnFinding === true,
     json: input.json === true,
     crashAfter: input.crashAfter === undefined ? -1 : parseIntegerOption('--crash-after', input.crashAfter, 1, 1 << 30),
   };
@@ -178,8 +194,14 @@ export function rerunCommand(config: StressConfig): string {
   if (config.workload.length !== WORKLOAD_NAMES.length) parts.push(`--workload ${config.workload.join(',')}`);
   if (config.pageSize !== d.pageSize) parts.push(`--page-size ${config.pageSize}`);
   if (config.guestSteps !== d.guestSteps) parts.push(`--guest-steps ${config.guestSteps}`);
+  if (config.stallTimeoutS !== d.stallTimeoutS) parts.push(`--stall-timeout ${config.stallTimeoutS}`);
+  if (config.livelockTimeoutS !== d.livelockTimeoutS) parts.push(`--livelock-timeout ${config.livelockTimeoutS}`);
+  if (config.traceDepth !== d.traceDepth) parts.push(`--trace-depth ${config.traceDepth}`);
   if (!config.oracles) parts.push('--oracles off');
+  if (config.retry !== 'any') parts.push(`--retry ${config.retry}`);
+  if (config.invalidate !== 'mixed') parts.push(`--invalidate ${config.invalidate}`);
   for (const bug of config.bugs) parts.push(`--bug ${bug}`);
   if (config.lockdep) parts.push('--lockdep');
+  if (config.stopOnFinding) parts.push('--stop-on-finding');
   return parts.join(' ');
 }

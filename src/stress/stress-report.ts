@@ -51,8 +51,19 @@ export interface StressFinding {
   gpa: number;
   pfn: number;
   message: string;
-  /** The last events of every thread, in global order (thread, step, cache, gpa, pfn, seq, generation). */
+  /** The steps that led to it, in global order, trimmed to its cache, page and vCPU plus each thread's last steps (thread, step, cache, gfn, pfn, seq, generation); repeats folded. */
   interleaving: string[];
+  /** The command that re-runs this configuration and stops at the first finding. */
+  rerun: string;
+}
+
+/** The first finding of the run and when it came. */
+export interface FirstFinding {
+  property: string;
+  /** Seconds from the start barrier (threads running; start-up not counted). */
+  atS: number;
+  /** False if only the end-of-run oracles saw it (atS is then the whole measured window). */
+  duringRun: boolean;
 }
 
 export interface StressTotals {
@@ -85,6 +96,12 @@ export interface StressTotals {
   getNestedStatePages: number;
   /** vmentries whose guest-uses translation had an old generation but was still right (not stale). */
   oldGenerationEntries: number;
+  /** Irq-context event-channel fast paths whose read_trylock failed (history B17/B18 fallbacks). */
+  fastPathTrylockFails: number;
+  /** Time in the notifier's gpc hook, summed over all invalidations (µs). */
+  invalidationHookUs: number;
+  /** The most retries one refresh needed. */
+  maxRefreshRetries: number;
 }
 
 export interface StressReport {
@@ -109,6 +126,8 @@ export interface StressReport {
   /** Resident memory once a second during the measured window (MiB). */
   rssSamplesMiB: number[];
   findingsTotal: number;
+  /** The first finding (by global trace order) and when it came, or null. */
+  firstFinding: FirstFinding | null;
   findings: StressFinding[];
   stall?: string[];
   notes: string[];

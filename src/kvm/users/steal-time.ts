@@ -27,7 +27,14 @@ export function recordStealTime(ctx: ModelContext, v: number): boolean {
   }
   ctx.counters[ST_CHECKS_OK]! += 1;
   checkKhvaAccessLocked(ctx, g);
-  const at = gpcs[gpcBase(g) + G_KHVA]! >> 2;
+  const khva = gpcs[gpcBase(g) + G_KHVA]!;
+  if (khva < 0) {
+    // khva = NULL under a passing check (history B2): the kernel would oops on NULL + offset. The
+    // state-invariant oracle has reported it; the access faults and writes nothing.
+    readUnlock(gpcs, lock);
+    return false;
+  }
+  const at = khva >> 2;
   const ram = ctx.ram;
   const version = ram[at + STEAL_VERSION]!;
   const steal = ctx.counters[ST_LAST_STEAL]! + 1;

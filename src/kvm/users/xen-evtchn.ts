@@ -5,7 +5,7 @@
  * deactivated) is dropped and counted, as KVM returns an error then; only delivered events count
  * for the conservation oracle.
  */
-import { readLock, readLockIrq, readUnlock } from '../../sync/rwlock.js';
+import { readLock, readLockIrq, readTryLock, readUnlock } from '../../sync/rwlock.js';
 import { checkKhvaAccessLocked, checkKhvaAfterAccess } from '../../oracle/access-oracles.js';
 import { STEP_EVENT_DROPPED, STEP_EVENT_SENT } from '../../oracle/trace-steps.js';
 import { G_KHVA, GPC_LOCK, gpcBase } from '../gpc-layout.js';
@@ -19,6 +19,7 @@ import {
   ST_CHECKS_OK,
   ST_EVENTS_DROPPED,
   ST_EVENTS_SENT,
+  ST_FASTPATH_TRYLOCK_FAILS,
   ST_KICKS_SENT,
   ST_SLOW_PATH,
 } from '../thread-stats.js';
@@ -30,18 +31,37 @@ export function shinfoBytes(ctx: ModelContext): number {
   return ctx.nvcpus * 4;
 }
 
+/**
+ * The irq-context read lock, as the proposed B17 fast path would take it: a read_trylock first;
+ * its failure (a writer holds or waits for the lock) is counted as a fast-path fallback (the
+ * proposal would defer the event). The model then takes the lock anyway, so no event is lost.
+ */
+function readLockIrqCounted(ctx: ModelContext, lock: number): void {
+  if (readTryLock(ctx.gpcs, lock)) return;
+  ctx.counters[ST_FASTPATH_TRYLOCK_FAILS]! += 1;
+  readLockIrq(ctx.gpcs, lock);
+}
+
 /** kvm_xen_set_evtchn to `port` (its vCPU). `irq`: the fast path runs in irq context. Returns true if delivered. */
 export function sendEvent(ctx: ModelContext, port: number, irq: boolean): boolean {
   const gpcs = ctx.gpcs;
   const lock = gpcBase(GPC_SHINFO) + GPC_LOCK;
   const len = shinfoBytes(ctx);
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-    if (irq) readLockIrq(gpcs, lock);
+    if (irq) readLockIrqCounted(ctx, lock);
     else readLock(gpcs, lock);
     if (gpcCheckLocked(ctx, GPC_SHINFO, -1, len)) {
       ctx.counters[ST_CHECKS_OK]! += 1;
       checkKhvaAccessLocked(ctx, GPC_SHINFO);
-      const at = gpcs[gpcBase(GPC_SHINFO) + G_KHVA]! >> 2;
+      const khva = gpcs[gpcBase(GPC_SHINFO) + G_KHVA]!;
+      if (khva < 0) {
+        // khva = NULL under a passing check (history B2): the kernel would oops in
+        // set_shinfo_evtchn_pending; the state-invariant oracle has reported it. Not delivered.
+        readUnlock(gpcs, lock);
+        ctx.counters[ST_EVENTS_DROPPED]! += 1;
+        return false;
+      }
+      const at = khva >> 2;
       Atomics.add(ctx.ram, at + port, 1);
       checkKhvaAfterAccess(ctx, GPC_SHINFO);
       traceStep(ctx, STEP_EVENT_SENT, GPC_SHINFO, -1, at >> (ctx.pageShift - 2), port);

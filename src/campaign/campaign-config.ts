@@ -1,0 +1,91 @@
+/**
+ * `gpc-lab campaign` options, validated at the boundary: raw strings (CLI) or numbers (library) in,
+ * a CampaignConfig out, or a UsageError naming the value and what is allowed.
+ */
+import { UsageError } from '../cli/usage-error.js';
+import { parseIntegerOption, parseSecondsOption } from '../cli/option-parsers.js';
+import { BUG_CATALOG, type BugEntry } from '../bugs/catalog.js';
+import { findBugSwitch } from '../kvm/bug-switches.js';
+
+export interface CampaignOptions {
+  /** Catalog names (comma-separated or a list); default: every entry the campaign can run. */
+  bug?: string | readonly string[];
+  /** Runs per bug, each with its own seed. */
+  runs?: string | number;
+  /** Time budget per run: seconds of measured time until the first finding ("30s" or "30"). */
+  budget?: string | number;
+  /** This shard of the matrix, "i/n" (1 <= i <= n): bugs whose catalog index % n == i - 1. */
+  shard?: string;
+  /** First seed; run r of the bug at catalog index k uses seed + 1000 k + r. */
+  seed?: string | number;
+  /** Seconds per run for cost entries (no finding expected). */
+  costDuration?: string | number;
+  json?: boolean;
+  markdown?: boolean;
+}
+
+export interface CampaignConfig {
+  readonly entries: readonly BugEntry[];
+  readonly runs: number;
+  readonly budgetS: number;
+  readonly shard: { readonly index: number; readonly count: number };
+  readonly seed: number;
+  readonly costDurationS: number;
+  readonly json: boolean;
+  readonly markdown: boolean;
+}
+
+export const CAMPAIGN_DEFAULTS = { runs: 10, budgetS: 30, seed: 1, costDurationS: 2 } as const;
+
+function listOf(raw: string | readonly string[] | undefined): string[] {
+  if (raw === undefined) return [];
+  const items = typeof raw === 'string' ? [raw] : [...raw];
+  return items.flatMap((item) => item.split(',')).map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+function parseBudget(raw: string | number): number {
+  const text = typeof raw === 'number' ? String(raw) : raw.trim().replace(/s$/, '');
+  try {
+    return parseSecondsOption('--budget', text, 3600);
+  } catch {
+    throw new UsageError(`--budget must be a number of seconds > 0 and <= 3600 (e.g. 30 or 30s), got '${String(raw)}'`);
+  }
+}
+
+function parseShard(raw: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(raw.trim());
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || count > 1000 || index < 1 || index > count) throw new UsageError(`--shard must be i/n with 1 <= i <= n <= 1000, got '${raw}'`);
+  return { index, count };
+}
+
+/** The entries the campaign can run (every catalog entry with a stress workload that reaches it). */
+export function campaignEntries(): BugEntry[] {
+  return BUG_CATALOG.filter((e) => e.notInCampaign === undefined);
+}
+
+export function resolveCampaignConfig(input: CampaignOptions): CampaignConfig {
+  const runnable = campaignEntries();
+  const names = listOf(input.bug);
+  const chosen =
+    names.length === 0
+      ? runnable
+      : names.map((name) => {
+          const entry = runnable.find((e) => e.name === name) ?? runnable.find((e) => e.switchName !== '' && e.switchName === findBugSwitch(name)?.name);
+          if (!entry) throw new UsageError(`--bug must be one of ${runnable.map((e) => e.name).join(', ')}, got '${name}'`);
+          return entry;
+        });
+  const shard = input.shard === undefined ? { index: 1, count: 1 } : parseShard(input.shard);
+  const entries = chosen.filter((e) => BUG_CATALOG.indexOf(e) % shard.count === shard.index - 1);
+  return {
+    entries,
+    runs: input.runs === undefined ? CAMPAIGN_DEFAULTS.runs : parseIntegerOption('--runs', input.runs, 1, 1000),
+    budgetS: input.budget === undefined ? CAMPAIGN_DEFAULTS.budgetS : parseBudget(input.budget),
+    shard,
+    seed: input.seed === undefined ? CAMPAIGN_DEFAULTS.seed : parseIntegerOption('--seed', input.seed, 0, 4_000_000_000),
+    costDurationS: input.costDuration === undefined ? CAMPAIGN_DEFAULTS.costDurationS : parseSecondsOption('--cost-duration', input.costDuration, 600),
+    json: input.json === true,
+    markdown: input.markdown === true,
+  };
+}

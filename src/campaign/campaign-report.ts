@@ -1,0 +1,71 @@
+/** The typed result of `gpc-lab campaign` (what `--json` prints and `runCampaign` returns). */
+import type { BugKind } from '../bugs/catalog.js';
+
+/** One run of one bug: attempts until the first finding or the budget. */
+export interface CampaignRun {
+  seed: number;
+  detected: boolean;
+  /** Seconds of measured time (threads running, start-up not counted) until the first finding, summed over attempts; the time spent if not detected. */
+  timeS: number;
+  /** The property of the first finding, or null. */
+  property: string | null;
+  attempts: number;
+  /** Findings in the run that found it (all properties). */
+  findings: number;
+  vmentries: number;
+  /** The command that re-runs the attempt that found it (stops at the first finding). */
+  rerun: string | null;
+  internalErrors: string[];
+}
+
+/** Cost figures of one configuration (B18): per second of measured time. */
+export interface CostFigures {
+  seconds: number;
+  fastPathTrylockFailsPerS: number;
+  hookUsPerInvalidation: number;
+  invalidationsPerS: number;
+  findings: number;
+}
+
+export interface CampaignRow {
+  name: string;
+  switchName: string;
+  history: string;
+  source: string;
+  kind: BugKind;
+  expect: string[];
+  runs: CampaignRun[];
+  detected: number;
+  /** Median / max time to first finding over the detected runs (seconds), null if none. */
+  medianS: number | null;
+  maxS: number | null;
+  /** Property -> runs it caught first. */
+  caughtBy: Record<string, number>;
+  /** Stress runs (attempts) per second of wall time, and vmentries per second of measured time. */
+  runsPerS: number;
+  vmentriesPerS: number;
+  /** The same workload without the switch (or with the cure), for the same measured time. */
+  reference: { seconds: number; runs: number; findings: number; properties: string[]; commands: string[] };
+  /** Cost entries: the switch's figures and the reference's. */
+  cost?: { bug: CostFigures; reference: CostFigures };
+  slowBecause?: string;
+  /** True if this row meets its expectation (all runs detected and a clean reference, or a clean cost run). */
+  ok: boolean;
+  wallS: number;
+}
+
+export interface CampaignReport {
+  tool: 'gpc-lab campaign';
+  runs: number;
+  budgetS: number;
+  shard: string;
+  seed: number;
+  environment: Record<string, unknown>;
+  rows: CampaignRow[];
+  /** Reference findings summed over rows (must be 0). */
+  referenceFindings: number;
+  wallS: number;
+  verdict: 'ok' | 'missed';
+  exitCode: number;
+  notes: string[];
+}

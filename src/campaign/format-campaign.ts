@@ -1,0 +1,89 @@
+/** The campaign report as a text table or as Markdown. */
+import type { CampaignReport, CampaignRow } from './campaign-report.js';
+
+const sec = (s: number | null): string => (s === null ? '-' : s < 1 ? `${(s * 1000).toFixed(0)} ms` : `${s.toFixed(2)} s`);
+
+function caught(row: CampaignRow): string {
+  const parts = Object.entries(row.caughtBy)
+    .sort((a, b) => b[1] - a[1])
+    .map(([p, n]) => `${p} ${n}`);
+  return parts.length > 0 ? parts.join(', ') : '-';
+}
+
+function label(row: CampaignRow): string {
+  return `${row.name} (${row.history})`;
+}
+
+function detectionCell(row: CampaignRow): string {
+  return row.kind === 'cost' ? 'cost, no finding expected' : `${row.detected}/${row.runs.length}`;
+}
+
+function costLine(row: CampaignRow): string {
+  const c = row.cost!;
+  return (
+    `fast-path read_trylock failures ${c.bug.fastPathTrylockFailsPerS.toFixed(0)}/s (reference ${c.reference.fastPathTrylockFailsPerS.toFixed(0)}/s); ` +
+    `notifier hook ${c.bug.hookUsPerInvalidation.toFixed(1)} µs per invalidation (reference ${c.reference.hookUsPerInvalidation.toFixed(1)}); ` +
+    `findings ${c.bug.findings} (reference ${c.reference.findings}) over ${c.bug.seconds.toFixed(1)} s each`
+  );
+}
+
+function referenceCell(row: CampaignRow): string {
+  return `${row.reference.findings} in ${row.reference.seconds.toFixed(1)} s`;
+}
+
+export function formatCampaignText(report: CampaignReport): string[] {
+  const env = report.environment as { loadAverage1m?: number; cpus?: number; availableParallelism?: number };
+  const out: string[] = [];
+  out.push(
+    `gpc-lab campaign: ${report.runs} runs per bug, budget ${report.budgetS} s per run, shard ${report.shard}, seed ${report.seed}; ${report.wallS.toFixed(0)} s wall`,
+  );
+  out.push(`environment: ${JSON.stringify(report.environment)}`);
+  out.push('');
+  const head = ['bug', 'kind', 'detected', 'median', 'max', 'caught first by (runs)', 'runs/s', 'kvmentries/s', 'reference findings'];
+  const rows = report.rows.map((r) => [
+    label(r),
+    r.kind,
+    detectionCell(r),
+    sec(r.medianS),
+    sec(r.maxS),
+    r.kind === 'cost' ? '-' : caught(r),
+    r.kind === 'cost' ? '-' : r.runsPerS.toFixed(2),
+    r.kind === 'cost' ? '-' : (r.vmentriesPerS / 1000).toFixed(0),
+    referenceCell(r),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]): string => `  ${cells.map((c, i) => c.padEnd(widths[i]!)).join('  ')}`.trimEnd();
+  out.push(line(head));
+  for (const row of rows) out.push(line(row));
+  for (const r of report.rows) if (r.cost) out.push(`  ${r.name}: ${costLine(r)}`);
+  out.push('');
+  for (const r of report.rows) if (r.slowBecause && r.medianS !== null && r.medianS >= 1) out.push(`  slower than 1 s: ${r.name}: ${r.slowBecause}`);
+  for (const r of report.rows) {
+    const missed = r.runs.filter((run) => !run.detected);
+    if (missed.length > 0) out.push(`  MISSED ${r.name}: seeds ${missed.map((m) => m.seed).join(', ')}`);
+    for (const cmd of r.reference.commands) out.push(`  REFERENCE FINDING under ${r.name}'s workload: ${cmd}`);
+    const errors = r.runs.flatMap((run) => run.internalErrors);
+    if (errors.length > 0) out.push(`  internal errors in ${r.name}: ${errors[0]!.split('\n')[0]}`);
+  }
+  const firstRerun = report.rows.flatMap((r) => r.runs).find((run) => run.rerun)?.rerun;
+  if (firstRerun) out.push(`  re-run one (example): ${firstRerun}`);
+  for (const note of report.notes) out.push(`note: ${note}`);
+  out.push(`verdict: ${report.verdict.toUpperCase()} (exit ${report.exitCode}); reference findings ${report.referenceFindings}${env.loadAverage1m !== undefined ? `; load average at start ${env.loadAverage1m}` : ''}`);
+  return out;
+}
+
+export function formatCampaignMarkdown(report: CampaignReport): string[] {
+  const out: string[] = [];
+  out.push(`### gpc-lab campaign: ${report.runs} runs per bug, budget ${report.budgetS} s, shard ${report.shard}, seed ${report.seed}`);
+  out.push('');
+  out.push('| bug | history | kind | detected | median | max | caught first by (runs) | runs/s | kvmentries/s | reference findings |');
+  out.push('|---|---|---|---|---|---|---|---|---|---|');
+  for (const r of report.rows) {
+    out.push(
+      `| \`${r.name}\` | ${r.history} | ${r.kind} | ${detectionCell(r)} | ${sec(r.medianS)} | ${sec(r.maxS)} | ${r.kind === 'cost' ? '-' : caught(r)} | ${r.kind === 'cost' ? '-' : r.runsPerS.toFixed(2)} | ${r.kind === 'cost' ? '-' : (r.vmentriesPerS / 1000).toFixed(0)} | ${referenceCell(r)} |`,
+    );
+  }
+  for (const r of report.rows) if (r.cost) out.push('', `\`${r.name}\`: ${costLine(r)}`);
+  out.push('', `Verdict: **${report.verdict}**; reference findings ${report.referenceFindings}; ${report.wallS.toFixed(0)} s wall.`);
+  return out;
+}

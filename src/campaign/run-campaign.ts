@@ -1,0 +1,230 @@
+/**
+ * `gpc-lab campaign`: for each chosen catalog entry, R stress runs with different seeds, each
+ * until its first finding or the time budget (attempts of `attemptS` when only the end-of-run
+ * oracles can see the bug), then the same workload on the reference protocol (or with the cure)
+ * for the same measured time, which must stay clean. Cost entries (B18) run for a fixed time with
+ * and without the switch and compare fast-path fallbacks and notifier hook time.
+ *
+ * Runs are in-process and one at a time (`runStress`): each is bounded (duration + stall timeout
+ * + ~2 s) and returns only when all its worker threads have exited.
+ */
+import { describeEnvironment } from '../harness/environment.js';
+import { resolveStressConfig, type StressOptions } from '../stress/stress-config.js';
+import { runStress } from '../stress/run-stress.js';
+import type { StressReport } from '../stress/stress-report.js';
+import { BUG_CATALOG, type BugEntry } from '../bugs/catalog.js';
+import type { CampaignConfig } from './campaign-config.js';
+import type { CampaignReport, CampaignRow, CampaignRun, CostFigures } from './campaign-report.js';
+
+/** Longest single reference run (the reference time is split into runs of at most this). */
+const REFERENCE_CHUNK_S = 10;
+/** Shortest run worth starting (start-up costs ~0.5-1 s). */
+const MIN_RUN_S = 0.2;
+
+export interface CampaignRunOptions {
+  /** One line per finished run (progress); default: nothing. */
+  readonly notice?: (line: string) => void;
+}
+
+function stressOnce(options: StressOptions): Promise<StressReport> {
+  return runStress(resolveStressConfig({ ...options, json: true }), { progress: 'silent', notice: () => {} });
+}
+
+function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+async function detectionRun(entry: BugEntry, seed: number, budgetS: number): Promise<{ run: CampaignRun; measuredS: number; attempts: number }> {
+  let spent = 0;
+  let attempts = 0;
+  let vmentries = 0;
+  const internalErrors: string[] = [];
+  while (budgetS - spent >= MIN_RUN_S) {
+    const duration = Math.min(entry.attemptS ?? budgetS, budgetS - spent);
+    const report = await stressOnce({
+      ...entry.stress,
+      ...(entry.switchName ? { bug: entry.switchName } : {}),
+      seed: (seed + attempts * 7919) >>> 0,
+      duration,
+      stopOnFinding: true,
+    });
+    attempts++;
+    vmentries += report.totals.vmentries;
+    internalErrors.push(...report.internalErrors);
+    if (report.firstFinding) {
+      spent += report.firstFinding.atS;
+      return {
+        run: {
+          seed: report.seed,
+          detected: true,
+          timeS: spent,
+          property: report.firstFinding.property,
+          attempts,
+          findings: report.findingsTotal,
+          vmentries,
+          rerun: report.findings[0]?.rerun ?? report.command,
+          internalErrors,
+        },
+        measuredS: spent,
+        attempts,
+      };
+    }
+    spent += report.elapsedS;
+    if (report.elapsedS <= 0) break; // the run never started: do not loop
+  }
+  return {
+    run: { seed, detected: false, timeS: spent, property: null, attempts, findings: 0, vmentries, rerun: null, internalErrors },
+    measuredS: spent,
+    attempts,
+  };
+}
+
+async function referenceRuns(entry: BugEntry, seconds: number, seed: number): Promise<CampaignRow['reference']> {
+  const total = Math.max(1, seconds);
+  const count = Math.ceil(total / REFERENCE_CHUNK_S);
+  const result: CampaignRow['reference'] = { seconds: 0, runs: 0, findings: 0, properties: [], commands: [] };
+  for (let i = 0; i < count; i++) {
+    const report = await stressOnce({ ...(entry.cure ?? entry.stress), seed: seed + i, duration: total / count, stopOnFinding: true });
+    result.seconds += report.elapsedS;
+    result.runs++;
+    result.findings += report.findingsTotal + report.internalErrors.length;
+    for (const p of report.properties) if (p.findings > 0 && !result.properties.includes(p.name)) result.properties.push(p.name);
+    if (report.findingsTotal > 0 || report.internalErrors.length > 0) result.commands.push(report.findings[0]?.rerun ?? report.command);
+  }
+  return result;
+}
+
+function costOf(reports: readonly StressReport[]): CostFigures {
+  let seconds = 0;
+  let fails = 0;
+  let hookUs = 0;
+  let invalidations = 0;
+  let findings = 0;
+  for (const r of reports) {
+    seconds += r.elapsedS;
+    fails += r.totals.fastPathTrylockFails;
+    hookUs += r.totals.invalidationHookUs;
+    invalidations += r.totals.invalidations;
+    findings += r.findingsTotal + r.internalErrors.length;
+  }
+  return {
+    seconds,
+    fastPathTrylockFailsPerS: seconds > 0 ? fails / seconds : 0,
+    hookUsPerInvalidation: invalidations > 0 ? hookUs / invalidations : 0,
+    invalidationsPerS: seconds > 0 ? invalidations / seconds : 0,
+    findings,
+  };
+}
+
+async function costRow(entry: BugEntry, config: CampaignConfig, seedBase: number, notice: (line: string) => void): Promise<CampaignRow> {
+  const startedAt = performance.now();
+  const runs = Math.min(config.runs, 3);
+  const withBug: StressReport[] = [];
+  const without: StressReport[] = [];
+  for (let r = 0; r < runs; r++) {
+    // Interleaved, so that load changes hit both sides alike.
+    withBug.push(await stressOnce({ ...entry.stress, bug: entry.switchName, seed: seedBase + r, duration: config.costDurationS }));
+    without.push(await stressOnce({ ...entry.stress, seed: seedBase + r, duration: config.costDurationS }));
+  }
+  const bug = costOf(withBug);
+  const reference = costOf(without);
+  notice(
+    `${entry.name}: cost: fast-path trylock failures ${bug.fastPathTrylockFailsPerS.toFixed(0)}/s vs ${reference.fastPathTrylockFailsPerS.toFixed(0)}/s; hook ${bug.hookUsPerInvalidation.toFixed(1)} vs ${reference.hookUsPerInvalidation.toFixed(1)} µs/invalidation; findings ${bug.findings} / ${reference.findings}`,
+  );
+  return {
+    name: entry.name,
+    switchName: entry.switchName,
+    history: entry.history,
+    source: entry.source,
+    kind: entry.kind,
+    expect: [...entry.expect],
+    runs: [],
+    detected: 0,
+    medianS: null,
+    maxS: null,
+    caughtBy: {},
+    runsPerS: 0,
+    vmentriesPerS: 0,
+    reference: { seconds: reference.seconds, runs: without.length, findings: reference.findings, properties: [], commands: [] },
+    cost: { bug, reference },
+    ok: bug.findings === 0 && reference.findings === 0,
+    wallS: (performance.now() - startedAt) / 1000,
+  };
+}
+
+async function detectionRow(entry: BugEntry, config: CampaignConfig, seedBase: number, notice: (line: string) => void): Promise<CampaignRow> {
+  const startedAt = performance.now();
+  const runs: CampaignRun[] = [];
+  let measuredS = 0;
+  let attempts = 0;
+  for (let r = 0; r < config.runs; r++) {
+    const result = await detectionRun(entry, seedBase + r, config.budgetS);
+    runs.push(result.run);
+    measuredS += result.measuredS;
+    attempts += result.attempts;
+    const run = result.run;
+    notice(`${entry.name}: run ${r + 1}/${config.runs} seed ${run.seed}: ${run.detected ? `${run.property} after ${(run.timeS * 1000).toFixed(0)} ms` : `nothing in ${run.timeS.toFixed(1)} s`}${run.attempts > 1 ? ` (${run.attempts} attempts)` : ''}`);
+  }
+  const detectedTimes = runs.filter((r) => r.detected).map((r) => r.timeS);
+  const caughtBy: Record<string, number> = {};
+  for (const r of runs) if (r.property) caughtBy[r.property] = (caughtBy[r.property] ?? 0) + 1;
+  const wallDetection = (performance.now() - startedAt) / 1000;
+  const reference = await referenceRuns(entry, measuredS, seedBase + 500);
+  notice(`${entry.name}: reference${entry.cure ? ' (cure)' : ''} ${reference.seconds.toFixed(1)} s in ${reference.runs} runs: ${reference.findings} findings`);
+  const vmentries = runs.reduce((s, r) => s + r.vmentries, 0);
+  const detected = detectedTimes.length;
+  return {
+    name: entry.name,
+    switchName: entry.switchName,
+    history: entry.history,
+    source: entry.source,
+    kind: entry.kind,
+    expect: [...entry.expect],
+    runs,
+    detected,
+    medianS: median(detectedTimes),
+    maxS: detectedTimes.length > 0 ? Math.max(...detectedTimes) : null,
+    caughtBy,
+    runsPerS: wallDetection > 0 ? attempts / wallDetection : 0,
+    vmentriesPerS: measuredS > 0 ? vmentries / measuredS : 0,
+    reference,
+    ...(entry.slowBecause ? { slowBecause: entry.slowBecause } : {}),
+    ok: detected === config.runs && reference.findings === 0 && runs.every((r) => r.internalErrors.length === 0),
+    wallS: (performance.now() - startedAt) / 1000,
+  };
+}
+
+/** Runs the campaign (every run bounded; no thread outlives its run). */
+export async function runCampaign(config: CampaignConfig, options: CampaignRunOptions = {}): Promise<CampaignReport> {
+  const notice = options.notice ?? (() => {});
+  const environment = describeEnvironment() as unknown as Record<string, unknown>;
+  const startedAt = performance.now();
+  const rows: CampaignRow[] = [];
+  for (const entry of config.entries) {
+    const seedBase = config.seed + 1000 * BUG_CATALOG.indexOf(entry);
+    rows.push(entry.kind === 'cost' ? await costRow(entry, config, seedBase, notice) : await detectionRow(entry, config, seedBase, notice));
+  }
+  const referenceFindings = rows.reduce((s, r) => s + r.reference.findings, 0);
+  const ok = rows.every((r) => r.ok);
+  const notes = [
+    'Time to first finding is measured from the start barrier (all threads running), not from the command start: each stress run also spends ~0.5-1 s starting its worker threads, which runs/s includes.',
+    'Detection comes from the general oracles only (DESIGN 6); the catalog chooses each bug\'s workload (e.g. a juggler for activate bugs), never the property that must fire.',
+  ];
+  return {
+    tool: 'gpc-lab campaign',
+    runs: config.runs,
+    budgetS: config.budgetS,
+    shard: `${config.shard.index}/${config.shard.count}`,
+    seed: config.seed,
+    environment,
+    rows,
+    referenceFindings,
+    wallS: (performance.now() - startedAt) / 1000,
+    verdict: ok ? 'ok' : 'missed',
+    exitCode: ok ? 0 : 1,
+    notes,
+  };
+}

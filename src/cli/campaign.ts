@@ -1,0 +1,37 @@
+/**
+ * `gpc-lab campaign`: how fast and how reliably the oracles catch each injectable bug, against the
+ * reference protocol for the same time. Exit: 0 every bug caught in every run and the reference
+ * clean, 1 otherwise, 2 usage error.
+ */
+import type { Command } from 'commander';
+import { CAMPAIGN_DEFAULTS, campaignEntries, resolveCampaignConfig, type CampaignOptions } from '../campaign/campaign-config.js';
+import { runCampaign } from '../campaign/run-campaign.js';
+import { formatCampaignMarkdown, formatCampaignText } from '../campaign/format-campaign.js';
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+export function registerCampaignCommand(program: Command): void {
+  const d = CAMPAIGN_DEFAULTS;
+  program
+    .command('campaign')
+    .description('run each injectable bug R times until its first finding (or the budget), plus the reference protocol for the same time; table of detection rate and time')
+    .option('--bug <name>', `catalog entries (repeatable or comma-separated; default all: ${campaignEntries().map((e) => e.name).join(', ')})`, collect)
+    .option('--runs <n>', 'runs per bug, each with its own seed (1..1000)', String(d.runs))
+    .option('--budget <seconds>', 'measured time per run before it counts as missed (e.g. 30 or 30s)', String(d.budgetS))
+    .option('--shard <i/n>', 'run only shard i of n (bugs whose catalog index % n == i-1), for CI jobs or machines')
+    .option('--seed <n>', 'first seed (run r of catalog entry k uses seed + 1000k + r)', String(d.seed))
+    .option('--cost-duration <seconds>', 'seconds per run for cost entries (B18)', String(d.costDurationS))
+    .option('--json', 'print the report as JSON')
+    .option('--markdown', 'print the table as Markdown')
+    .action(async function campaignAction(raw: CampaignOptions) {
+      const config = resolveCampaignConfig(raw);
+      const quiet = config.json || config.markdown;
+      const report = await runCampaign(config, { notice: quiet ? () => {} : (line) => void process.stderr.write(`${line}\n`) });
+      if (config.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else if (config.markdown) process.stdout.write(`${formatCampaignMarkdown(report).join('\n')}\n`);
+      else process.stdout.write(`${formatCampaignText(report).join('\n')}\n`);
+      process.exitCode = report.exitCode;
+    });
+}

@@ -1,0 +1,58 @@
+/** A short campaign end to end (the CI one), the table's shapes, and how the matrix splits into shards. */
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/cli/usage-error.js';
+import { campaignEntries, resolveCampaignConfig } from '../../src/campaign/campaign-config.js';
+import { runCampaign } from '../../src/campaign/run-campaign.js';
+import { formatCampaignMarkdown, formatCampaignText } from '../../src/campaign/format-campaign.js';
+
+describe('a short campaign', () => {
+  it('two switches x two runs, 10 s budget: both caught in every run, the reference clean for the same time, and the table says so', async () => {
+    const report = await runCampaign(resolveCampaignConfig({ bug: 'refresh-skips-retry,check-ignores-generation', runs: 2, budget: 10, seed: 7 }));
+    expect(report.rows.map((r) => r.name)).toEqual(['refresh-skips-retry', 'check-ignores-generation']);
+    for (const row of report.rows) {
+      expect(row.detected, row.name).toBe(2);
+      expect(row.runs.map((r) => r.seed)).toHaveLength(2);
+      expect(new Set(row.runs.map((r) => r.seed)).size).toBe(2);
+      expect(row.medianS).not.toBeNull();
+      expect(row.maxS!).toBeGreaterThanOrEqual(row.medianS!);
+      expect(row.reference.findings).toBe(0);
+    }
+    expect(report.referenceFindings).toBe(0);
+    expect(report.exitCode).toBe(0);
+    const text = formatCampaignText(report).join('\n');
+    expect(text).toContain('refresh-skips-retry (B1)');
+    expect(text).toMatch(/check-ignores-generation \(seed\)\s+safety\s+2\/2/);
+    expect(text).toContain('verdict: OK');
+    const markdown = formatCampaignMarkdown(report).join('\n');
+    expect(markdown).toContain('| `refresh-skips-retry` | B1 | safety | 2/2 |');
+  });
+});
+
+describe('campaign options', () => {
+  it('shards split the catalog without overlap and together cover it', () => {
+    const all = campaignEntries().map((e) => e.name);
+    const shards = [1, 2, 3].map((i) => resolveCampaignConfig({ shard: `${i}/3` }).entries.map((e) => e.name));
+    expect(shards.flat().sort()).toEqual([...all].sort());
+    expect(new Set(shards.flat()).size).toBe(all.length);
+  });
+
+  it('an old switch name (alias) selects its catalog entry', () => {
+    expect(resolveCampaignConfig({ bug: 'refresh-ignores-active' }).entries.map((e) => e.name)).toEqual(['check-refresh-ignore-active']);
+  });
+
+  it.each([
+    [{ shard: '3/2' }, '--shard must be i/n'],
+    [{ budget: '30x' }, "--budget must be a number of seconds > 0 and <= 3600 (e.g. 30 or 30s), got '30x'"],
+    [{ runs: 0 }, '--runs must be an integer from 1 to 1000'],
+    [{ bug: 'nope' }, "--bug must be one of"],
+    [{ bug: 'khva-keeps-old-offset' }, "got 'khva-keeps-old-offset'"],
+  ])('bad input %j is a UsageError naming the value', (options, message) => {
+    expect(() => resolveCampaignConfig(options)).toThrow(UsageError);
+    expect(() => resolveCampaignConfig(options)).toThrow(message);
+  });
+
+  it('"30s" and "30" are the same budget', () => {
+    expect(resolveCampaignConfig({ budget: '30s' }).budgetS).toBe(30);
+    expect(resolveCampaignConfig({ budget: 30 }).budgetS).toBe(30);
+  });
+});
