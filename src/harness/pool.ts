@@ -106,6 +106,21 @@ export async function runThreads<D, R>(
   tasks: readonly ThreadTask<D>[],
   options: RunThreadsOptions,
 ): Promise<ThreadsRun<R>> {
+  // Keeps the event loop alive for the whole run: while the pool is torn down after a kill, there
+  // can be a moment with no handle at all, and a caller's top-level `await` would then end the
+  // process (exit 13, unsettled top-level await) with its report lost.
+  const keepAlive = setInterval(function keepEventLoopAlive() {}, 1000);
+  try {
+    return await runThreadsKeptAlive<D, R>(tasks, options);
+  } finally {
+    clearInterval(keepAlive);
+  }
+}
+
+async function runThreadsKeptAlive<D, R>(
+  tasks: readonly ThreadTask<D>[],
+  options: RunThreadsOptions,
+): Promise<ThreadsRun<R>> {
   const { control } = options;
   const n = tasks.length;
   if (n < 1) throw new RangeError('runThreads: at least one task is needed');

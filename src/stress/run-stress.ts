@@ -68,9 +68,10 @@ function planThreads(config: StressConfig, layout: { vcpus: number; threadNotifi
 
 /** Runs one stress and returns its report (never throws for findings, stalls or crashed threads). */
 export async function runStress(config: StressConfig, options: StressRunOptions = {}): Promise<StressReport> {
-  // Keeps the event loop alive for the whole run: after a stall kill, the pool's teardown can
-  // leave no handle for a moment, and a bare `await runStress(...)` script would then exit 13
-  // (unsettled top-level await) with the report lost.
+  // Keeps the event loop alive for the whole run, including after runThreads returns (which has
+  // its own keep-alive): abandoning the control plane may wait on Atomics.waitAsync, which holds
+  // no handle, and a bare `await runStress(...)` script would then exit 13 (unsettled top-level
+  // await) with the report lost.
   const keepAlive = setInterval(function keepEventLoopAlive() {}, 1000);
   try {
     return await runStressKeptAlive(config, options);
