@@ -42,7 +42,9 @@ async function main(argv: string[]): Promise<number> {
       process.stderr.write(`error: ${error.message}\n`);
       return EXIT_USAGE;
     }
-    process.stderr.write(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    // One line for the user; the stack only when asked for (GPC_LAB_DEBUG=1), as it is our bug.
+    const detail = error instanceof Error ? (process.env.GPC_LAB_DEBUG ? (error.stack ?? error.message) : error.message) : String(error);
+    process.stderr.write(`internal error: ${detail}\n`);
     return EXIT_INTERNAL;
   }
 }

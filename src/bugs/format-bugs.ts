@@ -1,6 +1,7 @@
 /** `gpc-lab bugs`: the catalog as text or JSON. */
 import { BUG_SWITCHES } from '../kvm/bug-switches.js';
 import { BUG_CATALOG, type BugEntry } from './catalog.js';
+import { MEASURED, MEASURED_WITH, type MeasuredDetection } from './measured.js';
 
 export interface BugListing {
   name: string;
@@ -13,6 +14,8 @@ export interface BugListing {
   caughtBy: string[];
   workload: Record<string, unknown>;
   inCampaign: boolean;
+  /** Detection rate and time from the last recorded campaign (measured.ts), if it ran this entry. */
+  measured?: MeasuredDetection & { with: string };
   note?: string;
 }
 
@@ -29,6 +32,7 @@ export function listBugs(): BugListing[] {
     caughtBy: e.kind === 'cost' ? [] : [...e.expect],
     workload: { ...e.stress },
     inCampaign: e.notInCampaign === undefined,
+    ...(MEASURED[e.name] ? { measured: { ...MEASURED[e.name]!, with: MEASURED_WITH } } : {}),
     ...(e.notInCampaign ? { note: e.notInCampaign } : e.slowBecause ? { note: e.slowBecause } : e.cure ? { note: `cure: ${JSON.stringify(e.cure)}` } : {}),
   }));
 }
@@ -50,9 +54,19 @@ export function formatBugList(bugs: readonly BugListing[]): string[] {
     out.push(`  source:    ${b.source}`);
     out.push(`  wrong:     ${b.wrong}`);
     out.push(`  caught by: ${b.kind === 'cost' ? 'no finding expected: fast-path fallbacks and notifier hook time vs the reference' : b.caughtBy.join(' | ')}`);
-    out.push(`  try:       gpc-lab stress ${workloadFlags(b.workload)}${b.switch.startsWith('(') ? '' : ` --bug ${b.switch}`} --duration 10 --stop-on-finding`);
+    if (b.measured) {
+      out.push(`  measured:  ${b.measured.detected} runs detected, median ${b.measured.median}, max ${b.measured.max}; first caught by ${b.measured.caughtFirstBy}`);
+    } else if (b.kind === 'cost') {
+      out.push('  measured:  cost only: see `gpc-lab campaign` (fast-path fallbacks, notifier hook time)');
+    }
+    out.push(
+      b.inCampaign
+        ? `  try:       gpc-lab stress ${workloadFlags(b.workload)}${b.switch.startsWith('(') ? '' : ` --bug ${b.switch}`} --duration 10 --stop-on-finding`
+        : '  try:       npm test -- test/kvm/gpc.test.ts (no stress workload reaches it: see the note)',
+    );
     if (b.note) out.push(`  note:      ${b.note}`);
     out.push('');
   }
+  out.push(`measured: ${MEASURED_WITH}`);
   return out;
 }

@@ -73,7 +73,11 @@ export function resolveCampaignConfig(input: CampaignOptions): CampaignConfig {
       ? runnable
       : names.map((name) => {
           const entry = runnable.find((e) => e.name === name) ?? runnable.find((e) => e.switchName !== '' && e.switchName === findBugSwitch(name)?.name);
-          if (!entry) throw new UsageError(`--bug must be one of ${runnable.map((e) => e.name).join(', ')}, got '${name}'`);
+          if (!entry) {
+            const leftOut = BUG_CATALOG.find((e) => e.name === name && e.notInCampaign !== undefined);
+            if (leftOut) throw new UsageError(`--bug ${name} is not run by campaigns: ${leftOut.notInCampaign}`);
+            throw new UsageError(`--bug must be one of ${runnable.map((e) => e.name).join(', ')}, got '${name}'`);
+          }
           return entry;
         });
   const shard = input.shard === undefined ? { index: 1, count: 1 } : parseShard(input.shard);

@@ -23,12 +23,15 @@ import {
   USAGE_GUEST,
   gpcBase,
 } from './gpc-layout.js';
+import { assertHeld } from '../sync/lockdep.js';
 import { traceStep, type ModelContext } from './model-context.js';
 import { VM_GPC_LOCK } from './vm-layout.js';
 import { STEP_INV_CLEAR } from '../oracle/trace-steps.js';
 import { ST_INVALIDATIONS_CLEARED } from './thread-stats.js';
 
-function overlaps(gpcs: Int32Array, base: number, start: number, end: number): boolean {
+/** Is the cache valid for a uhva in [start, end)? The caller holds its lock (read or write). */
+function overlapsLocked(gpcs: Int32Array, base: number, start: number, end: number): boolean {
+  assertHeld(gpcs, base + GPC_LOCK, 'any');
   if (gpcs[base + G_VALID] === 0 || gpcs[base + G_PFN]! < 0) return false;
   const uhva = gpcs[base + G_UHVA]!;
   return uhva >= start && uhva < end;
@@ -37,7 +40,7 @@ function overlaps(gpcs: Int32Array, base: number, start: number, end: number): b
 /** The read-lock pre-check (history B18's fix): does the cache overlap [start, end)? */
 function overlapsUnderReadLock(gpcs: Int32Array, base: number, start: number, end: number): boolean {
   readLock(gpcs, base + GPC_LOCK);
-  const hit = overlaps(gpcs, base, start, end);
+  const hit = overlapsLocked(gpcs, base, start, end);
   readUnlock(gpcs, base + GPC_LOCK);
   return hit;
 }
@@ -55,7 +58,7 @@ export function gpcInvalidateStart(ctx: ModelContext, start: number, end: number
     if (!isBugOn(BUG_INVALIDATE_NO_READ_PRECHECK) && !overlapsUnderReadLock(gpcs, base, start, end)) continue;
     // The cache may have changed in this window: check again under the write lock.
     writeLock(gpcs, base + GPC_LOCK);
-    if (overlaps(gpcs, base, start, end)) {
+    if (overlapsLocked(gpcs, base, start, end)) {
       // Cleared before the eviction below: pairs with the vCPU's "mode = IN_GUEST_MODE, then read
       // valid" (locked / lockless entry checks), so a vCPU either sees valid = 0 or is evicted.
       if (!isBugOn(BUG_INVALIDATE_SKIPS_CLEAR)) Atomics.store(gpcs, base + G_VALID, 0);

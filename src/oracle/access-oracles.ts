@@ -132,10 +132,11 @@ export function checkCacheStateLocked(ctx: ModelContext, g: number): boolean {
  * After the access: the page must not have been freed during it (a free needs the write lock the
  * caller's read lock excludes). Returns true if it held.
  */
-export function checkKhvaAfterAccess(ctx: ModelContext, g: number): boolean {
+export function checkKhvaAfterAccessLocked(ctx: ModelContext, g: number): boolean {
   if (!ctx.oracles) return true;
   const gpcs = ctx.gpcs;
   const base = gpcBase(g);
+  assertHeld(gpcs, base + GPC_LOCK, 'any');
   const pfn = gpcs[base + G_PFN]!;
   if (pfn < 0) return true;
   const epoch = pageEpoch(ctx.host.mm, pfn);

@@ -14,8 +14,6 @@ export const LockClass = {
   VM_GPC_LOCK: 3,
   /** The host mm lock serializing page-table changes. */
   HOST_MM_LOCK: 4,
-  /** kvm->slots_lock equivalent on a worker (the main thread serializes with async-mutex). */
-  SLOTS_LOCK: 6,
   /** The lock under test in `gpc-lab torture`. */
   TORTURE_LOCK: 7,
   /** Free for tests and experiments. */
@@ -31,7 +29,6 @@ const names = new Map<number, string>([
   [LockClass.GPC_REFRESH_LOCK, 'gpc.refreshLock'],
   [LockClass.VM_GPC_LOCK, 'vm.gpcLock'],
   [LockClass.HOST_MM_LOCK, 'host.mmLock'],
-  [LockClass.SLOTS_LOCK, 'vm.slotsLock'],
   [LockClass.TORTURE_LOCK, 'torture.lock'],
   [LockClass.TEST_A, 'A'],
   [LockClass.TEST_B, 'B'],

@@ -20,7 +20,7 @@ describe('batch timer', () => {
     expect(order).toEqual(['a', 'b', 'c', 'b', 'c', 'a', 'c', 'a', 'b']);
   });
 
-  it('a variant that does twice the work of its floor shows a ratio near 2', () => {
+  it('a variant compared with its floor gets the ratio of the two medians; the floor itself gets none', () => {
     let sink = 0;
     function oneAddBatch(n: number): number {
       let x = sink;
@@ -43,8 +43,9 @@ describe('batch timer', () => {
       { batchSize: 200_000, warmupSamples: 3, samples: 11 },
     );
     expect(stats[0]!.ratioToFloor).toBeUndefined();
-    expect(stats[1]!.ratioToFloor).toBeGreaterThan(1.2);
-    expect(stats[1]!.ratioToFloor).toBeLessThan(4);
+    // The ratio is the two medians' quotient (how fast they are is the benchmark's business, not a test's).
+    expect(stats[1]!.ratioToFloor).toBeCloseTo(stats[1]!.median / stats[0]!.median, 10);
+    expect(stats[0]!.median).toBeGreaterThan(0);
     expect(formatBatchTable(stats)[0]).toMatch(/variant\s+ns\/op/);
   });
 

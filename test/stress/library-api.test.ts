@@ -1,6 +1,7 @@
 /** What a user's own vitest test does with the library: build a VM, run a stress, read the report. */
 import { describe, expect, it } from 'vitest';
 import { buildVm, PROPERTIES, STRATEGY_NAMES, stress, type StressReport } from '../../src/index.js';
+import { G_ACTIVE, G_PFN, G_VALID, gpcBase } from '../../src/kvm/gpc-layout.js';
 
 describe('the library API', () => {
   it('a user builds a VM, and its caches are active and valid before any thread runs', () => {
@@ -20,6 +21,13 @@ describe('the library API', () => {
     });
     expect(vm.layout.gpcs).toBe(7);
     expect(vm.buffers.ram.byteLength).toBeGreaterThan(0);
+    // workload 7 = steal + xen + nested: all 7 caches (shared_info, 2 steal-time, 2 x vAPIC + PI) are in use.
+    const gpcs = new Int32Array(vm.buffers.gpcs);
+    for (let g = 0; g < vm.layout.gpcs; g++) {
+      expect(gpcs[gpcBase(g) + G_ACTIVE], `gpc ${g} active`).toBe(1);
+      expect(gpcs[gpcBase(g) + G_VALID], `gpc ${g} valid`).toBe(1);
+      expect(gpcs[gpcBase(g) + G_PFN], `gpc ${g} pfn`).toBeGreaterThanOrEqual(0);
+    }
   });
 
   it('a user runs a short stress and reads the typed report: per property checks and findings, per thread counters', async () => {

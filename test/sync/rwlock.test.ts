@@ -98,12 +98,16 @@ describe('rwlock across threads', () => {
       [LockOp.WAIT_EQ, firstIn, 1, LockOp.WRITE_LOCK, L, LockOp.STAMP, writerIn, LockOp.WRITE_UNLOCK, L],
     ]);
     await eventually(() => rwlockSnapshot(mem, L).writerWaiting, 20_000, 'writer waits for the first reader');
+    // From here only the later process-context reader can take a slow path (the irq reader passes
+    // a waiting writer on its fast path): CONTENDED going up proves that reader is queued.
+    const contendedBefore = rwlockSnapshot(mem, L).contended;
     const late = startScripts(buffer, [
       [LockOp.SET, laterReaderTrying, 1, LockOp.READ_LOCK, L, LockOp.STAMP, laterReaderIn, LockOp.READ_UNLOCK, L],
       [LockOp.READ_LOCK_IRQ, L, LockOp.STAMP, irqIn, LockOp.WAIT_EQ, releaseIrq, 1, LockOp.READ_UNLOCK, L],
     ]);
     await eventually(() => Atomics.load(mem, irqIn) !== 0, 20_000, 'irq reader passes the waiting writer');
     await eventually(() => Atomics.load(mem, laterReaderTrying) === 1, 20_000, 'process reader starts');
+    await eventually(() => rwlockSnapshot(mem, L).contended > contendedBefore, 20_000, 'process reader queues behind the writer');
     expect(await holdsFor(() => Atomics.load(mem, laterReaderIn) === 0 && Atomics.load(mem, writerIn) === 0, 200)).toBe(true);
     Atomics.store(mem, releaseIrq, 1);
     Atomics.store(mem, releaseFirst, 1);

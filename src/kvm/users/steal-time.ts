@@ -4,7 +4,7 @@
  * end-of-run check through the true translation.
  */
 import { readLock, readUnlock } from '../../sync/rwlock.js';
-import { checkKhvaAccessLocked, checkKhvaAfterAccess } from '../../oracle/access-oracles.js';
+import { checkKhvaAccessLocked, checkKhvaAfterAccessLocked } from '../../oracle/access-oracles.js';
 import { STEP_KHVA_ACCESS } from '../../oracle/trace-steps.js';
 import { G_KHVA, GPC_LOCK, gpcBase } from '../gpc-layout.js';
 import { gpcCheckLocked, gpcRefresh } from '../gpc.js';
@@ -42,7 +42,7 @@ export function recordStealTime(ctx: ModelContext, v: number): boolean {
   Atomics.store(ram, at + STEAL_VERSION, (version + 1) | 1);
   Atomics.store(ram, at + STEAL_VALUE, steal | 0);
   Atomics.store(ram, at + STEAL_VERSION, ((version + 1) | 1) + 1);
-  checkKhvaAfterAccess(ctx, g);
+  checkKhvaAfterAccessLocked(ctx, g);
   traceStep(ctx, STEP_KHVA_ACCESS, g, -1, at >> (ctx.pageShift - 2), steal);
   readUnlock(gpcs, lock);
   ctx.counters[ST_STEAL_WRITES]! += 1;

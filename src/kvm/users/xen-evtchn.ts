@@ -6,7 +6,7 @@
  * for the conservation oracle.
  */
 import { readLock, readLockIrq, readTryLock, readUnlock } from '../../sync/rwlock.js';
-import { checkKhvaAccessLocked, checkKhvaAfterAccess } from '../../oracle/access-oracles.js';
+import { checkKhvaAccessLocked, checkKhvaAfterAccessLocked } from '../../oracle/access-oracles.js';
 import { STEP_EVENT_DROPPED, STEP_EVENT_SENT } from '../../oracle/trace-steps.js';
 import { G_KHVA, GPC_LOCK, gpcBase } from '../gpc-layout.js';
 import { gpcCheckLocked, gpcRefresh } from '../gpc.js';
@@ -63,7 +63,7 @@ export function sendEvent(ctx: ModelContext, port: number, irq: boolean): boolea
       }
       const at = khva >> 2;
       Atomics.add(ctx.ram, at + port, 1);
-      checkKhvaAfterAccess(ctx, GPC_SHINFO);
+      checkKhvaAfterAccessLocked(ctx, GPC_SHINFO);
       traceStep(ctx, STEP_EVENT_SENT, GPC_SHINFO, -1, at >> (ctx.pageShift - 2), port);
       readUnlock(gpcs, lock);
       ctx.counters[ST_EVENTS_SENT]! += 1;
