@@ -1,10 +1,12 @@
 /** Thread role `juggler`: deactivates, re-activates and re-points shared_info (src/kvm/juggler-loop.ts). */
 import { defineThreadTask, type ThreadContext } from '../src/harness/thread-task.js';
 import { runJugglerLoop } from '../src/kvm/juggler-loop.js';
-import { modelThreadResult, startModelThread, type ModelThreadData, type ModelThreadResult } from '../src/stress/model-thread.js';
+import { modelThreadResult, runModelLoop, startModelThread, type ModelThreadData, type ModelThreadResult } from '../src/stress/model-thread.js';
 
 export default defineThreadTask(function runJugglerThread(data: ModelThreadData, thread: ThreadContext): ModelThreadResult {
   const ctx = startModelThread(data, thread);
-  if (ctx) runJugglerLoop(ctx, thread.control, thread.slotBase, data.rate);
-  return modelThreadResult(ctx);
+  const lockdepError = ctx ? runModelLoop(function runJugglerIterations(): void {
+    runJugglerLoop(ctx, thread.control, thread.slotBase, data.rate);
+  }) : undefined;
+  return modelThreadResult(ctx, thread, lockdepError);
 });

@@ -1,10 +1,12 @@
 /** Thread role `notifier`: the host mm firing MMU-notifier invalidations (src/kvm/notifier-loop.ts). */
 import { defineThreadTask, type ThreadContext } from '../src/harness/thread-task.js';
 import { runNotifierLoop } from '../src/kvm/notifier-loop.js';
-import { modelThreadResult, startModelThread, type ModelThreadData, type ModelThreadResult } from '../src/stress/model-thread.js';
+import { modelThreadResult, runModelLoop, startModelThread, type ModelThreadData, type ModelThreadResult } from '../src/stress/model-thread.js';
 
 export default defineThreadTask(function runNotifierThread(data: ModelThreadData, thread: ThreadContext): ModelThreadResult {
   const ctx = startModelThread(data, thread);
-  if (ctx) runNotifierLoop(ctx, thread.control, thread.slotBase, data.rate, data.inflight);
-  return modelThreadResult(ctx);
+  const lockdepError = ctx ? runModelLoop(function runNotifierIterations(): void {
+    runNotifierLoop(ctx, thread.control, thread.slotBase, data.rate, data.inflight);
+  }) : undefined;
+  return modelThreadResult(ctx, thread, lockdepError);
 });

@@ -1,10 +1,12 @@
 /** Thread role `vcpu`: one vCPU running vcpu_enter_guest in a loop (src/kvm/vcpu-loop.ts). */
 import { defineThreadTask, type ThreadContext } from '../src/harness/thread-task.js';
 import { runVcpuLoop } from '../src/kvm/vcpu-loop.js';
-import { modelThreadResult, startModelThread, type ModelThreadData, type ModelThreadResult } from '../src/stress/model-thread.js';
+import { modelThreadResult, runModelLoop, startModelThread, type ModelThreadData, type ModelThreadResult } from '../src/stress/model-thread.js';
 
 export default defineThreadTask(function runVcpuThread(data: ModelThreadData, thread: ThreadContext): ModelThreadResult {
   const ctx = startModelThread(data, thread);
-  if (ctx) runVcpuLoop(ctx, thread.control, thread.slotBase, data.thread, data.crashAfter);
-  return modelThreadResult(ctx);
+  const lockdepError = ctx ? runModelLoop(function runVcpuIterations(): void {
+    runVcpuLoop(ctx, thread.control, thread.slotBase, data.thread, data.crashAfter);
+  }) : undefined;
+  return modelThreadResult(ctx, thread, lockdepError);
 });

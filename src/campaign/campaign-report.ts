@@ -67,5 +67,7 @@ export interface CampaignReport {
   wallS: number;
   verdict: 'ok' | 'missed';
   exitCode: number;
+  /** Ctrl-C stopped it: `rows` holds only the bugs whose runs all finished. */
+  interrupted: boolean;
   notes: string[];
 }

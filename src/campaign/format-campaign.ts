@@ -68,7 +68,7 @@ export function formatCampaignText(report: CampaignReport): string[] {
   const firstRerun = report.rows.flatMap((r) => r.runs).find((run) => run.rerun)?.rerun;
   if (firstRerun) out.push(`  re-run one (example): ${firstRerun}`);
   for (const note of report.notes) out.push(`note: ${note}`);
-  out.push(`verdict: ${report.verdict.toUpperCase()} (exit ${report.exitCode}); reference findings ${report.referenceFindings}${env.loadAverage1m !== undefined ? `; load average at start ${env.loadAverage1m}` : ''}`);
+  out.push(`verdict: ${report.verdict.toUpperCase()}${report.interrupted ? ' [interrupted: partial campaign]' : ''} (exit ${report.exitCode}); reference findings ${report.referenceFindings}${env.loadAverage1m !== undefined ? `; load average at start ${env.loadAverage1m}` : ''}`);
   return out;
 }
 
@@ -84,6 +84,6 @@ export function formatCampaignMarkdown(report: CampaignReport): string[] {
     );
   }
   for (const r of report.rows) if (r.cost) out.push('', `\`${r.name}\`: ${costLine(r)}`);
-  out.push('', `Verdict: **${report.verdict}**; reference findings ${report.referenceFindings}; ${report.wallS.toFixed(0)} s wall.`);
+  out.push('', `Verdict: **${report.verdict}**${report.interrupted ? ' (interrupted: partial campaign)' : ''}; reference findings ${report.referenceFindings}; ${report.wallS.toFixed(0)} s wall.`);
   return out;
 }

@@ -24,10 +24,29 @@ const MIN_RUN_S = 0.2;
 export interface CampaignRunOptions {
   /** One line per finished run (progress); default: nothing. */
   readonly notice?: (line: string) => void;
+  /**
+   * Aborting it (Ctrl-C) stops the stress run in progress and the campaign: the report then holds
+   * the bugs whose runs all finished, marked interrupted.
+   */
+  readonly stop?: AbortSignal;
 }
 
+/** Thrown inside the campaign when `stop` aborts; caught by runCampaign. */
+class CampaignInterrupted extends Error {}
+
+let campaignStop: AbortSignal | undefined;
+
 function stressOnce(options: StressOptions): Promise<StressReport> {
-  return runStress(resolveStressConfig({ ...options, json: true }), { progress: 'silent', notice: () => {} });
+  if (campaignStop?.aborted) throw new CampaignInterrupted();
+  return runStress(resolveStressConfig({ ...options, json: true }), {
+    progress: 'silent',
+    notice: () => {},
+    ...(campaignStop ? { stopSignal: campaignStop } : {}),
+  }).then(function checkInterrupted(report) {
+    // A run cut short by Ctrl-C proves nothing either way: it is not counted.
+    if (campaignStop?.aborted) throw new CampaignInterrupted();
+    return report;
+  });
 }
 
 function median(values: readonly number[]): number | null {
@@ -203,13 +222,25 @@ export async function runCampaign(config: CampaignConfig, options: CampaignRunOp
   const environment = describeEnvironment() as unknown as Record<string, unknown>;
   const startedAt = performance.now();
   const rows: CampaignRow[] = [];
-  for (const entry of config.entries) {
-    const seedBase = config.seed + 1000 * BUG_CATALOG.indexOf(entry);
-    rows.push(entry.kind === 'cost' ? await costRow(entry, config, seedBase, notice) : await detectionRow(entry, config, seedBase, notice));
+  let interrupted = false;
+  campaignStop = options.stop;
+  try {
+    for (const entry of config.entries) {
+      const seedBase = config.seed + 1000 * BUG_CATALOG.indexOf(entry);
+      rows.push(entry.kind === 'cost' ? await costRow(entry, config, seedBase, notice) : await detectionRow(entry, config, seedBase, notice));
+    }
+  } catch (error) {
+    if (!(error instanceof CampaignInterrupted)) throw error;
+    interrupted = true;
+  } finally {
+    campaignStop = undefined;
   }
   const referenceFindings = rows.reduce((s, r) => s + r.reference.findings, 0);
   const ok = rows.every((r) => r.ok);
   const notes = [
+    ...(interrupted
+      ? [`Interrupted (Ctrl-C): partial report, ${rows.length} of ${config.entries.length} bugs finished; the bug in progress is left out.`]
+      : []),
     'Time to first finding is measured from the start barrier (all threads running), not from the command start: each stress run also spends ~0.5-1 s starting its worker threads, which runs/s includes.',
     'Detection comes from the general oracles only (DESIGN 6); the catalog chooses each bug\'s workload (e.g. a juggler for activate bugs), never the property that must fire.',
   ];
@@ -225,6 +256,7 @@ export async function runCampaign(config: CampaignConfig, options: CampaignRunOp
     wallS: (performance.now() - startedAt) / 1000,
     verdict: ok ? 'ok' : 'missed',
     exitCode: ok ? 0 : 1,
+    interrupted,
     notes,
   };
 }

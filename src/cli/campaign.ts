@@ -28,7 +28,23 @@ export function registerCampaignCommand(program: Command): void {
     .action(async function campaignAction(raw: CampaignOptions) {
       const config = resolveCampaignConfig(raw);
       const quiet = config.json || config.markdown;
-      const report = await runCampaign(config, { notice: quiet ? () => {} : (line) => void process.stderr.write(`${line}\n`) });
+      const notice = quiet ? () => {} : (line: string) => void process.stderr.write(`${line}\n`);
+      // First Ctrl-C: stop the run in progress and print the partial table; a second one aborts.
+      const stop = new AbortController();
+      let presses = 0;
+      function onCampaignSigint(): void {
+        presses++;
+        if (presses > 1) process.exit(130);
+        process.stderr.write('interrupted: stopping the campaign after the run in progress (Ctrl-C again to abort without a report)\n');
+        stop.abort();
+      }
+      process.on('SIGINT', onCampaignSigint);
+      let report;
+      try {
+        report = await runCampaign(config, { notice, stop: stop.signal });
+      } finally {
+        process.off('SIGINT', onCampaignSigint);
+      }
       if (config.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else if (config.markdown) process.stdout.write(`${formatCampaignMarkdown(report).join('\n')}\n`);
       else process.stdout.write(`${formatCampaignText(report).join('\n')}\n`);

@@ -47,6 +47,13 @@ export function startProgress(options: ProgressOptions): ProgressHandle {
     return (performance.now() - startedAt) / 1000;
   }
 
+  /** "1.2/3.0 s"; once past the planned length (threads still ending): "stopping (3.0/3.0 s)". */
+  function timeText(): string {
+    const elapsed = elapsedSeconds();
+    if (elapsed > totalSeconds) return `stopping (${totalSeconds.toFixed(1)}/${totalSeconds.toFixed(1)} s)`;
+    return `${elapsed.toFixed(1)}/${totalSeconds.toFixed(1)} s`;
+  }
+
   if (mode === 'silent') {
     return { mode, stop() {} };
   }
@@ -55,8 +62,7 @@ export function startProgress(options: ProgressOptions): ProgressHandle {
     const every =
       options.lineIntervalMs ?? Math.min(10_000, Math.max(1000, Math.round(options.totalMs / 10)));
     const timer = setInterval(function writeProgressLine() {
-      const elapsed = elapsedSeconds();
-      stream.write(`${options.label}: ${elapsed.toFixed(1)}/${totalSeconds.toFixed(1)} s, ${options.sample()}\n`);
+      stream.write(`${options.label}: ${timeText()}, ${options.sample()}\n`);
     }, every);
     timer.unref();
     let stopped = false;
@@ -73,7 +79,7 @@ export function startProgress(options: ProgressOptions): ProgressHandle {
   const bar = new cliProgress.SingleBar(
     {
       stream,
-      format: `${options.label} [{bar}] {percentage}% | {elapsedS}/{totalS} s | {detail}`,
+      format: `${options.label} [{bar}] {percentage}% | {time} | {detail}`,
       hideCursor: true,
       clearOnComplete: false,
       barsize: 30,
@@ -81,11 +87,11 @@ export function startProgress(options: ProgressOptions): ProgressHandle {
     },
     cliProgress.Presets.shades_classic,
   );
-  bar.start(1000, 0, { elapsedS: '0.0', totalS: totalSeconds.toFixed(1), detail: '' });
+  bar.start(1000, 0, { time: timeText(), detail: '' });
   const timer = setInterval(function redrawProgressBar() {
     const elapsed = elapsedSeconds();
     bar.update(Math.min(1000, Math.round((elapsed / totalSeconds) * 1000)), {
-      elapsedS: elapsed.toFixed(1),
+      time: timeText(),
       detail: options.sample(),
     });
   }, options.barIntervalMs ?? 200);
@@ -97,7 +103,7 @@ export function startProgress(options: ProgressOptions): ProgressHandle {
       if (stopped) return;
       stopped = true;
       clearInterval(timer);
-      bar.update({ elapsedS: elapsedSeconds().toFixed(1), detail: options.sample() });
+      bar.update({ time: timeText(), detail: options.sample() });
       bar.stop();
     },
   };

@@ -182,6 +182,15 @@ export function awaitStartBarrier(control: Int32Array, slotBase: number, timeout
   return !shouldStop(control);
 }
 
+/**
+ * After `awaitStartBarrier` returned false: true if the thread gave up because not every thread
+ * arrived within its timeout (a tool failure), false if the run was stopped first (the thread
+ * arrived and counts as started; it just has nothing left to run).
+ */
+export function startBarrierTimedOut(control: Int32Array): boolean {
+  return !shouldStop(control) && Atomics.load(control, RC_READY_COUNT) < Atomics.load(control, RC_THREAD_COUNT);
+}
+
 // ---- main side (cold path) --------------------------------------------------------------------
 
 /** One thread's row, as the main thread sees it. */

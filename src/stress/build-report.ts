@@ -22,7 +22,7 @@ import type { BuiltVm } from './build-vm.js';
 import type { ControlPlane } from './control-plane.js';
 import { END_LOCKDEP, type EndOfRunTotals } from './end-of-run.js';
 import { cacheName, describeFinding, findingInterleaving, threadName } from './finding-text.js';
-import type { ModelThreadData, ModelThreadResult } from './model-thread.js';
+import { isLockdepFailure, type ModelThreadData, type ModelThreadResult } from './model-thread.js';
 import type { PlannedModelThread } from './run-stress.js';
 import { rerunCommand, type StressConfig } from './stress-config.js';
 import type { CacheRow, StressFinding, StressReport, StressThreadRow, StressTotals } from './stress-report.js';
@@ -204,7 +204,7 @@ export function buildStressReport(inputs: ReportInputs): StressReport {
 
   const internalErrors: string[] = run.poolErrors.map((e) => `pool: ${e.message}`);
   for (const t of run.threads) {
-    if (t.status === 'failed' && t.error.name !== 'LockdepError') internalErrors.push(`thread ${t.name} failed: ${t.error.stack ?? t.error.message}`);
+    if (t.status === 'failed' && !isLockdepFailure(t.error)) internalErrors.push(`thread ${t.name} failed: ${t.error.stack ?? t.error.message}`);
   }
   const notStarted = run.threads.filter((t) => t.status === 'done' && !t.value.started).length;
   // With --stop-on-finding a finding in the first microseconds can stop the run before a slow
@@ -213,7 +213,7 @@ export function buildStressReport(inputs: ReportInputs): StressReport {
   if (run.threadsLeftRunning !== 0) internalErrors.push(`${run.threadsLeftRunning} worker threads were left running`);
 
   const notes = strategyNote(config, (p) => findingCount(main.findings, p), totals.oldGenerationEntries);
-  if (!inputs.countsComplete) notes.push('Some threads were terminated: conservation and last-value checks were skipped (their counters are incomplete).');
+  if (!inputs.countsComplete) notes.push('Some threads were terminated or ended early (a lockdep error): conservation and last-value checks were skipped (their counters are incomplete).');
   if (!config.oracles) notes.push('Oracles were off (--oracles off): findings are not looked for; this run measures the model without their cost.');
   if (config.bugs.length > 0) notes.push(`Bug switches on: ${config.bugs.join(', ')}.`);
   notes.push('A seed fixes every random choice a thread makes, not the OS schedule: re-running with the same seed gives the same workload, and usually finds the same kind of finding, not the same interleaving.');
@@ -223,6 +223,8 @@ export function buildStressReport(inputs: ReportInputs): StressReport {
   if (internalErrors.length > 0) verdict = 'internal-error';
   else if (findingsTotal > 0) verdict = 'findings';
   else if (interrupted) verdict = 'interrupted';
+  // Without oracles nothing was looked for: no finding is no evidence of a clean protocol.
+  else if (!config.oracles) verdict = 'unchecked';
   else verdict = 'clean';
   const exitCode = verdict === 'internal-error' ? 3 : verdict === 'findings' ? 1 : 0;
 

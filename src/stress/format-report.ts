@@ -47,8 +47,8 @@ export function formatStressReport(report: StressReport): string[] {
   out.push(`        ${n(tt.invalidations)} invalidations (${rate(r.invalidations)}; ${n(tt.invalidationsThatCleared)} cleared a cache, ${n(tt.pagesFreed)} pages freed, ${n(tt.windowUnmaps)} old-alias unmaps), ${n(tt.evictions)} evictions (${n(tt.evictionWaits)} waited)`);
   out.push(`        ${n(tt.refreshes)} refreshes (${rate(r.refreshes)}; ${n(tt.refreshRetries)} retries), ${n(tt.getNestedStatePages)} GET_NESTED_STATE_PAGES, ${n(tt.stealWrites)} steal-time writes, ${n(tt.oldGenerationEntries)} entries with an old generation but an unchanged translation`);
   out.push(`        ${n(tt.memslotUpdates)} memslot updates (${n(tt.memslotMoves)} moves, ${n(tt.memslotMovesSkipped)} skipped), ${n(tt.juggles)} shared_info juggles`);
-  out.push(`        events: ${n(tt.eventsSent)} delivered (${n(tt.slowPathSends)} via the slow path), ${n(tt.eventsDropped)} dropped (cache inactive), ${n(tt.eventsConsumed)} consumed, ${n(tt.eventsPendingAtEnd)} pending at the end`);
-  out.push(`        posted interrupts: ${n(tt.posted)} posted, ${n(tt.nestedConsumed)} taken by the guest, ${n(tt.postedPendingAtEnd)} pending at the end`);
+  out.push(`        events: ${n(tt.eventsSent)} delivered (${n(tt.slowPathSends)} via the slow path), ${n(tt.eventsDropped)} dropped (cache inactive), ${countUpTo(tt.eventsConsumed, tt.eventsSent, 'consumed', 'sent')}, ${countUpTo(tt.eventsPendingAtEnd, tt.eventsSent, 'pending at the end', 'sent')}`);
+  out.push(`        posted interrupts: ${n(tt.posted)} posted, ${countUpTo(tt.nestedConsumed, tt.posted, 'taken by the guest', 'posted')}, ${countUpTo(tt.postedPendingAtEnd, tt.posted, 'pending at the end', 'posted')}`);
   out.push(
     `cost:   event-channel fast-path read_trylock failures ${n(tt.fastPathTrylockFails)}; notifier gpc hook ${tt.invalidations > 0 ? (tt.invalidationHookUs / tt.invalidations).toFixed(1) : '0'} µs per invalidation (${(tt.invalidationHookUs / 1000).toFixed(1)} ms in all); refresh retries max ${n(tt.maxRefreshRetries)}`,
   );
@@ -85,6 +85,16 @@ export function formatStressReport(report: StressReport): string[] {
   }
   out.push('');
   for (const note of report.notes) out.push(`note: ${note}`);
-  out.push(`verdict: ${report.verdict.toUpperCase()} (exit ${report.exitCode}); seed ${report.seed}; re-run: ${report.command}`);
+  out.push(`verdict: ${report.verdict === 'unchecked' ? 'UNCHECKED (oracles off)' : report.verdict.toUpperCase()} (exit ${report.exitCode}); seed ${report.seed}; re-run: ${report.command}`);
   return out;
+}
+
+/**
+ * "`value` `what`", or, when the count is impossible (more consumed/pending than were ever sent:
+ * the guest read its counters from freed, poisoned pages, e.g. under --strategy none), the same
+ * marked as corrupt rather than passed off as a count.
+ */
+function countUpTo(value: number, bound: number, what: string, boundWhat: string): string {
+  if (value <= bound) return `${n(value)} ${what}`;
+  return `${what}: corrupt (${n(value)} read from poisoned pages, more than the ${n(bound)} ${boundWhat})`;
 }

@@ -3,8 +3,8 @@
  * start of its task: open its model context, optionally turn lockdep on, meet the others at the
  * start barrier.
  */
-import { lockdepEnable } from '../sync/lockdep.js';
-import { awaitStartBarrier } from '../harness/run-control.js';
+import { LockdepError, lockdepEnable } from '../sync/lockdep.js';
+import { awaitStartBarrier, startBarrierTimedOut } from '../harness/run-control.js';
 import type { ThreadContext } from '../harness/thread-task.js';
 import type { LatencySnapshot } from '../harness/histogram.js';
 import { flushCounters, openModelContext, type ModelContext, type VmBuffers } from '../kvm/model-context.js';
@@ -28,6 +28,12 @@ export interface ModelThreadResult {
   readonly started: boolean;
   readonly refreshLatencyUs: LatencySnapshot;
   readonly evictionLatencyUs: LatencySnapshot;
+  /**
+   * The LockdepError the thread's loop threw (recursion, unlock by a non-holder, ...), as text:
+   * returned as data because an Error crossing threads is structured-cloned and loses its class
+   * and name. The main thread counts it as a lock-sanity finding.
+   */
+  readonly lockdepError?: string;
 }
 
 /** Opens the context and waits at the start barrier; returns null if the run ended before it started. */
@@ -40,12 +46,40 @@ export function startModelThread(data: ModelThreadData, thread: ThreadContext): 
   return ctx;
 }
 
-export function modelThreadResult(ctx: ModelContext | null): ModelThreadResult {
+/**
+ * Runs a model thread's loop; a LockdepError it throws ends the loop and is returned as text
+ * (for `modelThreadResult`), any other error propagates (an internal error of the tool).
+ */
+export function runModelLoop(loop: () => void): string | undefined {
+  try {
+    loop();
+    return undefined;
+  } catch (error) {
+    if (error instanceof LockdepError) return `${error.name}: ${error.message}`;
+    throw error;
+  }
+}
+
+/**
+ * True for a LockdepError that crossed a thread boundary as a thrown error: structured cloning
+ * keeps the message and stack but not the class, so the name may read 'Error'.
+ */
+export function isLockdepFailure(error: Error): boolean {
+  return error.name === 'LockdepError' || (error.stack ?? '').startsWith('LockdepError');
+}
+
+/**
+ * The thread's result. `started` is false only when the thread timed out at the start barrier;
+ * a thread that arrived but saw the run stopped first (e.g. a very short run with many threads)
+ * started, with nothing to run.
+ */
+export function modelThreadResult(ctx: ModelContext | null, thread: ThreadContext, lockdepError?: string): ModelThreadResult {
   if (ctx) flushCounters(ctx);
   return {
-    started: ctx !== null,
+    started: ctx !== null || !startBarrierTimedOut(thread.control),
     refreshLatencyUs: ctx ? ctx.refreshLatency.snapshot() : emptyLatency(),
     evictionLatencyUs: ctx ? ctx.evictionLatency.snapshot() : emptyLatency(),
+    ...(lockdepError !== undefined ? { lockdepError } : {}),
   };
 }
 

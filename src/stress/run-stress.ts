@@ -24,7 +24,7 @@ import { ST_PROP_CHECKS, ST_VMENTRIES, readStat } from '../kvm/thread-stats.js';
 import { buildVm } from './build-vm.js';
 import { ControlPlane } from './control-plane.js';
 import { END_LOCKDEP, runEndOfRunOracles, type EndOfRunTotals } from './end-of-run.js';
-import type { ModelThreadData, ModelThreadResult } from './model-thread.js';
+import { isLockdepFailure, type ModelThreadData, type ModelThreadResult } from './model-thread.js';
 import { buildStressReport } from './build-report.js';
 import { dumpVmState } from './state-dump.js';
 import { workloadMask, type StressConfig } from './stress-config.js';
@@ -45,6 +45,8 @@ export interface StressRunOptions {
   readonly startTimeoutMs?: number;
   /** Node options for the worker threads (e.g. --cpu-prof). */
   readonly execArgv?: readonly string[];
+  /** Aborting it stops the run as Ctrl-C does (a partial report, stop reason 'interrupted'). */
+  readonly stopSignal?: AbortSignal;
 }
 
 /** A planned thread: its role, name and model thread index. */
@@ -213,6 +215,11 @@ async function runStressKeptAlive(config: StressConfig, options: StressRunOption
     });
   }
   const uninstallSigint = options.handleSigint ? installSigintStop(control, notice) : undefined;
+  function stopOnSignal(): void {
+    control.requestStop(StopReason.INTERRUPTED);
+  }
+  if (options.stopSignal?.aborted) stopOnSignal();
+  else options.stopSignal?.addEventListener('abort', stopOnSignal, { once: true });
 
   let run;
   try {
@@ -226,6 +233,7 @@ async function runStressKeptAlive(config: StressConfig, options: StressRunOption
       ...(options.execArgv ? { execArgv: options.execArgv } : {}),
     });
   } finally {
+    options.stopSignal?.removeEventListener('abort', stopOnSignal);
     clearInterval(readyPoll);
     clearInterval(monitor);
     if (durationTimer) clearTimeout(durationTimer);
@@ -243,10 +251,16 @@ async function runStressKeptAlive(config: StressConfig, options: StressRunOption
   // unlock of a lock not held, a mutex under a spinlock) are lock findings, not tool failures.
   const lockdepMessages: string[] = [];
   if (lockdep) for (const f of readLockdepFindings(lockdep)) lockdepMessages.push(f.message);
-  for (const t of run.threads) if (t.status === 'failed' && t.error.name === 'LockdepError') lockdepMessages.push(`${t.name}: ${t.error.message}`);
+  // A model thread returns its LockdepError as data (lockdepError); a thrown one that still got
+  // here (cloned across threads: its name is 'Error', its stack starts with 'LockdepError:') too.
+  for (const t of run.threads) {
+    if (t.status === 'done' && t.value.lockdepError !== undefined) lockdepMessages.push(`${t.name}: ${t.value.lockdepError}`);
+    else if (t.status === 'failed' && isLockdepFailure(t.error)) lockdepMessages.push(`${t.name}: ${t.error.message}`);
+  }
   lockdepMessages.forEach((_, i) => finding(main, PROP_LOCK_SANITY, -1, -1, -1, i, 0, END_LOCKDEP));
 
-  const allDone = run.threads.every((t) => t.status === 'done');
+  // A thread that ended on a LockdepError left its operation half done: its counters are incomplete.
+  const allDone = run.threads.every((t) => t.status === 'done' && t.value.lockdepError === undefined);
   const endTotals: EndOfRunTotals = runEndOfRunOracles(main, allDone);
   flushCounters(main);
   const refresh: LatencySnapshot[] = [];

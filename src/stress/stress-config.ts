@@ -134,6 +134,9 @@ export function resolveStressConfig(input: StressOptions): StressConfig {
   const seed = input.seed === undefined ? (Math.random() * 4294967296) >>> 0 : parseIntegerOption('--seed', input.seed, 0, 4294967295);
   const strategy = parseChoiceOption('--strategy', input.strategy ?? STRESS_DEFAULTS.strategy, STRATEGY_NAMES);
   const workloadList = listOf(input.workload);
+  if (input.workload !== undefined && workloadList.length === 0) {
+    throw new UsageError(`--workload must be one or more of ${WORKLOAD_NAMES.join(', ')} (comma-separated), got '${[input.workload].flat().join(',')}'`);
+  }
   const workload = workloadList.length === 0 ? [...WORKLOAD_NAMES] : workloadList.map((w) => parseChoiceOption('--workload', w, WORKLOAD_NAMES));
   const pageSize = input.pageSize === undefined ? STRESS_DEFAULTS.pageSize : parseIntegerOption('--page-size', input.pageSize, 64, 65536);
   if ((pageSize & (pageSize - 1)) !== 0) throw new UsageError(`--page-size must be a power of two from 64 to 65536, got '${String(input.pageSize)}'`);

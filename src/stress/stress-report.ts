@@ -106,7 +106,8 @@ export interface StressTotals {
 
 export interface StressReport {
   tool: 'gpc-lab stress';
-  verdict: 'clean' | 'findings' | 'interrupted' | 'internal-error';
+  /** 'unchecked': the run ended normally with --oracles off (exit 0; nothing was looked for). */
+  verdict: 'clean' | 'unchecked' | 'findings' | 'interrupted' | 'internal-error';
   exitCode: number;
   seed: number;
   command: string;

@@ -37,3 +37,40 @@ describe('gpc-lab campaign on the command line', () => {
     expect(result.stdout).toContain('| `check-ignores-generation` | seed | safety | 1/1 |');
   });
 });
+
+describe('gpc-lab campaign and Ctrl-C', () => {
+  it('Ctrl-C after the first bug finished: the run in progress stops and the partial table is printed', async () => {
+    const { spawn } = await import('node:child_process');
+    // Two bugs; the second one (a livelock entry, ~0.5 s per run, 10 runs) is still running when we interrupt.
+    const child = spawn(
+      process.execPath,
+      [cli, 'campaign', '--bug', 'check-ignores-generation,invalidate-end-leaks-count', '--runs', '10', '--budget', '10s'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    let interrupted = false;
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      // Interrupt once the second bug has started its runs (its first run's line is out).
+      if (!interrupted && /invalidate-end-leaks-count: run 1\/10/.test(stderr)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolveExit) => {
+      const bound = setTimeout(() => child.kill('SIGKILL'), 120_000); // never leave a hung child
+      child.on('exit', (c) => {
+        clearTimeout(bound);
+        resolveExit(c);
+      });
+    });
+    expect(interrupted).toBe(true);
+    expect(code).toBe(0); // the finished bug was detected in every run, its reference clean
+    expect(stdout).toMatch(/\[interrupted: partial campaign\]/);
+    expect(stdout).toMatch(/check-ignores-generation/);
+    expect(stdout).toMatch(/partial report, 1 of 2 bugs finished/);
+    expect(stderr).toMatch(/interrupted: stopping the campaign/);
+  });
+});

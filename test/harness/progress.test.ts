@@ -44,6 +44,15 @@ describe('progress', () => {
     expect(text().trim().split('\n')).toHaveLength(count); // stopped means stopped
   });
 
+  it('past the planned length (threads still ending) a line says stopping, never elapsed > total', async () => {
+    const { stream, text } = fakeStream(false);
+    const handle = startProgress({ mode: 'lines', label: 'stress', totalMs: 50, sample: () => '7 vmentries', stream, lineIntervalMs: 30 });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    handle.stop();
+    const lines = text().trim().split('\n');
+    expect(lines.at(-1)).toBe('stress: stopping (0.1/0.1 s), 7 vmentries');
+  });
+
   it('on a TTY, auto mode draws a bar; silent mode writes nothing', async () => {
     const tty = fakeStream(true);
     const bar = startProgress({ mode: 'auto', label: 'torture', totalMs: 1000, sample: () => 'x', stream: tty.stream, barIntervalMs: 20 });

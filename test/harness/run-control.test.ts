@@ -8,6 +8,7 @@ import {
   reportProgress,
   setThreadState,
   shouldStop,
+  startBarrierTimedOut,
   stopReasonName,
   threadSlotBase,
   threadStateName,
@@ -57,6 +58,7 @@ describe('run control', () => {
     expect(awaitStartBarrier(waiting.view, threadSlotBase(0), 120)).toBe(false);
     expect(performance.now() - began).toBeGreaterThanOrEqual(100);
     expect(Atomics.load(waiting.view, RC_READY_COUNT)).toBe(1);
+    expect(startBarrierTimedOut(waiting.view)).toBe(true);
   });
 
   it('the start barrier returns false at once when the run is already stopped', () => {
@@ -65,6 +67,17 @@ describe('run control', () => {
     const began = performance.now();
     expect(awaitStartBarrier(control.view, threadSlotBase(0), 10_000)).toBe(false);
     expect(performance.now() - began).toBeLessThan(1000);
+    // It arrived; the stop came first: not a time-out (the thread counts as started, with nothing to run).
+    expect(startBarrierTimedOut(control.view)).toBe(false);
+  });
+
+  it('every thread arrived but the run stopped before one was scheduled: false for "do not run", yet no time-out', () => {
+    const control = RunControl.create(2);
+    Atomics.add(control.view, RC_READY_COUNT, 1); // the other thread arrived
+    control.requestStop(StopReason.COMPLETED); // a very short run ended before this one woke
+    expect(awaitStartBarrier(control.view, threadSlotBase(0), 10_000)).toBe(false);
+    expect(Atomics.load(control.view, RC_READY_COUNT)).toBe(2);
+    expect(startBarrierTimedOut(control.view)).toBe(false);
   });
 
   it('a thread count outside 1..1024 is refused with the value in the message', () => {
