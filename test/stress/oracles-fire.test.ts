@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { findingsOf, firing, shortStress } from './stress-support.js';
 
 /** Bounded retries for a race the schedule, not the seed, decides (P(miss) ~ 0.5 per run). */
-const WRONG_PAGE_ATTEMPTS = 6;
+const WRONG_PAGE_ATTEMPTS = 12;
 
 describe('oracles fire on a broken protocol', () => {
   it('invalidation that does not clear valid: host users touch freed pages (uaf-khva), events and records are lost (events, records)', async () => {
