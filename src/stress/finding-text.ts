@@ -190,7 +190,9 @@ export function findingInterleaving(
   // snapshot while it was taken, and did not lead to the finding.
   const detection = decoded.find((e) => e.step === STEP_FINDING && e.thread === record.thread && e.arg === record.property);
   const cut = detection ? detection.seq : record.traceSeq;
-  const all = decoded.filter((e) => e.seq <= cut);
+  // Earlier detections (of this or other properties) are the oracles' notes, not protocol steps
+  // that led here: only this finding's own FINDING line is kept, as the last line.
+  const all = decoded.filter((e) => e.seq <= cut && (e.step !== STEP_FINDING || e === detection));
   const vcpu = record.property === PROP_FREE_WHILE_IN_GUEST ? record.a : record.thread < layout.vcpus ? record.thread : -1;
   const lastSeqOfThread = new Map<number, number[]>();
   for (const e of all) {
