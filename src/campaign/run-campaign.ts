@@ -138,6 +138,11 @@ function costOf(reports: readonly StressReport[]): CostFigures {
   };
 }
 
+/** The catalog fields every campaign row repeats. */
+function rowIdentity(entry: BugEntry): Pick<CampaignRow, 'name' | 'switchName' | 'history' | 'source' | 'kind' | 'expect'> {
+  return { name: entry.name, switchName: entry.switchName, history: entry.history, source: entry.source, kind: entry.kind, expect: [...entry.expect] };
+}
+
 async function costRow(entry: BugEntry, config: CampaignConfig, seedBase: number, notice: (line: string) => void): Promise<CampaignRow> {
   const startedAt = performance.now();
   const runs = Math.min(config.runs, 3);
@@ -154,12 +159,7 @@ async function costRow(entry: BugEntry, config: CampaignConfig, seedBase: number
     `${entry.name}: cost: fast-path trylock failures ${bug.fastPathTrylockFailsPerS.toFixed(0)}/s vs ${reference.fastPathTrylockFailsPerS.toFixed(0)}/s; hook ${bug.hookUsPerInvalidation.toFixed(1)} vs ${reference.hookUsPerInvalidation.toFixed(1)} µs/invalidation; findings ${bug.findings} / ${reference.findings}`,
   );
   return {
-    name: entry.name,
-    switchName: entry.switchName,
-    history: entry.history,
-    source: entry.source,
-    kind: entry.kind,
-    expect: [...entry.expect],
+    ...rowIdentity(entry),
     runs: [],
     detected: 0,
     medianS: null,
@@ -196,12 +196,7 @@ async function detectionRow(entry: BugEntry, config: CampaignConfig, seedBase: n
   const vmentries = runs.reduce((s, r) => s + r.vmentries, 0);
   const detected = detectedTimes.length;
   return {
-    name: entry.name,
-    switchName: entry.switchName,
-    history: entry.history,
-    source: entry.source,
-    kind: entry.kind,
-    expect: [...entry.expect],
+    ...rowIdentity(entry),
     runs,
     detected,
     medianS: median(detectedTimes),

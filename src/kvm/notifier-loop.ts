@@ -48,6 +48,14 @@ function unmapRetiredWindows(ctx: ModelContext): number {
   return done;
 }
 
+/** Sleeps until the pacer's next event is due (at most 20 ms), showing "pacing" meanwhile; true if due. */
+function waitForNotifierTurn(control: Int32Array, slotBase: number, pacer: Pacer): boolean {
+  setThreadState(control, slotBase, THREAD_STATE_PACING, 0);
+  const due = pacer.waitTurn(20);
+  setThreadState(control, slotBase, ThreadState.RUNNING, 0);
+  return due;
+}
+
 /** The B20 workload: unrelated invalidations, `inflight` of them always in flight (begin the next, then finish the oldest). */
 function runUnrelatedPipeline(ctx: ModelContext, control: Int32Array, slotBase: number, ratePerS: number, inflight: number): void {
   const kinds = new Int32Array(inflight);
@@ -58,9 +66,7 @@ function runUnrelatedPipeline(ctx: ModelContext, control: Int32Array, slotBase: 
   let events = 0;
   while (!shouldStop(control)) {
     events += unmapRetiredWindows(ctx);
-    setThreadState(control, slotBase, THREAD_STATE_PACING, 0);
-    const due = pacer.waitTurn(20);
-    setThreadState(control, slotBase, ThreadState.RUNNING, 0);
+    const due = waitForNotifierTurn(control, slotBase, pacer);
     reportProgress(control, slotBase, ++events);
     if (!due || shouldStop(control)) continue;
     const kind = pickKind(ctx);
@@ -94,9 +100,7 @@ export function runNotifierLoop(ctx: ModelContext, control: Int32Array, slotBase
   let events = 0;
   while (!shouldStop(control)) {
     events += unmapRetiredWindows(ctx);
-    setThreadState(control, slotBase, THREAD_STATE_PACING, 0);
-    const due = pacer.waitTurn(20);
-    setThreadState(control, slotBase, ThreadState.RUNNING, 0);
+    const due = waitForNotifierTurn(control, slotBase, pacer);
     reportProgress(control, slotBase, ++events);
     if (!due || shouldStop(control)) continue;
     const startedAt = performance.now();

@@ -4,9 +4,25 @@
  */
 import { describe, expect, it } from 'vitest';
 import { findingsOf, firing, shortStress } from './stress-support.js';
+import type { StressOptions } from '../../src/stress/stress-config.js';
 
 /** Bounded retries for a race the schedule, not the seed, decides (P(miss) ~ 0.5 per run). */
-const WRONG_PAGE_ATTEMPTS = 12;
+const SCHEDULE_RACE_ATTEMPTS = 12;
+
+/**
+ * Runs the stress up to SCHEDULE_RACE_ATTEMPTS times, each with its own seed, until `property`
+ * fires; returns its finding count and what fired in each run (for the failure message).
+ */
+async function untilFires(property: string, options: StressOptions): Promise<{ count: number; runs: string }> {
+  const runs: string[] = [];
+  let count = 0;
+  for (let attempt = 0; attempt < SCHEDULE_RACE_ATTEMPTS && count === 0; attempt++) {
+    const report = await shortStress({ ...options, seed: 11 + attempt });
+    count = findingsOf(report, property);
+    runs.push(`seed ${11 + attempt}: ${firing(report)}`);
+  }
+  return { count, runs: runs.join('; ') };
+}
 
 describe('oracles fire on a broken protocol', () => {
   it('invalidation that does not clear valid: host users touch freed pages (uaf-khva), events and records are lost (events, records)', async () => {
@@ -19,20 +35,17 @@ describe('oracles fire on a broken protocol', () => {
   it('refresh that skips the count/seq retry (history B1): a pfn freed by an invalidation in flight is installed, users touch it, and the host pte no longer maps it (stale-pte)', async () => {
     const report = await shortStress({ bug: 'refresh-skips-retry', duration: 3 });
     expect(findingsOf(report, 'uaf-khva') + findingsOf(report, 'uaf-guest-mode') + findingsOf(report, 'free-while-in-guest'), firing(report)).toBeGreaterThan(0);
-    expect(findingsOf(report, 'stale-pte'), firing(report)).toBeGreaterThan(0);
+    // Whether a user touches the page between the free and the install's next check is up to the
+    // OS schedule: bounded retries, as for wrong-page.
+    const stalePte = findingsOf(report, 'stale-pte') > 0 ? { count: 1, runs: '' } : await untilFires('stale-pte', { bug: 'refresh-skips-retry', duration: 3 });
+    expect(stalePte.count, stalePte.runs).toBeGreaterThan(0);
   });
 
   it('refresh without the refresh mutex (history B3): one refresh installs its pfn under the other\'s gpa (wrong-page)', async () => {
     // The race that installs a wrong page happens in about half of 2-second runs (the OS schedule
-    // decides, not the seed): up to WRONG_PAGE_ATTEMPTS runs, each with its own seed, until it fires.
-    const runs: string[] = [];
-    let wrongPage = 0;
-    for (let attempt = 0; attempt < WRONG_PAGE_ATTEMPTS && wrongPage === 0; attempt++) {
-      const report = await shortStress({ bug: 'refresh-without-mutex', workload: 'xen', vcpus: 4, juggleRate: 1000, eventRate: 20000, seed: 11 + attempt });
-      wrongPage = findingsOf(report, 'wrong-page');
-      runs.push(`seed ${11 + attempt}: ${firing(report)}`);
-    }
-    expect(wrongPage, runs.join('; ')).toBeGreaterThan(0);
+    // decides, not the seed): up to SCHEDULE_RACE_ATTEMPTS runs, each with its own seed, until it fires.
+    const wrongPage = await untilFires('wrong-page', { bug: 'refresh-without-mutex', workload: 'xen', vcpus: 4, juggleRate: 1000, eventRate: 20000 });
+    expect(wrongPage.count, wrongPage.runs).toBeGreaterThan(0);
   });
 
   it('check that ignores the generation: a reader uses a translation from before a completed memslot update (stale-generation)', async () => {
