@@ -28,7 +28,7 @@ describe('each injectable bug is caught by a general oracle', () => {
 });
 
 describe('a cost, not a finding (history B18)', () => {
-  it('invalidate-no-read-precheck: unrelated invalidations make the event-channel fast path fall back and the notifier hook slower than with the read-lock pre-check; no oracle fires on either side', async () => {
+  it('invalidate-no-read-precheck: unrelated invalidations make the event-channel fast path fall back and the notifier take write locks the pre-check avoids; no oracle fires on either side', async () => {
     const report = await runCampaign(resolveCampaignConfig({ bug: 'invalidate-no-read-precheck', runs: 1, costDuration: 2, seed: 3 }));
     const row = report.rows[0]!;
     expect(row.kind).toBe('cost');
@@ -36,8 +36,12 @@ describe('a cost, not a finding (history B18)', () => {
     expect(cost.bug.findings).toBe(0);
     expect(cost.reference.findings).toBe(0);
     expect(cost.bug.invalidationsPerS).toBeGreaterThan(1000);
+    // The fast path's fallbacks are the cost's mechanism (the write lock taken for unrelated pages
+    // makes the irq-context read_trylock fail), so they are asserted; the hook's time per
+    // invalidation is a timing figure that moves with the machine's load, so it is reported by the
+    // campaign, not asserted here (it was seen inverted on a machine with load 7).
     expect(cost.bug.fastPathTrylockFailsPerS).toBeGreaterThan(cost.reference.fastPathTrylockFailsPerS);
-    expect(cost.bug.hookUsPerInvalidation).toBeGreaterThan(cost.reference.hookUsPerInvalidation);
+    expect(cost.bug.hookUsPerInvalidation).toBeGreaterThan(0);
     expect(report.exitCode).toBe(0);
   });
 });
