@@ -16,11 +16,12 @@
  */
 import { buildVm, type BuiltVm } from '../src/stress/build-vm.js';
 import { gpcActivate, gpcRefresh } from '../src/kvm/gpc.js';
-import { piDescGfn, piDescGpc, spareGfn, SPARE_PAGES, vapicGfn, vapicGpc } from '../src/kvm/guest-layout.js';
+import { guestLayout, spareGfn, SPARE_PAGES } from '../src/kvm/guest-layout.js';
+import { guestUsesCaches } from '../src/kvm/cache-table.js';
+import { srcuEnter, srcuExit } from '../src/kvm/srcu.js';
+import { strategyId } from '../src/kvm/strategies/registry.js';
 import { MM_MIGRATE, mmEventBegin, mmEventFinish } from '../src/kvm/host-mm-events.js';
 import { openModelContext, type ModelContext } from '../src/kvm/model-context.js';
-import { STRATEGY_LOCKED } from '../src/kvm/vm-layout.js';
-import { srcuReadLock, srcuReadUnlock } from '../src/mem/memslots.js';
 import { CACHE_LINE_INTS, allocateSharedInts } from '../src/mem/shared-buffer.js';
 import type { BatchVariant } from '../src/harness/batch-timer.js';
 import type { LatencySnapshot } from '../src/harness/latency-recorder.js';
@@ -50,11 +51,12 @@ interface OpsVm {
 }
 
 function buildOpsVm(caches: number, seed: number): OpsVm {
-  const vcpus = Math.max(1, Math.ceil(caches / 2));
+  // Enough vCPUs for `caches` guest-uses caches.
+  const vcpus = Math.max(1, Math.ceil(caches / Math.max(1, guestLayout(1, 4096).caches.registersPerVcpu)));
   const built = buildVm({
     vcpus,
     pageSize: 4096,
-    strategy: STRATEGY_LOCKED,
+    strategy: strategyId('locked'),
     bugMask: 0,
     seed,
     oracles: false,
@@ -67,30 +69,26 @@ function buildOpsVm(caches: number, seed: number): OpsVm {
   });
   const ctx = built.main;
   const refresher = openModelContext(built.buffers, built.layout.threadEvtchn);
-  const srcuMain = srcuReadLock(ctx.ms, ctx.thread);
-  ctx.srcuGeneration = srcuMain;
-  const srcuRefresher = srcuReadLock(refresher.ms, refresher.thread);
-  refresher.srcuGeneration = srcuRefresher;
-  for (let i = 0; i < caches; i++) {
-    const v = i >> 1;
-    const g = (i & 1) === 0 ? vapicGpc(vcpus, v) : piDescGpc(vcpus, v);
-    const gfn = (i & 1) === 0 ? vapicGfn(vcpus, v) : piDescGfn(vcpus, v);
-    const result = gpcActivate(ctx, g, gfn << ctx.pageShift, ctx.pageSize);
-    if (result !== 0) throw new Error(`bench: activating gpc ${g} failed: ${errnoName(result)}`);
+  const srcuMain = srcuEnter(ctx);
+  const srcuRefresher = srcuEnter(refresher);
+  const guestUses = guestUsesCaches(built.layout.caches);
+  for (const cache of guestUses.slice(0, caches)) {
+    const result = gpcActivate(ctx, cache.index, cache.gfn << ctx.pageShift, cache.length);
+    if (result !== 0) throw new Error(`bench: activating gpc ${cache.index} failed: ${errnoName(result)}`);
   }
   const unrelated = new Int32Array(SPARE_PAGES);
-  for (let i = 0; i < SPARE_PAGES; i++) unrelated[i] = spareGfn(vcpus, i);
+  for (let i = 0; i < SPARE_PAGES; i++) unrelated[i] = spareGfn(built.layout, i);
   faultInGfns(ctx, Array.from(unrelated));
   function releaseOpsVm(): void {
-    srcuReadUnlock(ctx.ms, ctx.thread, srcuMain);
-    srcuReadUnlock(refresher.ms, refresher.thread, srcuRefresher);
+    srcuExit(ctx, srcuMain);
+    srcuExit(refresher, srcuRefresher);
   }
   return {
     built,
     ctx,
     refresher,
-    firstCache: vapicGpc(vcpus, 0),
-    firstGfn: vapicGfn(vcpus, 0),
+    firstCache: guestUses[0]!.index,
+    firstGfn: guestUses[0]!.gfn,
     unrelated,
     release: releaseOpsVm,
   };

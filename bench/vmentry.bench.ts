@@ -8,16 +8,17 @@
  *    Atomics.add+Atomics.sub on 1, 2, 3 and 8 lines (read_lock+read_unlock of that many locks);
  *    add+load+sub (a read lock plus the Atomics.load of the generation gpcCheckLocked does);
  *    4 plain loads (the lockless check of two caches: active and valid).
- *  check: the entry check alone, as the vCPU loop calls it: entryCheck (src/kvm/entry-check.ts)
- *    with strategy none, generation, lockless, locked (its two nested caches); and `locked` over
- *    1, 3 and 8 caches through the adapter src/bench/locked-caches.ts (same readLock /
- *    gpcCheckLocked / readUnlock); and the generation compare called directly, without
- *    entryCheck's dispatch ("generation, bare compare"). Floor: its raw Atomics operations.
- *  vmentry: one entry of the vCPU loop around the check, with the loop's own calls
- *    (src/kvm/vcpu-kick.ts, src/mem/memslots.ts): take requests (and reload the nested pages if
- *    asked: getNestedStatePages + refresh), IN_GUEST_MODE, SRCU unlock, CHECK, a failed check
- *    requests GET_NESTED_STATE_PAGES, pending-request check, OUTSIDE_GUEST_MODE, SRCU lock. The
- *    guest runs zero steps. Floor: the same entry with no check ("vmentry: empty").
+ *  check: the entry check alone: each strategy module's own `check` (src/kvm/strategies/*.ts) over
+ *    the vCPU's guest-uses register file (its two nested caches), called from the variant's own
+ *    loop (a monomorphic call site, as in the vCPU loop); `locked` over 1, 3 and 8 caches through
+ *    src/bench/locked-caches.ts (the locked strategy's per-cache step over a list of caches); and
+ *    the generation compare written out ("generation, bare compare"). Floor: its raw Atomics
+ *    operations (the strategy's benchFloor).
+ *  vmentry: one entry of the vCPU loop around the check, with the loop's own exported steps
+ *    (src/kvm/vcpu-loop.ts: vcpuHandleRequests, which reloads the nested pages when asked;
+ *    enterGuestMode; srcuExit; the CHECK; vcpuEntryCheckDone, which requests
+ *    GET_NESTED_STATE_PAGES on a failure; pendingRequests; vcpuLeaveGuestMode). The guest runs zero
+ *    steps. Floor: the same entry with no check ("vmentry: empty").
  *
  * A failed check (under invalidations of the cached pages) costs what it costs the real loop: a
  * request and, at the next entry, the reload; check-only variants reload at once. Counters of
@@ -25,19 +26,18 @@
  * (a refresh calls performance.now, which allocates: that is the model's own refresh-latency
  * recorder, and GC-overlapping samples are dropped).
  */
-import { entryCheck } from '../src/kvm/entry-check.js';
 import { openModelContext, type ModelContext, type VmBuffers } from '../src/kvm/model-context.js';
-import { emptyNestedHardware, getNestedStatePages, type NestedHardware } from '../src/kvm/users/nested-pages.js';
-import { enterGuestMode, exitGuestMode, makeRequest, pendingRequests, takeRequests } from '../src/kvm/vcpu-kick.js';
-import { REQ_GET_NESTED_STATE_PAGES, REQ_GPC_INVALIDATE } from '../src/kvm/vcpu-layout.js';
-import {
-  STRATEGY_GENERATION,
-  STRATEGY_LOCKED,
-  STRATEGY_LOCKLESS,
-  STRATEGY_NONE,
-  type StrategyName,
-} from '../src/kvm/vm-layout.js';
-import { memslotsGeneration, srcuReadLock, srcuReadUnlock } from '../src/mem/memslots.js';
+import { getNestedStatePages } from '../src/kvm/users/nested-pages.js';
+import { enterGuestMode, pendingRequests } from '../src/kvm/vcpu-kick.js';
+import { openVcpuState, vcpuEntryCheckDone, vcpuHandleRequests, vcpuLeaveGuestMode, type VcpuState } from '../src/kvm/vcpu-loop.js';
+import { srcuEnter, srcuExit } from '../src/kvm/srcu.js';
+import { ST_GET_NESTED } from '../src/kvm/thread-stats.js';
+import { GENERATION } from '../src/kvm/strategies/generation.js';
+import { LOCKED } from '../src/kvm/strategies/locked.js';
+import { LOCKLESS } from '../src/kvm/strategies/lockless.js';
+import { NONE } from '../src/kvm/strategies/none.js';
+import type { StrategyName } from '../src/kvm/strategies/registry.js';
+import { memslotsGeneration } from '../src/mem/memslots.js';
 import { CACHE_LINE_INTS, allocateSharedInts } from '../src/mem/shared-buffer.js';
 import type { BatchVariant } from '../src/harness/batch-timer.js';
 import { lockedCheckCaches, refreshFailedCaches } from '../src/bench/locked-caches.js';
@@ -45,8 +45,6 @@ import { lockedCheckCaches, refreshFailedCaches } from '../src/bench/locked-cach
 /** Raw-floor words: 9 lines (add+sub on up to 8 lines, one generation word). */
 const RAW_LINES = 9;
 const RAW_GEN = 8 * CACHE_LINE_INTS;
-/** The two caches the real entryCheck covers. */
-const OWN_CACHES = 2;
 
 export const VMENTRY_EMPTY = 'vmentry: empty';
 export const FLOOR_EMPTY_LOOP = 'floor: empty loop';
@@ -86,46 +84,45 @@ export interface VmentryBench {
 /** Upper bound on variants per thread (counters are preallocated). */
 const MAX_VARIANTS = 64;
 
-/** The vCPU state the entry path carries between entries (allocated once). */
+/** The bench's extras around the vCPU loop's own state (allocated once). */
 interface EntryState {
-  readonly v: number;
-  readonly vcpus: Int32Array;
   readonly ctx: ModelContext;
-  readonly hw: NestedHardware;
+  readonly vs: VcpuState;
   readonly caches: Int32Array;
-  session: number;
-  srcu: number;
+  /** The vCPU's own guest-uses caches (its register file); the rest of `caches` are other vCPUs'. */
+  readonly own: number;
+  /** A locked xN (N > own) check failed: refresh the failing extra caches with the next reload. */
+  refreshExtra: number;
   failures: number;
-  reloads: number;
 }
 
-/** GET_NESTED_STATE_PAGES / GPC_INVALIDATE: reload the own two pages, refresh the other checked caches that fail. */
+/** GET_NESTED_STATE_PAGES for the own pages (the loop's user code), and the other checked caches that fail. */
 function reloadNestedPages(st: EntryState, count: number): void {
-  st.reloads++;
-  getNestedStatePages(st.ctx, st.v, st.hw);
-  if (count > OWN_CACHES) refreshFailedCaches(st.ctx, st.caches, OWN_CACHES, count);
+  getNestedStatePages(st.ctx, st.vs.gr);
+  if (count > st.own) refreshFailedCaches(st.ctx, st.caches, st.own, count);
 }
 
-/** The entry up to the check: requests, IN_GUEST_MODE, SRCU unlock. */
-function entryBeforeCheck(st: EntryState, count: number): void {
-  const requests = takeRequests(st.vcpus, st.v);
-  if ((requests & (REQ_GET_NESTED_STATE_PAGES | REQ_GPC_INVALIDATE)) !== 0) reloadNestedPages(st, count);
-  enterGuestMode(st.vcpus, st.v, st.session);
-  srcuReadUnlock(st.ctx.ms, st.ctx.thread, st.srcu);
-  st.ctx.srcuGeneration = -1;
-}
-
-/** The entry after the check: request on failure, pending check, OUTSIDE_GUEST_MODE, SRCU lock. */
-function entryAfterCheck(st: EntryState, ok: boolean): number {
-  if (!ok) {
-    st.failures++;
-    makeRequest(st.vcpus, st.v, REQ_GET_NESTED_STATE_PAGES);
+/** The entry up to the check, with the loop's steps: requests (a reload if asked), IN_GUEST_MODE, SRCU unlock. */
+function entryBeforeCheck(st: EntryState): void {
+  const vs = st.vs;
+  if (st.refreshExtra > 0) {
+    refreshFailedCaches(st.ctx, st.caches, st.own, st.refreshExtra);
+    st.refreshExtra = 0;
   }
-  const pending = pendingRequests(st.vcpus, st.v);
-  exitGuestMode(st.vcpus, st.v, st.session);
-  st.session = (st.session + 1) | 0;
-  st.srcu = srcuReadLock(st.ctx.ms, st.ctx.thread);
-  st.ctx.srcuGeneration = st.srcu;
+  vcpuHandleRequests(st.ctx, vs);
+  enterGuestMode(st.ctx.vcpus, vs.v, vs.session);
+  srcuExit(st.ctx, vs.srcu);
+}
+
+/** The entry after the check, with the loop's steps: request on failure, pending check, OUTSIDE_GUEST_MODE, SRCU lock. */
+function entryAfterCheck(st: EntryState, ok: boolean, count: number): number {
+  const vs = st.vs;
+  if (!vcpuEntryCheckDone(st.ctx, vs, ok)) {
+    st.failures++;
+    if (count > st.own) st.refreshExtra = count;
+  }
+  const pending = pendingRequests(st.ctx.vcpus, vs.v);
+  vcpuLeaveGuestMode(st.ctx, vs);
   return pending;
 }
 
@@ -135,38 +132,22 @@ function reloadAfterFailedCheck(st: EntryState, count: number): void {
   reloadNestedPages(st, count);
 }
 
-/** A context like `base` with another entry strategy (one spread site: every copy has one shape). */
-function withStrategy(base: ModelContext, strategy: number): ModelContext {
-  return { ...base, strategy };
-}
-
 /** Builds the variants for one timing thread. Cold path; call in the worker before timing. */
 export function vmentryBenchVariants(setup: VmentrySetup): VmentryBench {
   const v = setup.vcpu;
-  const base = openModelContext(setup.buffers, v);
-  const ctxNone = withStrategy(base, STRATEGY_NONE);
-  const ctxGeneration = withStrategy(base, STRATEGY_GENERATION);
-  const ctxLockless = withStrategy(base, STRATEGY_LOCKLESS);
-  const ctxLocked = withStrategy(base, STRATEGY_LOCKED);
+  const ctx = openModelContext(setup.buffers, v);
+  const vs = openVcpuState(ctx, v);
+  const gr = vs.gr;
   const caches = Int32Array.from(setup.caches);
-  const st: EntryState = {
-    v,
-    vcpus: ctxLocked.vcpus,
-    ctx: ctxLocked,
-    hw: emptyNestedHardware(),
-    caches,
-    session: 0,
-    srcu: 0,
-    failures: 0,
-    reloads: 0,
-  };
+  const st: EntryState = { ctx, vs, caches, own: gr.count, refreshExtra: 0, failures: 0 };
   // Outside guest mode, in an SRCU read section, with the nested pages loaded: the state between batches.
-  st.srcu = srcuReadLock(ctxLocked.ms, ctxLocked.thread);
-  ctxLocked.srcuGeneration = st.srcu;
-  st.reloads = 0;
+  vs.srcu = srcuEnter(ctx);
   reloadNestedPages(st, caches.length);
-  st.reloads = 0;
-  const hw = st.hw;
+  const OWN_CACHES = gr.count;
+  const checkNone = NONE.check;
+  const checkGeneration = GENERATION.check;
+  const checkLockless = LOCKLESS.check;
+  const checkLocked = LOCKED.check;
   const raw = new Int32Array(allocateSharedInts(RAW_LINES * CACHE_LINE_INTS));
   Atomics.store(raw, RAW_GEN, 1);
 
@@ -180,11 +161,11 @@ export function vmentryBenchVariants(setup: VmentrySetup): VmentryBench {
   function counted(index: number, batch: (n: number) => number): (n: number) => number {
     return function countedBatch(n: number): number {
       st.failures = 0;
-      st.reloads = 0;
+      const reloadsBefore = ctx.counters[ST_GET_NESTED]!;
       const result = batch(n);
       counters.operations[index]! += n;
       counters.checkFailures[index]! += st.failures;
-      counters.reloads[index]! += st.reloads;
+      counters.reloads[index]! += ctx.counters[ST_GET_NESTED]! - reloadsBefore;
       return result;
     };
   }
@@ -219,7 +200,7 @@ export function vmentryBenchVariants(setup: VmentrySetup): VmentryBench {
     return x;
   }
   function rawLoadCompareBatch(n: number): number {
-    const snapshot = hw.generation === -12345 ? 0 : 1;
+    const snapshot = gr.generation === -12345 ? 0 : 1;
     let ok = 0;
     for (let i = 0; i < n; i++) if (Atomics.load(raw, RAW_GEN) === snapshot) ok++;
     return ok;
@@ -257,7 +238,7 @@ export function vmentryBenchVariants(setup: VmentrySetup): VmentryBench {
   function checkNoneBatch(n: number): number {
     let ok = 0;
     for (let i = 0; i < n; i++) {
-      if (entryCheck(ctxNone, v, hw)) ok++;
+      if (checkNone(ctx, gr)) ok++;
       else reloadAfterFailedCheck(st, OWN_CACHES);
     }
     return ok;
@@ -265,17 +246,17 @@ export function vmentryBenchVariants(setup: VmentrySetup): VmentryBench {
   function checkGenerationBatch(n: number): number {
     let ok = 0;
     for (let i = 0; i < n; i++) {
-      if (entryCheck(ctxGeneration, v, hw)) ok++;
+      if (checkGeneration(ctx, gr)) ok++;
       else reloadAfterFailedCheck(st, OWN_CACHES);
     }
     return ok;
   }
-  /** The generation strategy's compare without entryCheck around it: shows what the dispatch costs. */
+  /** The generation strategy's compare written out, without the strategy function around it. */
   function checkGenerationBareBatch(n: number): number {
-    const ms = ctxGeneration.ms;
+    const ms = ctx.ms;
     let ok = 0;
     for (let i = 0; i < n; i++) {
-      if (memslotsGeneration(ms) === hw.generation) ok++;
+      if (memslotsGeneration(ms) === gr.generation) ok++;
       else reloadAfterFailedCheck(st, OWN_CACHES);
     }
     return ok;
@@ -283,15 +264,15 @@ export function vmentryBenchVariants(setup: VmentrySetup): VmentryBench {
   function checkLocklessBatch(n: number): number {
     let ok = 0;
     for (let i = 0; i < n; i++) {
-      if (entryCheck(ctxLockless, v, hw)) ok++;
+      if (checkLockless(ctx, gr)) ok++;
       else reloadAfterFailedCheck(st, OWN_CACHES);
     }
     return ok;
   }
-  function checkLockedTwoBatch(n: number): number {
+  function checkLockedOwnBatch(n: number): number {
     let ok = 0;
     for (let i = 0; i < n; i++) {
-      if (entryCheck(ctxLocked, v, hw)) ok++;
+      if (checkLocked(ctx, gr)) ok++;
       else reloadAfterFailedCheck(st, OWN_CACHES);
     }
     return ok;
@@ -300,7 +281,7 @@ export function vmentryBenchVariants(setup: VmentrySetup): VmentryBench {
     return function checkLockedCachesBatch(n: number): number {
       let ok = 0;
       for (let i = 0; i < n; i++) {
-        if (lockedCheckCaches(ctxLocked, caches, count)) ok++;
+        if (lockedCheckCaches(ctx, caches, count)) ok++;
         else reloadAfterFailedCheck(st, count);
       }
       return ok;
@@ -311,40 +292,40 @@ export function vmentryBenchVariants(setup: VmentrySetup): VmentryBench {
   function vmentryEmptyBatch(n: number): number {
     let pending = 0;
     for (let i = 0; i < n; i++) {
-      entryBeforeCheck(st, OWN_CACHES);
-      pending = (pending + entryAfterCheck(st, true)) | 0;
+      entryBeforeCheck(st);
+      pending = (pending + entryAfterCheck(st, true, OWN_CACHES)) | 0;
     }
     return pending;
   }
   function vmentryNoneBatch(n: number): number {
     let pending = 0;
     for (let i = 0; i < n; i++) {
-      entryBeforeCheck(st, OWN_CACHES);
-      pending = (pending + entryAfterCheck(st, entryCheck(ctxNone, v, hw))) | 0;
+      entryBeforeCheck(st);
+      pending = (pending + entryAfterCheck(st, checkNone(ctx, gr), OWN_CACHES)) | 0;
     }
     return pending;
   }
   function vmentryGenerationBatch(n: number): number {
     let pending = 0;
     for (let i = 0; i < n; i++) {
-      entryBeforeCheck(st, OWN_CACHES);
-      pending = (pending + entryAfterCheck(st, entryCheck(ctxGeneration, v, hw))) | 0;
+      entryBeforeCheck(st);
+      pending = (pending + entryAfterCheck(st, checkGeneration(ctx, gr), OWN_CACHES)) | 0;
     }
     return pending;
   }
   function vmentryLocklessBatch(n: number): number {
     let pending = 0;
     for (let i = 0; i < n; i++) {
-      entryBeforeCheck(st, OWN_CACHES);
-      pending = (pending + entryAfterCheck(st, entryCheck(ctxLockless, v, hw))) | 0;
+      entryBeforeCheck(st);
+      pending = (pending + entryAfterCheck(st, checkLockless(ctx, gr), OWN_CACHES)) | 0;
     }
     return pending;
   }
-  function vmentryLockedTwoBatch(n: number): number {
+  function vmentryLockedOwnBatch(n: number): number {
     let pending = 0;
     for (let i = 0; i < n; i++) {
-      entryBeforeCheck(st, OWN_CACHES);
-      pending = (pending + entryAfterCheck(st, entryCheck(ctxLocked, v, hw))) | 0;
+      entryBeforeCheck(st);
+      pending = (pending + entryAfterCheck(st, checkLocked(ctx, gr), OWN_CACHES)) | 0;
     }
     return pending;
   }
@@ -352,8 +333,8 @@ export function vmentryBenchVariants(setup: VmentrySetup): VmentryBench {
     return function vmentryLockedCachesBatch(n: number): number {
       let pending = 0;
       for (let i = 0; i < n; i++) {
-        entryBeforeCheck(st, count);
-        pending = (pending + entryAfterCheck(st, lockedCheckCaches(ctxLocked, caches, count))) | 0;
+        entryBeforeCheck(st);
+        pending = (pending + entryAfterCheck(st, lockedCheckCaches(ctx, caches, count), count)) | 0;
       }
       return pending;
     };
@@ -362,25 +343,24 @@ export function vmentryBenchVariants(setup: VmentrySetup): VmentryBench {
   const has = (s: StrategyName): boolean => setup.strategies.includes(s);
   if (has('none')) add(checkName('none', 0), FLOOR_EMPTY_LOOP, checkNoneBatch);
   if (has('generation')) {
-    add(checkName('generation', 0), 'raw: Atomics.load+compare', checkGenerationBatch);
-    add(GENERATION_BARE, 'raw: Atomics.load+compare', checkGenerationBareBatch);
+    add(checkName('generation', 0), GENERATION.benchFloor(OWN_CACHES), checkGenerationBatch);
+    add(GENERATION_BARE, GENERATION.benchFloor(OWN_CACHES), checkGenerationBareBatch);
   }
-  if (has('lockless')) add(checkName('lockless', 0), 'raw: 4 plain loads', checkLocklessBatch);
+  if (has('lockless')) add(checkName('lockless', 0), LOCKLESS.benchFloor(OWN_CACHES), checkLocklessBatch);
   for (const count of lockedCounts) {
     if (count > caches.length) throw new RangeError(`locked x${count}: only ${caches.length} caches per thread`);
-    add(checkName('locked', count), rawAddSubName(count), count === OWN_CACHES ? checkLockedTwoBatch : checkLockedCaches(count));
+    add(checkName('locked', count), LOCKED.benchFloor(count), count === OWN_CACHES ? checkLockedOwnBatch : checkLockedCaches(count));
   }
   add(VMENTRY_EMPTY, undefined, vmentryEmptyBatch);
   if (has('none')) add(vmentryName('none', 0), VMENTRY_EMPTY, vmentryNoneBatch);
   if (has('generation')) add(vmentryName('generation', 0), VMENTRY_EMPTY, vmentryGenerationBatch);
   if (has('lockless')) add(vmentryName('lockless', 0), VMENTRY_EMPTY, vmentryLocklessBatch);
   for (const count of lockedCounts) {
-    add(vmentryName('locked', count), VMENTRY_EMPTY, count === OWN_CACHES ? vmentryLockedTwoBatch : vmentryLockedCaches(count));
+    add(vmentryName('locked', count), VMENTRY_EMPTY, count === OWN_CACHES ? vmentryLockedOwnBatch : vmentryLockedCaches(count));
   }
 
   function releaseEntryState(): void {
-    srcuReadUnlock(st.ctx.ms, st.ctx.thread, st.srcu);
-    st.ctx.srcuGeneration = -1;
+    srcuExit(ctx, vs.srcu);
   }
   const count = variants.length;
   return {
@@ -388,7 +368,7 @@ export function vmentryBenchVariants(setup: VmentrySetup): VmentryBench {
     operations: counters.operations.subarray(0, count),
     checkFailures: counters.checkFailures.subarray(0, count),
     reloads: counters.reloads.subarray(0, count),
-    reloadContext: ctxLocked,
+    reloadContext: ctx,
     release: releaseEntryState,
   };
 }

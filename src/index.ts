@@ -53,14 +53,15 @@ export { resolveStressConfig, rerunCommand, STRESS_DEFAULTS, WORKLOAD_NAMES } fr
 export { runStress } from './stress/run-stress.js';
 export { formatStressReport } from './stress/format-report.js';
 export { buildVm } from './stress/build-vm.js';
-export { STRATEGY_NAMES } from './kvm/vm-layout.js';
+export { STRATEGY_NAMES, strategyNames, registerStrategy } from './kvm/strategies/registry.js';
+export type { EntryStrategy, StrategyRunFacts } from './kvm/strategies/entry-strategy.js';
 export { BUG_SWITCHES, bugMaskFromNames } from './kvm/bug-switches.js';
 export { PROPERTIES } from './oracle/properties.js';
 export type { StressOptions, StressConfig, WorkloadName } from './stress/stress-config.js';
 export type { StressRunOptions } from './stress/run-stress.js';
 export type { StressReport, StressFinding, StressThreadRow, StressTotals, PropertyRow } from './stress/stress-report.js';
 export type { VmConfig, BuiltVm } from './stress/build-vm.js';
-export type { StrategyName } from './kvm/vm-layout.js';
+export type { StrategyName } from './kvm/strategies/registry.js';
 export type { BugSwitchInfo } from './kvm/bug-switches.js';
 export type { PropertyInfo } from './oracle/properties.js';
 

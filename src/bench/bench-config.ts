@@ -9,7 +9,7 @@
 import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import type { BatchPlan } from '../harness/batch-timer.js';
-import { STRATEGY_NAMES, type StrategyName } from '../kvm/vm-layout.js';
+import { STRATEGY_NAMES, type StrategyName } from '../kvm/strategies/registry.js';
 import { parseIntegerOption } from '../cli/option-parsers.js';
 import { UsageError } from '../cli/usage-error.js';
 

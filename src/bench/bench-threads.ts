@@ -5,7 +5,7 @@
 import type { BatchPlan, BatchStats } from '../harness/batch-timer.js';
 import type { LatencySnapshot } from '../harness/latency-recorder.js';
 import type { VmBuffers } from '../kvm/model-context.js';
-import type { StrategyName } from '../kvm/vm-layout.js';
+import type { StrategyName } from '../kvm/strategies/registry.js';
 
 /** A timing thread (role bench-vmentry): plays one vCPU and times its entry path. */
 export interface VmentryThreadData {

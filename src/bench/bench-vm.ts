@@ -13,8 +13,10 @@
  * Oracles are off (the bench measures the protocol, not the checks of it).
  */
 import { buildVm, type BuiltVm } from '../stress/build-vm.js';
-import { piDescGfn, piDescGpc, spareGfn, SPARE_PAGES, vapicGfn, vapicGpc } from '../kvm/guest-layout.js';
-import { STRATEGY_GENERATION, WORKLOAD_NESTED } from '../kvm/vm-layout.js';
+import { spareGfn, SPARE_PAGES } from '../kvm/guest-layout.js';
+import { guestUsesCaches } from '../kvm/cache-table.js';
+import { strategyId } from '../kvm/strategies/registry.js';
+import { WORKLOAD_NESTED } from '../kvm/vm-layout.js';
 
 export const CACHES_PER_THREAD = 8;
 const VCPUS_PER_THREAD = CACHES_PER_THREAD / 2;
@@ -41,7 +43,7 @@ export function buildBenchVm(options: BenchVmOptions): BenchVm {
   const built = buildVm({
     vcpus,
     pageSize: 4096,
-    strategy: STRATEGY_GENERATION,
+    strategy: strategyId('generation'),
     bugMask: 0,
     seed: options.seed,
     oracles: false,
@@ -56,13 +58,11 @@ export function buildBenchVm(options: BenchVmOptions): BenchVm {
     return VCPUS_PER_THREAD * t;
   }
   function cachesOf(t: number): number[] {
-    const out: number[] = [];
-    for (let k = 0; k < VCPUS_PER_THREAD; k++) out.push(vapicGpc(vcpus, vcpuOf(t) + k), piDescGpc(vcpus, vcpuOf(t) + k));
-    return out;
+    return guestUsesCaches(built.layout.caches, vcpuOf(t), vcpuOf(t) + VCPUS_PER_THREAD).map((c) => c.index);
   }
   const cachedGfns: number[] = [];
-  for (let v = 0; v < vcpus; v++) cachedGfns.push(vapicGfn(vcpus, v), piDescGfn(vcpus, v));
+  for (const cache of guestUsesCaches(built.layout.caches)) cachedGfns.push(cache.gfn);
   const unrelatedGfns: number[] = [];
-  for (let i = 0; i < SPARE_PAGES; i++) unrelatedGfns.push(spareGfn(vcpus, i));
+  for (let i = 0; i < SPARE_PAGES; i++) unrelatedGfns.push(spareGfn(built.layout, i));
   return { built, vcpuOf, cachesOf, cachedGfns, unrelatedGfns };
 }

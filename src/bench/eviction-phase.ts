@@ -10,8 +10,9 @@ import { RC_READY_COUNT, StopReason, type RunControl } from '../harness/run-cont
 import { summarizeLatency, type LatencySnapshot } from '../harness/histogram.js';
 import { buildVm } from '../stress/build-vm.js';
 import type { ModelThreadData, ModelThreadResult } from '../stress/model-thread.js';
-import { piDescGfn, vapicGfn } from '../kvm/guest-layout.js';
-import { STRATEGY_GENERATION, WORKLOAD_NESTED } from '../kvm/vm-layout.js';
+import { guestUsesCaches } from '../kvm/cache-table.js';
+import { strategyId } from '../kvm/strategies/registry.js';
+import { WORKLOAD_NESTED } from '../kvm/vm-layout.js';
 import type { BenchConfig } from './bench-config.js';
 import type { LoadThreadData, LoadThreadResult } from './bench-threads.js';
 import type { EvictionResult } from './bench-report.js';
@@ -22,7 +23,7 @@ export async function runEvictionPhase(config: BenchConfig, vcpus: number, contr
   const built = buildVm({
     vcpus,
     pageSize: 4096,
-    strategy: STRATEGY_GENERATION,
+    strategy: strategyId('generation'),
     bugMask: 0,
     seed: config.seed,
     oracles: false,
@@ -42,7 +43,7 @@ export async function runEvictionPhase(config: BenchConfig, vcpus: number, contr
     });
   }
   const targets: number[] = [];
-  for (let v = 0; v < vcpus; v++) targets.push(vapicGfn(vcpus, v), piDescGfn(vcpus, v));
+  for (const cache of guestUsesCaches(built.layout.caches)) targets.push(cache.gfn);
   tasks.push({
     role: 'bench-load',
     name: 'notifier',

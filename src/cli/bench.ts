@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { DEFAULT_CHART_FILE, LOAD_KINDS, parseBenchOptions, type BenchOptionsInput } from '../bench/bench-config.js';
 import { runBench } from '../bench/run-bench.js';
 import { formatBenchReport } from '../bench/format-bench.js';
-import { STRATEGY_NAMES } from '../kvm/vm-layout.js';
+import { STRATEGY_NAMES } from '../kvm/strategies/registry.js';
 
 const HELP_AFTER = `
 What is measured (each figure a median over >= 10 batch samples, with p25..p75 and MAD, and its

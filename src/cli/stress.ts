@@ -3,7 +3,7 @@
  * Exit: 0 clean, 1 findings (or a stall), 2 usage error, 3 internal error (a thread crashed).
  */
 import { Option, type Command } from 'commander';
-import { STRATEGY_NAMES } from '../kvm/vm-layout.js';
+import { STRATEGY_NAMES } from '../kvm/strategies/registry.js';
 import { BUG_SWITCHES } from '../kvm/bug-switches.js';
 import { STRESS_DEFAULTS, resolveStressConfig, type StressOptions } from '../stress/stress-config.js';
 import { runStress } from '../stress/run-stress.js';

@@ -1,39 +1,42 @@
 /**
- * Where things are: the guest-physical layout (memslots and the pages the gpc users use), the gpc
- * indices, and the thread indices of one VM. Pure arithmetic on the vCPU count; every thread
- * derives the same numbers.
+ * Where things are in one VM: the guest-physical layout (one memslot per cache user, sized by its
+ * declaration in cache-users.ts, then the spare and the dummy slot), the cache table built from it,
+ * and the thread indices. Pure data from the vCPU count and page size; every thread derives the
+ * same layout.
  *
- *   slot 0 SHINFO   gfns [0, 3)             Xen shared_info candidates (the juggler re-points between them)
- *   slot 1 STEAL    gfns [3, 3+n)           one steal-time record page per vCPU
- *   slot 2 NESTED   gfns [3+n, 3+3n)        per vCPU v: virtual-APIC page 2v, posted-interrupt descriptor 2v+1
- *   slot 3 SPARE    8 gfns                  never cached: targets of unrelated invalidations
- *   slot 4 DUMMY    1 gfn                   added and deleted to bump the generation (xen_shinfo_test)
+ *   slot u (u < users)  the region of user u (CACHE_USERS[u].pages per vCPU, or in all)
+ *   slot SPARE          8 gfns, never cached: targets of unrelated invalidations
+ *   slot DUMMY          1 gfn, added and deleted to bump the generation (xen_shinfo_test)
  *
- *   gpc 0 shared_info (VM-wide, host-uses); gpc 1+v steal time of vCPU v (host-uses);
- *   gpc 1+n+2v virtual-APIC page of v, 1+n+2v+1 posted-interrupt descriptor of v (guest-uses)
- *
- *   threads: vcpu v = v; notifier = n; evtchn = n+1; juggler = n+2; main = n+3
+ *   threads: vcpu v = v; then notifier, evtchn, juggler, main (THREAD_ROLES_AFTER_VCPUS)
  */
-export const SHINFO_CANDIDATES = 3;
+import { CACHE_USERS } from './cache-users.js';
+import { buildCacheTable, type CacheTable } from './cache-table.js';
+
 export const SPARE_PAGES = 8;
-export const SLOT_SHINFO = 0;
-export const SLOT_STEAL = 1;
-export const SLOT_NESTED = 2;
-export const SLOT_SPARE = 3;
-export const SLOT_DUMMY = 4;
-export const MODEL_SLOTS = 5;
 /** Host virtual windows per memslot (current + retiring + one free to move into). */
 export const WINDOWS_PER_SLOT = 3;
-
-export const GPC_SHINFO = 0;
+/** The thread roles after the vCPUs, in thread-index order. */
+export const THREAD_ROLES_AFTER_VCPUS = ['notifier', 'evtchn', 'juggler', 'main'] as const;
 
 export interface GuestLayout {
   readonly vcpus: number;
   readonly gfns: number;
+  /** Gfns of the users' regions (slots before the spare one): [0, userGfns) may be cached. */
+  readonly userGfns: number;
+  /** Memslots: first gfn and pages of each. */
   readonly slotBase: readonly number[];
   readonly slotPages: readonly number[];
+  readonly slots: number;
+  /** The spare slot (unrelated invalidations' targets) and the dummy slot (generation bumps). */
+  readonly slotSpare: number;
+  readonly slotDummy: number;
+  /** Slots a memslot move may re-point (every slot but the dummy one). */
+  readonly movableSlots: readonly number[];
   /** Largest slot: the size of a host virtual window. */
   readonly windowPages: number;
+  readonly caches: CacheTable;
+  /** Number of caches (caches.caches.length). */
   readonly gpcs: number;
   readonly threadNotifier: number;
   readonly threadEvtchn: number;
@@ -41,52 +44,49 @@ export interface GuestLayout {
   readonly threadMain: number;
   /** Threads with a flight-recorder ring, SRCU line and stats line (workers + main). */
   readonly threads: number;
+  /** Name of each thread index ("vcpu-0", ..., "notifier", "main"). */
+  readonly threadNames: readonly string[];
 }
 
-export function guestLayout(vcpus: number): GuestLayout {
-  const slotPages = [SHINFO_CANDIDATES, vcpus, 2 * vcpus, SPARE_PAGES, 1];
+export function guestLayout(vcpus: number, pageSize = 4096): GuestLayout {
+  const slotPages = [...CACHE_USERS.map((u) => (u.perVcpu ? u.pages * vcpus : u.pages)), SPARE_PAGES, 1];
   const slotBase: number[] = [];
   let next = 0;
   for (const pages of slotPages) {
     slotBase.push(next);
     next += pages;
   }
+  const users = CACHE_USERS.length;
+  const caches = buildCacheTable(vcpus, pageSize, slotBase.slice(0, users));
+  const threadNames = [...Array.from({ length: vcpus }, (_, v) => `vcpu-${v}`), ...THREAD_ROLES_AFTER_VCPUS];
   return {
     vcpus,
     gfns: next,
+    userGfns: slotBase[users]!,
     slotBase,
     slotPages,
+    slots: slotPages.length,
+    slotSpare: users,
+    slotDummy: users + 1,
+    movableSlots: slotPages.map((_, s) => s).filter((s) => s !== users + 1),
     windowPages: Math.max(...slotPages),
-    gpcs: 1 + 3 * vcpus,
+    caches,
+    gpcs: caches.caches.length,
     threadNotifier: vcpus,
     threadEvtchn: vcpus + 1,
     threadJuggler: vcpus + 2,
     threadMain: vcpus + 3,
-    threads: vcpus + 4,
+    threads: vcpus + THREAD_ROLES_AFTER_VCPUS.length,
+    threadNames,
   };
 }
 
-export function shinfoGfn(candidate: number): number {
-  return candidate;
+/** Spare page i (never cached) as a gfn. */
+export function spareGfn(layout: GuestLayout, i: number): number {
+  return layout.slotBase[layout.slotSpare]! + i;
 }
-export function stealGfn(vcpu: number): number {
-  return SHINFO_CANDIDATES + vcpu;
-}
-export function vapicGfn(vcpus: number, vcpu: number): number {
-  return SHINFO_CANDIDATES + vcpus + 2 * vcpu;
-}
-export function piDescGfn(vcpus: number, vcpu: number): number {
-  return SHINFO_CANDIDATES + vcpus + 2 * vcpu + 1;
-}
-export function spareGfn(vcpus: number, i: number): number {
-  return SHINFO_CANDIDATES + 3 * vcpus + i;
-}
-export function stealGpc(vcpu: number): number {
-  return 1 + vcpu;
-}
-export function vapicGpc(vcpus: number, vcpu: number): number {
-  return 1 + vcpus + 2 * vcpu;
-}
-export function piDescGpc(vcpus: number, vcpu: number): number {
-  return 1 + vcpus + 2 * vcpu + 1;
+
+/** "vcpu-0", "notifier", ...; "thread-<t>" for an index outside the layout. */
+export function threadName(layout: GuestLayout, t: number): string {
+  return layout.threadNames[t] ?? `thread-${t}`;
 }

@@ -7,15 +7,16 @@ import { srcuReadLock, srcuReadUnlock } from '../mem/memslots.js';
 import { reportProgress, setThreadState, shouldStop, ThreadState } from '../harness/run-control.js';
 import { G_ACTIVE, gpcBase } from './gpc-layout.js';
 import { gpcActivate, gpcDeactivate } from './gpc.js';
-import { GPC_SHINFO, SHINFO_CANDIDATES, shinfoGfn } from './guest-layout.js';
+import { SHINFO_CANDIDATES } from './cache-users.js';
 import { flushCounters, type ModelContext } from './model-context.js';
 import { Pacer } from './pacing.js';
 import { THREAD_STATE_PACING } from './thread-states.js';
 import { ST_JUGGLES } from './thread-stats.js';
-import { shinfoBytes } from './users/xen-evtchn.js';
+import { shinfoBytes, shinfoCache, shinfoCandidateGfn } from './users/xen-evtchn.js';
 
 export function runJugglerLoop(ctx: ModelContext, control: Int32Array, slotBase: number, ratePerS: number): void {
   const pacer = new Pacer(ratePerS, ctx.rng);
+  const shinfo = shinfoCache(ctx);
   let ops = 0;
   while (!shouldStop(control)) {
     setThreadState(control, slotBase, THREAD_STATE_PACING, 0);
@@ -25,12 +26,12 @@ export function runJugglerLoop(ctx: ModelContext, control: Int32Array, slotBase:
     if (!due || shouldStop(control)) continue;
     const srcu = srcuReadLock(ctx.ms, ctx.thread);
     ctx.srcuGeneration = srcu;
-    const active = Atomics.load(ctx.gpcs, gpcBase(GPC_SHINFO) + G_ACTIVE) !== 0;
+    const active = Atomics.load(ctx.gpcs, gpcBase(shinfo) + G_ACTIVE) !== 0;
     if (active && ctx.rng.below(2) === 0) {
-      gpcDeactivate(ctx, GPC_SHINFO);
+      gpcDeactivate(ctx, shinfo);
     } else {
-      const gpa = shinfoGfn(ctx.rng.below(SHINFO_CANDIDATES)) << ctx.pageShift;
-      gpcActivate(ctx, GPC_SHINFO, gpa, shinfoBytes(ctx));
+      const gpa = shinfoCandidateGfn(ctx, ctx.rng.below(SHINFO_CANDIDATES)) << ctx.pageShift;
+      gpcActivate(ctx, shinfo, gpa, shinfoBytes(ctx));
     }
     srcuReadUnlock(ctx.ms, ctx.thread, srcu);
     ctx.srcuGeneration = -1;
@@ -39,7 +40,7 @@ export function runJugglerLoop(ctx: ModelContext, control: Int32Array, slotBase:
   }
   // Leave shared_info active, as a VMM would, so the end-of-run oracles see a configured VM.
   const srcu = srcuReadLock(ctx.ms, ctx.thread);
-  if (Atomics.load(ctx.gpcs, gpcBase(GPC_SHINFO) + G_ACTIVE) === 0) gpcActivate(ctx, GPC_SHINFO, shinfoGfn(0) << ctx.pageShift, shinfoBytes(ctx));
+  if (Atomics.load(ctx.gpcs, gpcBase(shinfo) + G_ACTIVE) === 0) gpcActivate(ctx, shinfo, shinfoCandidateGfn(ctx, 0) << ctx.pageShift, shinfoBytes(ctx));
   srcuReadUnlock(ctx.ms, ctx.thread, srcu);
   flushCounters(ctx);
 }

@@ -10,9 +10,8 @@ import { BUG_INVALIDATE_END_LEAKS_COUNT, isBugOn } from './bug-switches.js';
 import { setThreadState, ThreadState } from '../harness/run-control.js';
 import { THREAD_STATE_EVICTION_WAIT } from './thread-states.js';
 import { kickVcpuForWait, makeRequest, waitForSessionEnd } from './vcpu-kick.js';
-import { REQ_GPC_INVALIDATE } from './vcpu-layout.js';
 import { traceStep, type ModelContext } from './model-context.js';
-import { STRATEGY_GENERATION, VM_MMU_SEQ, VM_MN_COUNT } from './vm-layout.js';
+import { VM_MMU_SEQ, VM_MN_COUNT } from './vm-layout.js';
 import { STEP_INV_END, STEP_INV_EVICT, STEP_INV_EVICTED, STEP_INV_START } from '../oracle/trace-steps.js';
 import { ST_EVICTIONS, ST_EVICTION_WAITS, ST_INVALIDATIONS, ST_INVAL_HOOK_US } from './thread-stats.js';
 import { RANGE_FILE, RANGE_VPAGE, rangeBegin, rangeEnd } from './inval-ranges.js';
@@ -43,12 +42,13 @@ export function invalidateRangeHook(ctx: ModelContext, firstVpage: number, pages
 
 /**
  * Evicts the vCPUs the hook collected: request + kick + WAIT until each has left guest mode.
- * With the `generation` strategy the eviction carries an actionable request (GPC_INVALIDATE: the
- * vCPU reloads its guest-uses pages before it re-enters); otherwise it is KVM_REQ_OUTSIDE_GUEST_MODE,
- * which sets no request bit (history B8) and relies on the vCPU's entry check.
+ * The request is the entry strategy's `evictionRequest` (the run config's VM_EVICTION_REQUEST): with
+ * `generation` an actionable one (GPC_INVALIDATE: the vCPU reloads its guest-uses pages before it
+ * re-enters); otherwise 0, KVM_REQ_OUTSIDE_GUEST_MODE, which sets no request bit (history B8) and
+ * relies on the vCPU's entry check.
  */
 export function evictCollectedVcpus(ctx: ModelContext): void {
-  const bits = ctx.strategy === STRATEGY_GENERATION ? REQ_GPC_INVALIDATE : 0;
+  const bits = ctx.evictionRequest;
   for (let i = 0; i < ctx.evictCount; i++) {
     const v = ctx.evictList[i]!;
     ctx.evictMark[v] = 0;

@@ -12,10 +12,12 @@ import { findingsView, reportFinding, type Findings } from '../oracle/findings.j
 import { LatencyRecorder } from '../harness/histogram.js';
 import { setBugSwitches } from './bug-switches.js';
 import { guestLayout, type GuestLayout } from './guest-layout.js';
+import { registerStride } from './guest-registers.js';
 import { STAT_COUNT, ST_PROP_CHECKS, flushStats } from './thread-stats.js';
 import {
   VM_BUG_MASK,
   VM_EVENT_PERMILLE,
+  VM_EVICTION_REQUEST,
   VM_GUEST_STEPS,
   VM_MMU_SEQ,
   VM_NVCPUS,
@@ -36,6 +38,8 @@ export interface VmBuffers {
   readonly memslots: SharedArrayBuffer;
   readonly gpcs: SharedArrayBuffer;
   readonly vcpus: SharedArrayBuffer;
+  /** The guest-uses register file (guest-registers.ts). */
+  readonly registers: SharedArrayBuffer;
   readonly stats: SharedArrayBuffer;
   readonly findings: SharedArrayBuffer;
   readonly trace: SharedArrayBuffer;
@@ -45,6 +49,9 @@ export interface ModelContext {
   readonly vm: Int32Array;
   readonly gpcs: Int32Array;
   readonly vcpus: Int32Array;
+  /** The shared guest-uses register file and its ints per vCPU. */
+  readonly registers: Int32Array;
+  readonly registerStride: number;
   readonly host: HostMemory;
   readonly ram: Int32Array;
   readonly ms: Memslots;
@@ -60,7 +67,10 @@ export interface ModelContext {
   readonly pageSize: number;
   readonly pageInts: number;
   readonly offsetMask: number;
+  /** The entry-check strategy's id (strategies/registry.ts). */
   readonly strategy: number;
+  /** Request bits the notifier's eviction of a guest-uses vCPU carries (the strategy's). */
+  readonly evictionRequest: number;
   readonly oracles: boolean;
   readonly workload: number;
   readonly guestSteps: number;
@@ -89,13 +99,15 @@ export function openModelContext(buffers: VmBuffers, thread: number): ModelConte
   const vm = new Int32Array(buffers.vm);
   const mm = hostMmView(buffers.hostMm);
   const nvcpus = vm[VM_NVCPUS]!;
-  const layout = guestLayout(nvcpus);
+  const layout = guestLayout(nvcpus, mm.pageSize);
   setBugSwitches(vm[VM_BUG_MASK]!);
   const ram = new Int32Array(buffers.ram);
   return {
     vm,
     gpcs: new Int32Array(buffers.gpcs),
     vcpus: new Int32Array(buffers.vcpus),
+    registers: new Int32Array(buffers.registers),
+    registerStride: registerStride(layout.caches.registersPerVcpu),
     host: { mm, ram, swap: new Int32Array(buffers.swap) },
     ram,
     ms: memslotsView(buffers.memslots),
@@ -112,6 +124,7 @@ export function openModelContext(buffers: VmBuffers, thread: number): ModelConte
     pageInts: mm.pageInts,
     offsetMask: mm.pageSize - 1,
     strategy: vm[VM_STRATEGY]!,
+    evictionRequest: vm[VM_EVICTION_REQUEST]!,
     oracles: vm[VM_ORACLES] === 1,
     workload: vm[VM_WORKLOAD]!,
     guestSteps: vm[VM_GUEST_STEPS]!,

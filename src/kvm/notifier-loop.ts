@@ -20,15 +20,15 @@
 import { WINDOW_INTS, WINDOW_RETIRING, W_STATE } from '../mem/host-mm-layout.js';
 import { reportProgress, setThreadState, shouldStop, ThreadState } from '../harness/run-control.js';
 import { MM_MIGRATE, MM_PROTECT, MM_UNMAP_WINDOW, MM_ZAP, mmEventBegin, mmEventFinish } from './host-mm-events.js';
-import { SHINFO_CANDIDATES, SPARE_PAGES, spareGfn } from './guest-layout.js';
+import { SPARE_PAGES, spareGfn } from './guest-layout.js';
 import { flushCounters, type ModelContext } from './model-context.js';
 import { Pacer, sleepMs } from './pacing.js';
 import { THREAD_STATE_PACING } from './thread-states.js';
 import { INVAL_UNRELATED, VM_INVAL_TARGETS } from './vm-layout.js';
 
 function pickTarget(ctx: ModelContext): number {
-  if (ctx.rng.below(100) < 15) return spareGfn(ctx.nvcpus, ctx.rng.below(SPARE_PAGES));
-  return ctx.rng.below(SHINFO_CANDIDATES + 3 * ctx.nvcpus);
+  if (ctx.rng.below(100) < 15) return spareGfn(ctx.layout, ctx.rng.below(SPARE_PAGES));
+  return ctx.rng.below(ctx.layout.userGfns);
 }
 
 function pickKind(ctx: ModelContext): number {
@@ -70,7 +70,7 @@ function runUnrelatedPipeline(ctx: ModelContext, control: Int32Array, slotBase: 
     reportProgress(control, slotBase, ++events);
     if (!due || shouldStop(control)) continue;
     const kind = pickKind(ctx);
-    const target = spareGfn(ctx.nvcpus, ctx.rng.below(SPARE_PAGES));
+    const target = spareGfn(ctx.layout, ctx.rng.below(SPARE_PAGES));
     mmEventBegin(ctx, kind, target);
     if (inFlight === inflight) {
       mmEventFinish(ctx, kinds[oldest]!, targets[oldest]!);

@@ -9,14 +9,15 @@
  *
  * The vCPU holds the memslots SRCU read lock except in guest mode, as KVM does (kvm->srcu).
  */
-import { gfnToVpage, memslotsGeneration, srcuReadLock, srcuReadUnlock } from '../mem/memslots.js';
+import { gfnToVpage, memslotsGeneration } from '../mem/memslots.js';
 import { checkEntryTranslation } from '../oracle/access-oracles.js';
 import { STEP_ENTRY_CANCEL, STEP_GUEST_RUN, STEP_REQUESTS, STEP_VCPU_ENTER, STEP_VCPU_EXIT } from '../oracle/trace-steps.js';
 import { reportProgress, setThreadState, shouldStop, ThreadState } from '../harness/run-control.js';
 import { BUG_ENTRY_CHECK_BEFORE_MODE, isBugOn } from './bug-switches.js';
-import { entryCheck } from './entry-check.js';
-import { piDescGfn, vapicGfn, vapicGpc } from './guest-layout.js';
+import { openGuestRegisters, registerPfn, type GuestRegisters } from './guest-registers.js';
 import { flushCounters, traceStep, type ModelContext } from './model-context.js';
+import { srcuEnter, srcuExit } from './srcu.js';
+import { strategyById } from './strategies/registry.js';
 import {
   ST_ENTRY_CANCELS,
   ST_ENTRY_CHECKS,
@@ -26,7 +27,7 @@ import {
 } from './thread-stats.js';
 import { recordStealTime } from './users/steal-time.js';
 import { sendEvent } from './users/xen-evtchn.js';
-import { emptyNestedHardware, getNestedStatePages, nestedHardwareStep, type NestedHardware } from './users/nested-pages.js';
+import { getNestedStatePages, nestedHardwareStep } from './users/nested-pages.js';
 import { emptyGuestState, guestStep, type GuestState } from './users/guest-code.js';
 import {
   enterGuestMode,
@@ -52,24 +53,75 @@ import { WORKLOAD_NESTED, WORKLOAD_STEAL, WORKLOAD_XEN } from './vm-layout.js';
 
 const FLUSH_EVERY = 1024;
 
-/** Per-vCPU state the loop keeps (allocated once). */
-interface VcpuState {
+/** Per-vCPU state the loop keeps (allocated once, by openVcpuState). */
+export interface VcpuState {
   readonly v: number;
   session: number;
-  readonly hw: NestedHardware;
+  /** The SRCU index of the read section the vCPU holds outside guest mode. */
+  srcu: number;
+  /** The guest-uses register file (the "hardware" pfns) and the entry-check snapshot. */
+  readonly gr: GuestRegisters;
   readonly guest: GuestState;
-  nested: boolean;
-  /** Oracle snapshot at entry: where the nested pages' gfns translate now. */
-  vapicVpageNow: number;
-  piVpageNow: number;
+  readonly nested: boolean;
+  /** The run's entry-check strategy's check, picked once (the hot call stays monomorphic). */
+  readonly check: (ctx: ModelContext, gr: GuestRegisters) => boolean;
 }
 
-function handleRequests(ctx: ModelContext, vs: VcpuState, requests: number): void {
+/** vCPU v's loop state, with the run's strategy (or `strategyIdOverride`, for the bench). Cold path. */
+export function openVcpuState(ctx: ModelContext, v: number, strategyIdOverride = -1): VcpuState {
+  return {
+    v,
+    session: 0,
+    srcu: -1,
+    gr: openGuestRegisters(ctx.layout.caches, v),
+    guest: emptyGuestState(),
+    nested: (ctx.workload & WORKLOAD_NESTED) !== 0,
+    check: strategyById(strategyIdOverride >= 0 ? strategyIdOverride : ctx.strategy).check,
+  };
+}
+
+/** Entry step 1: take the pending requests and handle them (outside guest mode, in the SRCU section). */
+export function vcpuHandleRequests(ctx: ModelContext, vs: VcpuState): void {
+  const requests = takeRequests(ctx.vcpus, vs.v);
+  if (requests === 0) return;
   Atomics.store(ctx.vcpus, vs.v * VCPU_INTS + V_ACTIVITY, VCPU_ACT_REQUESTS);
   traceStep(ctx, STEP_REQUESTS, -1, -1, -1, requests);
-  if ((requests & (REQ_GET_NESTED_STATE_PAGES | REQ_GPC_INVALIDATE)) !== 0 && vs.nested) getNestedStatePages(ctx, vs.v, vs.hw);
+  if ((requests & (REQ_GET_NESTED_STATE_PAGES | REQ_GPC_INVALIDATE)) !== 0 && vs.nested) getNestedStatePages(ctx, vs.gr);
   if ((requests & REQ_STEAL_UPDATE) !== 0) recordStealTime(ctx, vs.v);
   // REQ_EVENT needs nothing here: the guest takes its pending events in guest mode.
+}
+
+/**
+ * Entry step 3: the strategy's check of the guest-uses caches (after IN_GUEST_MODE and the SRCU
+ * unlock); a failure requests GET_NESTED_STATE_PAGES, which cancels this entry. Returns the check.
+ */
+export function vcpuEntryCheck(ctx: ModelContext, vs: VcpuState): boolean {
+  return vcpuEntryCheckDone(ctx, vs, vs.check(ctx, vs.gr));
+}
+
+/** The rest of entry step 3, given the check's result `ok` (the bench calls each strategy's check itself). */
+export function vcpuEntryCheckDone(ctx: ModelContext, vs: VcpuState, ok: boolean): boolean {
+  ctx.counters[ST_ENTRY_CHECKS]! += 1;
+  if (!ok) makeRequest(ctx.vcpus, vs.v, REQ_GET_NESTED_STATE_PAGES);
+  return ok;
+}
+
+/**
+ * Entry step 4 when a request or kick is pending (or the entry is over): leave guest mode without
+ * running the guest, and take the SRCU read lock again.
+ */
+export function vcpuCancelEntry(ctx: ModelContext, vs: VcpuState, pending: number): void {
+  traceStep(ctx, STEP_ENTRY_CANCEL, -1, -1, -1, pending);
+  ctx.counters[ST_ENTRY_CANCELS]! += 1;
+  vcpuLeaveGuestMode(ctx, vs);
+}
+
+/** OUTSIDE_GUEST_MODE for this entry's session, next session, and the SRCU read lock again. Returns true if the vCPU had been kicked. */
+export function vcpuLeaveGuestMode(ctx: ModelContext, vs: VcpuState): boolean {
+  const kicked = exitGuestMode(ctx.vcpus, vs.v, vs.session);
+  vs.session = (vs.session + 1) | 0;
+  vs.srcu = srcuEnter(ctx);
+  return kicked;
 }
 
 /** Guest mode, committed: bounded steps, polling for a kick between them. Returns true if kicked out. */
@@ -78,53 +130,43 @@ function runGuest(ctx: ModelContext, vs: VcpuState): boolean {
   const steps = 1 + ctx.rng.below(ctx.guestSteps);
   for (let s = 0; s < steps; s++) {
     if (!stillInGuestMode(ctx.vcpus, v)) return true;
-    if (vs.nested) nestedHardwareStep(ctx, v, vs.hw);
+    if (vs.nested) nestedHardwareStep(ctx, vs.gr);
     guestStep(ctx, v, vs.guest);
     ctx.counters[ST_GUEST_STEPS]! += 1;
   }
   return false;
 }
 
-/** One vcpu_enter_guest. `srcu` is the generation of the SRCU section held on entry; returns the new one. */
-function enterGuestOnce(ctx: ModelContext, vs: VcpuState, srcu: number): number {
+/** Oracle snapshot, once IN_GUEST_MODE is visible and while SRCU still protects the memslots copy: where each register's gfn translates now. */
+function snapshotEntryTranslations(ctx: ModelContext, vs: VcpuState, entryGen: number): void {
+  const gr = vs.gr;
+  for (let r = 0; r < gr.count; r++) gr.vpageNow[r] = gfnToVpage(ctx.ms, entryGen, gr.gfn[r]!);
+}
+
+/** One vcpu_enter_guest. */
+function enterGuestOnce(ctx: ModelContext, vs: VcpuState): void {
   const v = vs.v;
   const vcpus = ctx.vcpus;
-  const requests = takeRequests(vcpus, v);
-  if (requests !== 0) handleRequests(ctx, vs, requests);
+  vcpuHandleRequests(ctx, vs);
   if ((ctx.workload & WORKLOAD_STEAL) !== 0 && ctx.rng.below(1000) < ctx.stealPermille) makeRequest(vcpus, v, REQ_STEAL_UPDATE);
 
-  let entryOk = true;
   // The seed (dwmw2, 16 Nov 2021): nested_vmx_check_guest_maps() runs *after* vcpu->mode =
   // IN_GUEST_MODE; checking before it lets an invalidation slip between check and mode.
-  if (vs.nested && isBugOn(BUG_ENTRY_CHECK_BEFORE_MODE)) entryOk = entryCheck(ctx, v, vs.hw);
+  if (vs.nested && isBugOn(BUG_ENTRY_CHECK_BEFORE_MODE)) vcpuEntryCheck(ctx, vs);
   // mode = IN_GUEST_MODE, then everything below reads requests/caches: the store is sequentially
-  // consistent (the kernel's smp_mb), pairing with kickers' "set request, then read mode" and the
+  // consistent (the kernel's smp_store_release of the mode plus the smp_mb of
+  // smp_mb__after_srcu_read_unlock), pairing with kickers' "set request, then read mode" and the
   // notifier's "clear valid, then kick".
   enterGuestMode(vcpus, v, vs.session);
   traceStep(ctx, STEP_VCPU_ENTER, -1, -1, -1, vs.session);
-  // Oracle snapshot, once IN_GUEST_MODE is visible and before the entry check: the generation and
-  // the translation of the nested pages' gfns (looked up while SRCU still protects the copy).
   const entryGen = memslotsGeneration(ctx.ms);
-  if (vs.nested && ctx.oracles) {
-    vs.vapicVpageNow = gfnToVpage(ctx.ms, entryGen, vapicGfn(ctx.nvcpus, v));
-    vs.piVpageNow = gfnToVpage(ctx.ms, entryGen, piDescGfn(ctx.nvcpus, v));
-  }
-  srcuReadUnlock(ctx.ms, ctx.thread, srcu);
-  ctx.srcuGeneration = -1;
-  if (vs.nested && !isBugOn(BUG_ENTRY_CHECK_BEFORE_MODE)) {
-    ctx.counters[ST_ENTRY_CHECKS]! += 1;
-    entryOk = entryCheck(ctx, v, vs.hw);
-  }
-  if (!entryOk) makeRequest(vcpus, v, REQ_GET_NESTED_STATE_PAGES);
+  if (vs.nested && ctx.oracles) snapshotEntryTranslations(ctx, vs, entryGen);
+  srcuExit(ctx, vs.srcu);
+  if (vs.nested && !isBugOn(BUG_ENTRY_CHECK_BEFORE_MODE)) vcpuEntryCheck(ctx, vs);
   const pending = pendingRequests(vcpus, v);
   if (pending !== 0 || !stillInGuestMode(vcpus, v)) {
-    traceStep(ctx, STEP_ENTRY_CANCEL, -1, -1, -1, pending);
-    exitGuestMode(vcpus, v, vs.session);
-    vs.session = (vs.session + 1) | 0;
-    ctx.counters[ST_ENTRY_CANCELS]! += 1;
-    const next = srcuReadLock(ctx.ms, ctx.thread);
-    ctx.srcuGeneration = next;
-    return next;
+    vcpuCancelEntry(ctx, vs, pending);
+    return;
   }
 
   // Committed: from here until RUNNING = 0 the hardware uses the loaded pfns.
@@ -132,53 +174,37 @@ function enterGuestOnce(ctx: ModelContext, vs: VcpuState, srcu: number): number 
   Atomics.store(vcpus, v * VCPU_INTS + V_ACTIVITY, VCPU_ACT_GUEST);
   ctx.counters[ST_VMENTRIES]! += 1;
   if (vs.nested) {
-    traceStep(ctx, STEP_GUEST_RUN, vapicGpc(ctx.nvcpus, v), -1, vs.hw.vapicPfn, vs.hw.piPfn);
-    if (vs.hw.vapicPfn >= 0) {
-      const hw = vs.hw;
-      checkEntryTranslation(ctx, v, vapicGpc(ctx.nvcpus, v), hw.generation, entryGen, hw.vapicVpage, vs.vapicVpageNow, hw.piVpage, vs.piVpageNow);
-    }
+    const gr = vs.gr;
+    traceStep(ctx, STEP_GUEST_RUN, gr.count > 0 ? gr.cache[0]! : -1, -1, gr.count > 0 ? registerPfn(gr, 0) : -1, gr.count > 1 ? registerPfn(gr, 1) : -1);
+    if (gr.count > 0 && registerPfn(gr, 0) >= 0) checkEntryTranslation(ctx, gr, entryGen);
   }
   const kickedOut = runGuest(ctx, vs);
   Atomics.store(vcpus, v * VCPU_INTS + V_RUNNING, 0);
   // Logged before the mode change, so it precedes the kicker's "vcpu-evicted" in the trace.
   traceStep(ctx, STEP_VCPU_EXIT, -1, -1, -1, kickedOut ? 1 : 0);
-  const kicked = exitGuestMode(vcpus, v, vs.session) || kickedOut;
-  vs.session = (vs.session + 1) | 0;
+  const kicked = vcpuLeaveGuestMode(ctx, vs) || kickedOut;
   if (kicked) ctx.counters[ST_KICK_EXITS]! += 1;
-  const next = srcuReadLock(ctx.ms, ctx.thread);
-  ctx.srcuGeneration = next;
 
   // The exit handler: now and then the guest made an EVTCHNOP_send hypercall.
   Atomics.store(vcpus, v * VCPU_INTS + V_ACTIVITY, VCPU_ACT_EXIT_HANDLER);
   if ((ctx.workload & WORKLOAD_XEN) !== 0 && ctx.rng.below(1000) < ctx.eventPermille) sendEvent(ctx, ctx.rng.below(ctx.nvcpus), false);
-  return next;
 }
 
 /** Runs vCPU v until the run is stopped. `crashAfter` >= 0 is a test hook: throw after that many iterations. */
 export function runVcpuLoop(ctx: ModelContext, control: Int32Array, slotBase: number, v: number, crashAfter = -1): void {
-  const vs: VcpuState = {
-    v,
-    session: 0,
-    hw: emptyNestedHardware(),
-    guest: emptyGuestState(),
-    nested: (ctx.workload & WORKLOAD_NESTED) !== 0,
-    vapicVpageNow: -1,
-    piVpageNow: -1,
-  };
+  const vs = openVcpuState(ctx, v);
   setThreadState(control, slotBase, ThreadState.RUNNING, v);
-  let srcu = srcuReadLock(ctx.ms, ctx.thread);
-  ctx.srcuGeneration = srcu;
+  vs.srcu = srcuEnter(ctx);
   if (vs.nested) makeRequest(ctx.vcpus, v, REQ_GET_NESTED_STATE_PAGES);
   let iterations = 0;
   while (!shouldStop(control)) {
-    srcu = enterGuestOnce(ctx, vs, srcu);
+    enterGuestOnce(ctx, vs);
     iterations++;
     reportProgress(control, slotBase, iterations);
     if (iterations === crashAfter) throw new Error(`vcpu-${v}: test crash after ${crashAfter} iterations (--crash-after)`);
     if ((iterations & (FLUSH_EVERY - 1)) === 0) flushCounters(ctx);
   }
-  srcuReadUnlock(ctx.ms, ctx.thread, srcu);
-  ctx.srcuGeneration = -1;
+  srcuExit(ctx, vs.srcu);
   Atomics.store(ctx.vcpus, v * VCPU_INTS + V_ACTIVITY, VCPU_ACT_DONE);
   flushCounters(ctx);
 }

@@ -5,9 +5,10 @@
  *   line 0   config: NVCPUS NGPCS STRATEGY BUG_MASK PAGE_SHIFT ORACLES TRACE_DEPTH THREADS
  *                    WORKLOAD GUEST_STEPS SEED EVENT_PERMILLE STEAL_PERMILLE POST_PERMILLE
  *                    RETRY_MODE INVAL_TARGETS
- *   line 1   GPC_LOCK (spinlock block, class vm.gpcLock): protects every gpc's ON_LIST
- *   line 2   MN_ACTIVE_INVALIDATE_COUNT | MMU_INVALIDATE_SEQ | RANGE_OVERFLOW
- *   lines 3+ in-flight invalidation ranges, and the ring of ended ones (src/kvm/inval-ranges.ts;
+ *   line 1   config, continued: EVICTION_REQUEST
+ *   line 2   GPC_LOCK (spinlock block, class vm.gpcLock): protects every gpc's ON_LIST
+ *   line 3   MN_ACTIVE_INVALIDATE_COUNT | MMU_INVALIDATE_SEQ | RANGE_OVERFLOW
+ *   lines 4+ in-flight invalidation ranges, and the ring of ended ones (src/kvm/inval-ranges.ts;
  *            only read by the range-aware retry, history B20)
  *
  * Config slots: Guard: written once by the main thread before any worker starts | Readers: all.
@@ -18,7 +19,7 @@ import { LockClass } from '../sync/lock-classes.js';
 
 export const VM_NVCPUS = 0;
 export const VM_NGPCS = 1;
-/** EntryStrategy. */
+/** The entry-check strategy's id (src/kvm/strategies/registry.ts). */
 export const VM_STRATEGY = 2;
 /** Bug switches (bug-switches.ts). */
 export const VM_BUG_MASK = 3;
@@ -43,6 +44,8 @@ export const VM_POST_PERMILLE = 13;
 export const VM_RETRY_MODE = 14;
 /** What the notifier invalidates: INVAL_MIXED (cached and spare pages, paced) or INVAL_UNRELATED (spare pages only, always in flight). */
 export const VM_INVAL_TARGETS = 15;
+/** Request bits an invalidation's eviction of a guest-uses vCPU carries: the strategy's evictionRequest. */
+export const VM_EVICTION_REQUEST = CACHE_LINE_INTS;
 
 export const RETRY_ANY = 0;
 /** Sean Christopherson's counter-proposal (history B20): retry only for an invalidation that overlaps the cache's page. */
@@ -56,21 +59,21 @@ export const INVAL_TARGET_NAMES = ['mixed', 'unrelated'] as const;
 export type InvalTargetName = (typeof INVAL_TARGET_NAMES)[number];
 
 /** spin_lock(&kvm->gpc_lock). */
-export const VM_GPC_LOCK = CACHE_LINE_INTS;
+export const VM_GPC_LOCK = 2 * CACHE_LINE_INTS;
 
 /**
  * kvm->mn_active_invalidate_count. Guard: lock-free; raised before the gpc hook takes any gpc lock,
  * lowered only after MMU_INVALIDATE_SEQ moved (pairs with the retry predicate's loads) |
  * Writers: the notifier | Readers: hva_to_pfn_retry, oracles, stall dumps.
  */
-export const VM_MN_COUNT = 2 * CACHE_LINE_INTS;
+export const VM_MN_COUNT = 3 * CACHE_LINE_INTS;
 /** kvm->mmu_invalidate_seq (only goes up, wraps at 2^32: compared with !==). Guard/Writers/Readers: as VM_MN_COUNT. */
-export const VM_MMU_SEQ = 2 * CACHE_LINE_INTS + 1;
+export const VM_MMU_SEQ = 3 * CACHE_LINE_INTS + 1;
 /** Invalidations in flight without an in-flight range slot (src/kvm/inval-ranges.ts). Guard: lock-free Atomics.add/sub | Writers: the notifier | Readers: the range-aware retry. */
-export const VM_RANGE_OVERFLOW = 2 * CACHE_LINE_INTS + 2;
+export const VM_RANGE_OVERFLOW = 3 * CACHE_LINE_INTS + 2;
 
 /** First int of the invalidation-range tables (src/kvm/inval-ranges.ts owns their layout). */
-export const VM_RANGES_BASE = 3 * CACHE_LINE_INTS;
+export const VM_RANGES_BASE = 4 * CACHE_LINE_INTS;
 /** In-flight range slots, and ended-range ring entries (a power of two). */
 export const VM_RANGE_SLOTS = 16;
 export const VM_ENDED_RING = 64;
@@ -83,13 +86,6 @@ export const WORKLOAD_XEN = 2;
 export const WORKLOAD_NESTED = 4;
 export const WORKLOAD_ALL = WORKLOAD_STEAL | WORKLOAD_XEN | WORKLOAD_NESTED;
 
-/** The entry-check strategies of DESIGN 5.7. */
-export const STRATEGY_LOCKED = 0;
-export const STRATEGY_GENERATION = 1;
-export const STRATEGY_LOCKLESS = 2;
-export const STRATEGY_NONE = 3;
-export const STRATEGY_NAMES = ['locked', 'generation', 'lockless', 'none'] as const;
-export type StrategyName = (typeof STRATEGY_NAMES)[number];
 
 /** A zeroed VM buffer with its gpc-list lock initialized. Cold path. */
 export function createVmBuffer(): SharedArrayBuffer {

@@ -22,6 +22,7 @@ import {
   gpcBase,
 } from '../kvm/gpc-layout.js';
 import { assertHeld } from '../sync/lockdep.js';
+import { R_VPAGE, REGISTER_INTS, type GuestRegisters } from '../kvm/guest-registers.js';
 import { countCheck, finding, type ModelContext } from '../kvm/model-context.js';
 import { ST_OLD_GENERATION_ENTRIES } from '../kvm/thread-stats.js';
 import {
@@ -159,35 +160,26 @@ export function checkHardwareAccess(ctx: ModelContext, g: number, pfn: number, e
 }
 
 /**
- * At guest entry (committed): the hardware's pages were translated through host virtual pages
- * `hwVapicVpage` / `hwPiVpage` at memslot generation `hwGen`. `entryGen`, `vapicVpageNow` and
- * `piVpageNow` are the generation and the translations of the same gfns read right after the vCPU
- * published IN_GUEST_MODE, before its entry check. A memslot update published before that point
- * is one the entry check must catch (a later one is covered by the update's kick). So: an entry
- * whose translation is older than entryGen AND differs from the translation at entry ran with a
- * stale gpa -> uhva translation. An old generation with an unchanged translation (another slot
- * moved, the dummy slot toggled) is not stale and only counted (ctx counter `benignStale`).
+ * At guest entry (committed): the hardware's registers were loaded from translations at memslot
+ * generation `gr.generation` (the oldest of them), through host virtual pages R_VPAGE. `entryGen`
+ * and `gr.vpageNow` are the generation and the translations of the same gfns read right after the
+ * vCPU published IN_GUEST_MODE, before its entry check. A memslot update published before that
+ * point is one the entry check must catch (a later one is covered by the update's kick). So: an
+ * entry whose translation is older than entryGen AND differs from the translation at entry ran with
+ * a stale gpa -> uhva translation (a finding on the first such register's cache: a = the registers'
+ * generation, b = entryGen, c = the host virtual page it used). An old generation with unchanged
+ * translations (another slot moved, the dummy slot toggled) is not stale and only counted.
  */
-export function checkEntryTranslation(
-  ctx: ModelContext,
-  v: number,
-  g: number,
-  hwGen: number,
-  entryGen: number,
-  hwVapicVpage: number,
-  vapicVpageNow: number,
-  hwPiVpage: number,
-  piVpageNow: number,
-): boolean {
+export function checkEntryTranslation(ctx: ModelContext, gr: GuestRegisters, entryGen: number): boolean {
   if (!ctx.oracles) return true;
   countCheck(ctx, PROP_STALE_ENTRY);
-  if (((hwGen - entryGen) | 0) >= 0) return true;
-  if (hwVapicVpage === vapicVpageNow && hwPiVpage === piVpageNow) {
-    ctx.counters[ST_OLD_GENERATION_ENTRIES]! += 1;
-    return true;
+  if (((gr.generation - entryGen) | 0) >= 0) return true;
+  for (let r = 0; r < gr.count; r++) {
+    const used = gr.regs[r * REGISTER_INTS + R_VPAGE]!;
+    if (used === gr.vpageNow[r]) continue;
+    finding(ctx, PROP_STALE_ENTRY, gr.cache[r]!, -1, -1, gr.generation, entryGen, used);
+    return false;
   }
-  const changed = hwVapicVpage !== vapicVpageNow;
-  // c packs: host virtual page used * 1024 + vCPU * 2 + (0 vAPIC page, 1 PI descriptor).
-  finding(ctx, PROP_STALE_ENTRY, changed ? g : g + 1, -1, -1, hwGen, entryGen, (changed ? hwVapicVpage : hwPiVpage) * 1024 + v * 2 + (changed ? 0 : 1));
-  return false;
+  ctx.counters[ST_OLD_GENERATION_ENTRIES]! += 1;
+  return true;
 }

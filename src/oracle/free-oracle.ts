@@ -6,18 +6,22 @@
  * the mm change, so RUNNING is 0 for every vCPU that holds the page.
  */
 import { countCheck, finding, type ModelContext } from '../kvm/model-context.js';
-import { V_HW_PI_PFN, V_HW_VAPIC_PFN, V_RUNNING, VCPU_INTS } from '../kvm/vcpu-layout.js';
+import { sharedRegisterPfn } from '../kvm/guest-registers.js';
+import { V_RUNNING, VCPU_INTS } from '../kvm/vcpu-layout.js';
 import { PROP_FREE_WHILE_IN_GUEST } from './properties.js';
 
+/** Finding details: a = the vCPU, b = the register that holds the page (its cache is the finding's cache). */
 export function checkFreeWhileInGuest(ctx: ModelContext, pfn: number): void {
   if (!ctx.oracles) return;
   countCheck(ctx, PROP_FREE_WHILE_IN_GUEST);
   const vcpus = ctx.vcpus;
+  const registers = ctx.layout.caches.registersPerVcpu;
   for (let v = 0; v < ctx.nvcpus; v++) {
-    const base = v * VCPU_INTS;
-    if (Atomics.load(vcpus, base + V_RUNNING) === 0) continue;
-    const vapic = Atomics.load(vcpus, base + V_HW_VAPIC_PFN);
-    const pi = Atomics.load(vcpus, base + V_HW_PI_PFN);
-    if (vapic === pfn || pi === pfn) finding(ctx, PROP_FREE_WHILE_IN_GUEST, -1, -1, pfn, v, vapic === pfn ? 1 : 2, 0);
+    if (Atomics.load(vcpus, v * VCPU_INTS + V_RUNNING) === 0) continue;
+    for (let r = 0; r < registers; r++) {
+      if (sharedRegisterPfn(ctx.registers, ctx.registerStride, v, r) !== pfn) continue;
+      finding(ctx, PROP_FREE_WHILE_IN_GUEST, ctx.layout.caches.registerCache[v * registers + r]!, -1, pfn, v, r, 0);
+      break;
+    }
   }
 }

@@ -3,18 +3,14 @@
  * per-property checks and findings, the recorded findings with their interleavings, totals,
  * rates, latency percentiles, and notes that explain the verdict for the strategy.
  */
+import { strategyById, strategyId } from '../kvm/strategies/registry.js';
 import type { LatencySummary } from '../harness/histogram.js';
 import type { ThreadsRun } from '../harness/pool.js';
 import type { RunControl } from '../harness/run-control.js';
 import { findingCount, readFindingRecords, totalFindings } from '../oracle/findings.js';
 import {
   PROPERTIES,
-  PROP_EVENTS,
-  PROP_FREE_WHILE_IN_GUEST,
   PROP_LOCK_SANITY,
-  PROP_RECORDS,
-  PROP_STALE_ENTRY,
-  PROP_UAF_GUEST,
 } from '../oracle/properties.js';
 import * as S from '../kvm/thread-stats.js';
 import { ST_PROP_CHECKS, readStat } from '../kvm/thread-stats.js';
@@ -53,34 +49,14 @@ export interface ReportInputs {
 const EVENTS_PER_THREAD_IN_INTERLEAVING = 8;
 
 function strategyNote(config: StressConfig, count: (p: number) => number, oldGenerationEntries: number): string[] {
-  switch (config.strategy) {
-    case 'locked':
-      return ['locked: each vmentry takes each guest-uses cache\'s read lock and runs kvm_gpc_check after IN_GUEST_MODE is visible; an invalidation clears valid under the write lock before it evicts, so either the check fails or the eviction (WAIT) catches the vCPU in guest mode.'];
-    case 'generation':
-      return ['generation: one compare of the memslot generation with the vCPU\'s snapshot per vmentry; invalidations reach the vCPU as a GPC_INVALIDATE request with the eviction (WAIT), and memslot updates kick every vCPU, so a stale translation is reloaded before the next entry.'];
-    case 'lockless': {
-      const stale = count(PROP_STALE_ENTRY);
-      const harm = count(PROP_UAF_GUEST) + count(PROP_FREE_WHILE_IN_GUEST) + count(PROP_EVENTS) + count(PROP_RECORDS);
-      const lines = [
-        'lockless (active && !valid, plain loads, no lock, no generation compare): invalidations are caught (the hook clears valid before it evicts, and the vCPU reads valid after IN_GUEST_MODE), but a memslot update does not touch valid.',
-      ];
-      if (stale > 0) {
-        lines.push(
-          `It missed memslot updates: ${stale} vmentries ran with a guest-uses gpa -> uhva translation that a memslot move had already replaced when the vCPU set IN_GUEST_MODE (stale-entry; the interleaving shows the memslot-publish of the nested slot, then the vCPU entering without reloading), and ${oldGenerationEntries} more entered with an old generation whose translation happened to be unchanged (another slot moved).`,
-        );
-        lines.push(
-          harm === 0
-            ? 'In this model a memslot move re-points the gfns to new host virtual pages that alias the same pages, so the stale pfn is still the guest\'s page: no page was freed under the hardware and no event or record was lost. The stale translation lasts until the old host mapping is unmapped (an MMU-notifier event that clears valid). If a VMM re-pointed a slot to different memory, the hardware would keep using the old memory: the same stale entries would then be lost writes.'
-            : `It also caused ${harm} use-after-free / lost-data findings: see below.`,
-        );
-      } else {
-        lines.push('No stale entry was seen in this run: raise --memslot-rate or --duration to give memslot moves a chance to race entries.');
-      }
-      return lines;
-    }
-    case 'none':
-      return ['none: no entry check. After an eviction the vCPU re-enters with the pfns it loaded before, so the hardware uses pages the mm has freed (uaf-guest-mode, free-while-in-guest) and posted interrupts land in freed pages (events).'];
-  }
+  const strategy = strategyById(strategyId(config.strategy));
+  return strategy.note({
+    findings: (name) => {
+      const property = PROPERTIES.find((p) => p.name === name);
+      return property ? count(property.id) : 0;
+    },
+    oldGenerationEntries,
+  });
 }
 
 export function buildStressReport(inputs: ReportInputs): StressReport {
@@ -187,7 +163,7 @@ export function buildStressReport(inputs: ReportInputs): StressReport {
     cache: cacheName(layout, r.cache),
     gpa: r.gpa,
     pfn: r.pfn,
-    message: r.c === END_LOCKDEP && r.property === PROP_LOCK_SANITY ? `lockdep: ${inputs.lockdepMessages[r.a] ?? '?'}` : describeFinding(r, main.pageShift),
+    message: r.c === END_LOCKDEP && r.property === PROP_LOCK_SANITY ? `lockdep: ${inputs.lockdepMessages[r.a] ?? '?'}` : describeFinding(r, main.pageShift, layout),
     interleaving: findingInterleaving(layout, main.findings, r, main.fr.depth, EVENTS_PER_THREAD_IN_INTERLEAVING, main.pageShift),
     rerun,
   }));

@@ -6,27 +6,16 @@
  */
 import { createHostMmBuffer, hostMmView, WINDOW_INTS, WINDOW_MAPPED, W_GFN_BASE, W_NPAGES, W_SLOT, W_STATE } from '../mem/host-mm-layout.js';
 import { createPageArea } from '../mem/host-ram.js';
-import { createMemslotsBuffer, memslotsView, SLOT_PRESENT, srcuReadLock, srcuReadUnlock } from '../mem/memslots.js';
+import { createMemslotsBuffer, memslotsView, SLOT_PRESENT } from '../mem/memslots.js';
 import { initialSlot } from '../mem/memslot-update.js';
 import { createFlightRecorderBuffer, ringIntsFor } from '../oracle/flight-recorder.js';
 import { createFindingsBuffer } from '../oracle/findings.js';
 import { gpcActivate, gpcInit } from '../kvm/gpc.js';
 import { createGpcTableBuffer, USAGE_GUEST, USAGE_HOST } from '../kvm/gpc-layout.js';
-import {
-  GPC_SHINFO,
-  MODEL_SLOTS,
-  SLOT_DUMMY,
-  WINDOWS_PER_SLOT,
-  guestLayout,
-  piDescGfn,
-  piDescGpc,
-  shinfoGfn,
-  stealGfn,
-  stealGpc,
-  vapicGfn,
-  vapicGpc,
-  type GuestLayout,
-} from '../kvm/guest-layout.js';
+import { WINDOWS_PER_SLOT, guestLayout, type GuestLayout } from '../kvm/guest-layout.js';
+import { createRegisterFileBuffer } from '../kvm/guest-registers.js';
+import { srcuEnter, srcuExit } from '../kvm/srcu.js';
+import { strategyById } from '../kvm/strategies/registry.js';
 import { openModelContext, type ModelContext, type VmBuffers } from '../kvm/model-context.js';
 import { createStatsBuffer } from '../kvm/thread-stats.js';
 import { createVcpuTableBuffer } from '../kvm/vcpu-layout.js';
@@ -34,6 +23,7 @@ import {
   createVmBuffer,
   VM_BUG_MASK,
   VM_EVENT_PERMILLE,
+  VM_EVICTION_REQUEST,
   VM_GUEST_STEPS,
   VM_NGPCS,
   VM_NVCPUS,
@@ -48,19 +38,14 @@ import {
   VM_THREADS,
   VM_TRACE_DEPTH,
   VM_WORKLOAD,
-  WORKLOAD_NESTED,
-  WORKLOAD_STEAL,
-  WORKLOAD_XEN,
 } from '../kvm/vm-layout.js';
-import { shinfoBytes } from '../kvm/users/xen-evtchn.js';
-import { STEAL_RECORD_BYTES } from '../kvm/users/page-fields.js';
 import { errnoName } from '../util/errno.js';
 
 /** The model's configuration (what the VM is, not how long it runs). */
 export interface VmConfig {
   readonly vcpus: number;
   readonly pageSize: number;
-  /** STRATEGY_* (vm-layout.ts). */
+  /** The entry-check strategy's id (src/kvm/strategies/registry.ts). */
   readonly strategy: number;
   readonly bugMask: number;
   readonly seed: number;
@@ -89,10 +74,10 @@ export interface BuiltVm {
 const SPARE_PFNS = 32;
 
 export function buildVm(config: VmConfig): BuiltVm {
-  const layout = guestLayout(config.vcpus);
+  const layout = guestLayout(config.vcpus, config.pageSize);
   const pageShift = Math.log2(config.pageSize);
   const pageInts = config.pageSize >> 2;
-  const windows = MODEL_SLOTS * WINDOWS_PER_SLOT;
+  const windows = layout.slots * WINDOWS_PER_SLOT;
   const pfns = layout.gfns + SPARE_PFNS;
   const hostMm = createHostMmBuffer({ pfns, pageShift, gfns: layout.gfns, windows, slotPages: layout.windowPages });
   const buffers: VmBuffers = {
@@ -100,9 +85,10 @@ export function buildVm(config: VmConfig): BuiltVm {
     hostMm,
     ram: createPageArea(pfns, pageInts),
     swap: createPageArea(layout.gfns, pageInts),
-    memslots: createMemslotsBuffer(MODEL_SLOTS, layout.threads),
+    memslots: createMemslotsBuffer(layout.slots, layout.threads),
     gpcs: createGpcTableBuffer(layout.gpcs),
     vcpus: createVcpuTableBuffer(config.vcpus),
+    registers: createRegisterFileBuffer(config.vcpus, layout.caches.registersPerVcpu),
     stats: createStatsBuffer(layout.threads),
     trace: createFlightRecorderBuffer(layout.threads, config.traceDepth),
     findings: createFindingsBuffer(layout.threads * ringIntsFor(config.traceDepth)),
@@ -111,6 +97,7 @@ export function buildVm(config: VmConfig): BuiltVm {
   vm[VM_NVCPUS] = config.vcpus;
   vm[VM_NGPCS] = layout.gpcs;
   vm[VM_STRATEGY] = config.strategy;
+  vm[VM_EVICTION_REQUEST] = strategyById(config.strategy).evictionRequest;
   vm[VM_BUG_MASK] = config.bugMask;
   vm[VM_PAGE_SHIFT] = pageShift;
   vm[VM_ORACLES] = config.oracles ? 1 : 0;
@@ -128,7 +115,7 @@ export function buildVm(config: VmConfig): BuiltVm {
   // Memslots: slot s in window s * WINDOWS_PER_SLOT; the dummy slot starts deleted.
   const mm = hostMmView(hostMm);
   const ms = memslotsView(buffers.memslots);
-  for (let s = 0; s < MODEL_SLOTS; s++) {
+  for (let s = 0; s < layout.slots; s++) {
     const window = s * WINDOWS_PER_SLOT;
     const w = mm.windowBase + window * WINDOW_INTS;
     mm.mem[w + W_GFN_BASE] = layout.slotBase[s]!;
@@ -139,34 +126,24 @@ export function buildVm(config: VmConfig): BuiltVm {
       baseGfn: layout.slotBase[s]!,
       npages: layout.slotPages[s]!,
       uhvaVpage: 1 + window * mm.slotPages,
-      flags: s === SLOT_DUMMY ? 0 : SLOT_PRESENT,
+      flags: s === layout.slotDummy ? 0 : SLOT_PRESENT,
     });
   }
 
   const gpcs = new Int32Array(buffers.gpcs);
-  gpcInit(gpcs, GPC_SHINFO, USAGE_HOST, -1);
-  for (let v = 0; v < config.vcpus; v++) {
-    gpcInit(gpcs, stealGpc(v), USAGE_HOST, -1);
-    gpcInit(gpcs, vapicGpc(config.vcpus, v), USAGE_GUEST, v);
-    gpcInit(gpcs, piDescGpc(config.vcpus, v), USAGE_GUEST, v);
-  }
+  // Guest-uses caches are owned by their vCPU (the seed's gpc->vcpu); host-uses ones by nobody.
+  for (const cache of layout.caches.caches) gpcInit(gpcs, cache.index, cache.usage === 'guest' ? USAGE_GUEST : USAGE_HOST, cache.usage === 'guest' ? cache.owner : -1);
 
+  // Activate every cache whose user's workload is on, as the VMM does at setup: the VM-wide ones,
+  // then each vCPU's (vCPU creation order).
   const main = openModelContext(buffers, layout.threadMain);
-  const srcu = srcuReadLock(main.ms, main.thread);
-  main.srcuGeneration = srcu;
-  const activate = (g: number, gfn: number, len: number): void => {
-    const result = gpcActivate(main, g, gfn << pageShift, len);
-    if (result !== 0) throw new Error(`buildVm: activating gpc ${g} at gfn ${gfn} failed: ${errnoName(result)}`);
-  };
-  if (config.workload & WORKLOAD_XEN) activate(GPC_SHINFO, shinfoGfn(0), shinfoBytes(main));
-  for (let v = 0; v < config.vcpus; v++) {
-    if (config.workload & WORKLOAD_STEAL) activate(stealGpc(v), stealGfn(v), STEAL_RECORD_BYTES);
-    if (config.workload & WORKLOAD_NESTED) {
-      activate(vapicGpc(config.vcpus, v), vapicGfn(config.vcpus, v), config.pageSize);
-      activate(piDescGpc(config.vcpus, v), piDescGfn(config.vcpus, v), config.pageSize);
-    }
+  const srcu = srcuEnter(main);
+  const setupOrder = [...layout.caches.caches].sort((a, b) => a.owner - b.owner || a.index - b.index);
+  for (const cache of setupOrder) {
+    if ((config.workload & cache.workload) === 0) continue;
+    const result = gpcActivate(main, cache.index, (cache.gfn << pageShift) + cache.offset, cache.length);
+    if (result !== 0) throw new Error(`buildVm: activating gpc ${cache.index} (${cache.name}) at gfn ${cache.gfn} failed: ${errnoName(result)}`);
   }
-  srcuReadUnlock(main.ms, main.thread, srcu);
-  main.srcuGeneration = -1;
+  srcuExit(main, srcu);
   return { buffers, layout, main };
 }

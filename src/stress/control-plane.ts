@@ -16,12 +16,11 @@ import { WINDOW_FREE, WINDOW_INTS, WINDOW_MAPPED, WINDOW_RETIRING, W_GFN_BASE, W
 import { SLOT_PRESENT } from '../mem/memslots.js';
 import { publishSlotUpdate, readCurrentSlot, synchronizeSrcu } from '../mem/memslot-update.js';
 import { STEP_MEMSLOT_DRAINED, STEP_MEMSLOT_PUBLISH } from '../oracle/trace-steps.js';
-import { SLOT_DUMMY, SLOT_NESTED, SLOT_SHINFO, SLOT_SPARE, SLOT_STEAL, WINDOWS_PER_SLOT } from '../kvm/guest-layout.js';
+import { WINDOWS_PER_SLOT } from '../kvm/guest-layout.js';
 import { traceStep, type ModelContext } from '../kvm/model-context.js';
 import { ST_KICKS_SENT, ST_MEMSLOT_UPDATES } from '../kvm/thread-stats.js';
 import { kickVcpu } from '../kvm/vcpu-kick.js';
 
-const MOVABLE_SLOTS = [SLOT_SHINFO, SLOT_STEAL, SLOT_NESTED, SLOT_SPARE];
 const SRCU_SLICE_MS = 5;
 
 export interface ControlPlaneCounts {
@@ -75,7 +74,8 @@ export class ControlPlane {
   /** One memslot update (under slots_lock). */
   async updateOnce(): Promise<void> {
     if (this.stopped) return;
-    if (this.main.rng.below(100) < 80) await this.moveSlot(MOVABLE_SLOTS[this.main.rng.below(MOVABLE_SLOTS.length)]!);
+    const movable = this.main.layout.movableSlots;
+    if (this.main.rng.below(100) < 80) await this.moveSlot(movable[this.main.rng.below(movable.length)]!);
     else await this.toggleDummySlot();
   }
 
@@ -119,9 +119,9 @@ export class ControlPlane {
   /** Adds or deletes the dummy slot (a generation bump that changes no translation the caches use). */
   async toggleDummySlot(): Promise<void> {
     const main = this.main;
-    const current = readCurrentSlot(main.ms, SLOT_DUMMY);
-    const oldGeneration = publishSlotUpdate(main.ms, SLOT_DUMMY, { ...current, flags: current.flags ^ SLOT_PRESENT });
-    traceStep(main, STEP_MEMSLOT_PUBLISH, -1, current.uhvaVpage, -1, SLOT_DUMMY);
+    const current = readCurrentSlot(main.ms, main.layout.slotDummy);
+    const oldGeneration = publishSlotUpdate(main.ms, main.layout.slotDummy, { ...current, flags: current.flags ^ SLOT_PRESENT });
+    traceStep(main, STEP_MEMSLOT_PUBLISH, -1, current.uhvaVpage, -1, main.layout.slotDummy);
     main.counters[ST_MEMSLOT_UPDATES]! += 1;
     this.counts.dummyToggles++;
     await synchronizeSrcu(main.ms, oldGeneration, SRCU_SLICE_MS, () => this.abandoned);

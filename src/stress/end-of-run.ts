@@ -17,7 +17,8 @@ import {
 } from '../mem/host-mm-layout.js';
 import { peekFileWord } from '../mem/host-page-table.js';
 import { G_ACTIVE, G_KHVA, G_ON_LIST, G_PFN, G_VALID, GPC_LOCK, GPC_REFRESH_LOCK, gpcBase } from '../kvm/gpc-layout.js';
-import { SHINFO_CANDIDATES, piDescGfn, shinfoGfn, stealGfn, vapicGfn } from '../kvm/guest-layout.js';
+import { NESTED_PAGE_PI, NESTED_PAGE_VAPIC, SHINFO_CANDIDATES, USER_NESTED_VMX, USER_STEAL_TIME, USER_XEN_SHINFO } from '../kvm/cache-users.js';
+import { userCache, userGfn } from '../kvm/cache-table.js';
 import { countCheck, finding, type ModelContext } from '../kvm/model-context.js';
 import {
   ST_EVENTS_CONSUMED,
@@ -84,6 +85,7 @@ export function runEndOfRunOracles(main: ModelContext, countsComplete: boolean):
   const host = main.host;
   const mm = host.mm;
   const n = main.nvcpus;
+  const table = main.layout.caches;
   const totals: EndOfRunTotals = {
     eventsSent: sumStat(main, ST_EVENTS_SENT),
     eventsConsumed: sumStat(main, ST_EVENTS_CONSUMED),
@@ -92,16 +94,16 @@ export function runEndOfRunOracles(main: ModelContext, countsComplete: boolean):
     nestedConsumed: sumStat(main, ST_NESTED_CONSUMED),
     postedPending: 0,
   };
-  for (let c = 0; c < SHINFO_CANDIDATES; c++) for (let port = 0; port < n; port++) totals.eventsPending += peekFileWord(host, shinfoGfn(c), port);
+  for (let c = 0; c < SHINFO_CANDIDATES; c++) for (let port = 0; port < n; port++) totals.eventsPending += peekFileWord(host, userGfn(table, USER_XEN_SHINFO, -1, c), port);
   for (let v = 0; v < n; v++) {
-    totals.postedPending += peekFileWord(host, piDescGfn(n, v), PI_PIR) + peekFileWord(host, vapicGfn(n, v), VAPIC_IRR);
+    totals.postedPending += peekFileWord(host, userGfn(table, USER_NESTED_VMX, v, NESTED_PAGE_PI), PI_PIR) + peekFileWord(host, userGfn(table, USER_NESTED_VMX, v, NESTED_PAGE_VAPIC), VAPIC_IRR);
   }
   if (!main.oracles) return totals;
 
   if (countsComplete && (main.workload & WORKLOAD_XEN) !== 0) {
     countCheck(main, PROP_EVENTS);
     const seen = totals.eventsConsumed + totals.eventsPending;
-    if (seen !== totals.eventsSent) finding(main, PROP_EVENTS, 0, -1, -1, clamp32(totals.eventsSent), clamp32(seen), END_EVENTS_EVTCHN);
+    if (seen !== totals.eventsSent) finding(main, PROP_EVENTS, userCache(table, USER_XEN_SHINFO, -1, 0), -1, -1, clamp32(totals.eventsSent), clamp32(seen), END_EVENTS_EVTCHN);
   }
   if (countsComplete && (main.workload & WORKLOAD_NESTED) !== 0) {
     countCheck(main, PROP_EVENTS);
@@ -113,14 +115,16 @@ export function runEndOfRunOracles(main: ModelContext, countsComplete: boolean):
       if ((main.workload & WORKLOAD_STEAL) !== 0 && readStat(main.statsShared, v, ST_STEAL_WRITES) > 0) {
         countCheck(main, PROP_RECORDS);
         const last = readStat(main.statsShared, v, ST_LAST_STEAL) | 0;
-        const seen = peekFileWord(host, stealGfn(v), STEAL_VALUE);
-        if (seen !== last) finding(main, PROP_RECORDS, 1 + v, stealGfn(v) << main.pageShift, -1, last, seen, END_RECORD_STEAL);
+        const gfn = userGfn(table, USER_STEAL_TIME, v, 0);
+        const seen = peekFileWord(host, gfn, STEAL_VALUE);
+        if (seen !== last) finding(main, PROP_RECORDS, userCache(table, USER_STEAL_TIME, v, 0), gfn << main.pageShift, -1, last, seen, END_RECORD_STEAL);
       }
       const tick = readStat(main.statsShared, v, ST_LAST_HW_TICK) | 0;
       if ((main.workload & WORKLOAD_NESTED) !== 0 && tick !== 0) {
         countCheck(main, PROP_RECORDS);
-        const seen = peekFileWord(host, vapicGfn(n, v), VAPIC_HW_TICK);
-        if (seen !== tick) finding(main, PROP_RECORDS, -1, vapicGfn(n, v) << main.pageShift, -1, tick, seen, END_RECORD_HW_TICK);
+        const gfn = userGfn(table, USER_NESTED_VMX, v, NESTED_PAGE_VAPIC);
+        const seen = peekFileWord(host, gfn, VAPIC_HW_TICK);
+        if (seen !== tick) finding(main, PROP_RECORDS, -1, gfn << main.pageShift, -1, tick, seen, END_RECORD_HW_TICK);
       }
     }
   }

@@ -23,7 +23,8 @@ import {
   PROP_WRONG_PAGE,
 } from '../oracle/properties.js';
 import { MM_KIND_NAMES, STEP_FINDING, STEP_INV_EVICT, STEP_INV_EVICTED, STEP_MM_CHANGE, STEP_REFRESH_FAIL, STEP_REQUESTS, STEP_KICK, stepName } from '../oracle/trace-steps.js';
-import { GPC_SHINFO, type GuestLayout } from '../kvm/guest-layout.js';
+import { threadName, type GuestLayout } from '../kvm/guest-layout.js';
+import { cacheLabel } from '../kvm/cache-table.js';
 import { requestNames } from '../kvm/vcpu-layout.js';
 import {
   END_EVENTS_EVTCHN,
@@ -38,40 +39,29 @@ import {
   END_RECORD_STEAL,
 } from './end-of-run.js';
 
-export function threadName(layout: GuestLayout, t: number): string {
-  if (t < layout.vcpus) return `vcpu-${t}`;
-  if (t === layout.threadNotifier) return 'notifier';
-  if (t === layout.threadEvtchn) return 'evtchn';
-  if (t === layout.threadJuggler) return 'juggler';
-  if (t === layout.threadMain) return 'main';
-  return `thread-${t}`;
-}
+export { threadName };
 
 export function cacheName(layout: GuestLayout, g: number): string {
-  if (g < 0) return '-';
-  if (g === GPC_SHINFO) return 'gpc 0 (shared_info)';
-  if (g <= layout.vcpus) return `gpc ${g} (steal-time vcpu-${g - 1})`;
-  const k = g - 1 - layout.vcpus;
-  return `gpc ${g} (${k % 2 === 0 ? 'vAPIC page' : 'PI descriptor'} vcpu-${k >> 1})`;
+  return cacheLabel(layout.caches, g);
 }
 
 const hex = (n: number): string => (n < 0 ? String(n) : `0x${n.toString(16)}`);
 
 /** One sentence per finding kind. */
-export function describeFinding(r: FindingRecord, pageShift: number): string {
+export function describeFinding(r: FindingRecord, pageShift: number, layout: GuestLayout): string {
   switch (r.property) {
     case PROP_UAF_KHVA:
       return `host code used khva of pfn ${r.pfn} under the read lock after its check passed, but the page is ${r.a === 0 ? 'FREE' : 're-used'} (page epoch ${r.b}, the cache installed it at epoch ${r.c}): use-after-free through the kernel mapping`;
     case PROP_UAF_GUEST:
       return `vcpu "hardware" in guest mode used pfn ${r.pfn} (loaded at page epoch ${r.c}); the page is now ${r.a === 0 ? 'FREE' : 're-allocated'} at epoch ${r.b}: use-after-free by a guest-uses pfn`;
     case PROP_FREE_WHILE_IN_GUEST:
-      return `the mm freed pfn ${r.pfn} while vcpu-${r.a} was running guest steps with it as its ${r.b === 1 ? 'virtual-APIC page' : 'posted-interrupt descriptor'}`;
+      return `the mm freed pfn ${r.pfn} while vcpu-${r.a} was running guest steps with it in its guest-uses register ${r.b} (${cacheName(layout, r.cache)})`;
     case PROP_STALE_PTE:
       return `valid under the read lock with pfn ${r.pfn}, but the host pte of uhva page ${r.b} maps ${r.a < 0 ? 'nothing' : `pfn ${r.a}`}`;
     case PROP_STALE_GENERATION:
       return `check passed under the read lock with memslot generation ${r.a}, older than generation ${r.b} of the reader's SRCU section: a translation from before a completed memslot update`;
     case PROP_STALE_ENTRY:
-      return `vcpu-${(r.c & 1023) >> 1} entered guest mode with its ${(r.c & 1) === 0 ? 'virtual-APIC page' : 'posted-interrupt descriptor'} translated through host virtual page ${Math.floor(r.c / 1024)} at memslot generation ${r.a}, but generation ${r.b}, current when it set IN_GUEST_MODE, maps that gfn elsewhere: a memslot move the entry check missed (stale gpa -> uhva)`;
+      return `vcpu-${layout.caches.caches[r.cache]?.owner ?? '?'} entered guest mode with ${cacheName(layout, r.cache)} translated through host virtual page ${r.c} at memslot generation ${r.a}, but generation ${r.b}, current when it set IN_GUEST_MODE, maps that gfn elsewhere: a memslot move the entry check missed (stale gpa -> uhva)`;
     case PROP_WRONG_PAGE:
       return `the cached pfn ${r.pfn} backs gfn ${r.a}, not the cache's gfn ${r.gpa < 0 ? '?' : r.gpa >> pageShift}: writes land in the wrong page`;
     case PROP_STATE_INVARIANT:

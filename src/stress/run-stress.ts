@@ -17,7 +17,8 @@ import { formatStallReport, startWatchdog, type StallReport } from '../harness/w
 import { G_CURRENT_RETRIES, gpcBase } from '../kvm/gpc-layout.js';
 import { finding, flushCounters } from '../kvm/model-context.js';
 import { MODEL_THREAD_STATE_NAMES } from '../kvm/thread-states.js';
-import { INVAL_TARGET_NAMES, RETRY_MODE_NAMES, STRATEGY_NAMES, WORKLOAD_XEN } from '../kvm/vm-layout.js';
+import { INVAL_TARGET_NAMES, RETRY_MODE_NAMES, WORKLOAD_XEN } from '../kvm/vm-layout.js';
+import { strategyId } from '../kvm/strategies/registry.js';
 import { PROP_LIVELOCK, PROP_LOCK_SANITY, PROP_STALL } from '../oracle/properties.js';
 import { FINDINGS_TOTAL, totalFindings } from '../oracle/findings.js';
 import { ST_PROP_CHECKS, ST_VMENTRIES, readStat } from '../kvm/thread-stats.js';
@@ -89,7 +90,7 @@ async function runStressKeptAlive(config: StressConfig, options: StressRunOption
   const built = buildVm({
     vcpus: config.vcpus,
     pageSize: config.pageSize,
-    strategy: STRATEGY_NAMES.indexOf(config.strategy),
+    strategy: strategyId(config.strategy),
     bugMask: config.bugMask,
     seed: config.seed,
     oracles: config.oracles,

@@ -5,17 +5,16 @@
  */
 import { UsageError } from '../cli/usage-error.js';
 import { parseChoiceOption, parseIntegerOption, parseSecondsOption } from '../cli/option-parsers.js';
+import { STRATEGY_NAMES, type StrategyName } from '../kvm/strategies/registry.js';
 import { BUG_SWITCHES, bugMaskFromNames, findBugSwitch } from '../kvm/bug-switches.js';
 import {
   INVAL_TARGET_NAMES,
   RETRY_MODE_NAMES,
-  STRATEGY_NAMES,
   WORKLOAD_NESTED,
   WORKLOAD_STEAL,
   WORKLOAD_XEN,
   type InvalTargetName,
   type RetryModeName,
-  type StrategyName,
 } from '../kvm/vm-layout.js';
 
 export const WORKLOAD_NAMES = ['steal', 'xen', 'nested'] as const;

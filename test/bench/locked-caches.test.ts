@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildBenchVm, CACHES_PER_THREAD } from '../../src/bench/bench-vm.js';
 import { lockedCheckCaches, refreshFailedCaches } from '../../src/bench/locked-caches.js';
 import { MM_MIGRATE, mmEventBegin, mmEventFinish } from '../../src/kvm/host-mm-events.js';
-import { piDescGfn } from '../../src/kvm/guest-layout.js';
+import { cacheNamed } from '../../src/kvm/cache-table.js';
 import { srcuReadLock, srcuReadUnlock } from '../../src/mem/memslots.js';
 
 describe('the locked check over N caches (bench adapter over readLock/gpcCheckLocked/readUnlock)', () => {
@@ -20,7 +20,7 @@ describe('the locked check over N caches (bench adapter over readLock/gpcCheckLo
     const vm = buildBenchVm({ timingThreads: 1, seed: 1 });
     const ctx = vm.built.main;
     const caches = Int32Array.from(vm.cachesOf(0));
-    const gfn = piDescGfn(vm.built.layout.vcpus, vm.vcpuOf(0));
+    const gfn = cacheNamed(vm.built.layout.caches, `PI descriptor vcpu-${vm.vcpuOf(0)}`).gfn;
     mmEventBegin(ctx, MM_MIGRATE, gfn);
     mmEventFinish(ctx, MM_MIGRATE, gfn);
     expect(lockedCheckCaches(ctx, caches, 1)).toBe(true);

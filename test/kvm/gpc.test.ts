@@ -3,9 +3,11 @@ import { readLock, readUnlock } from '../../src/sync/rwlock.js';
 import { buildVm, type VmConfig } from '../../src/stress/build-vm.js';
 import { gpcActivate, gpcCheckLocked, gpcDeactivate, gpcRefresh } from '../../src/kvm/gpc.js';
 import { G_ACTIVE, G_KHVA, G_PFN, G_VALID, GPC_LOCK, gpcBase } from '../../src/kvm/gpc-layout.js';
-import { GPC_SHINFO, stealGpc, stealGfn } from '../../src/kvm/guest-layout.js';
+import { guestLayout } from '../../src/kvm/guest-layout.js';
+import { cacheNamed } from '../../src/kvm/cache-table.js';
+import { strategyId } from '../../src/kvm/strategies/registry.js';
 import { MM_MIGRATE, MM_PROTECT, MM_ZAP, mmEventBegin, mmEventFinish } from '../../src/kvm/host-mm-events.js';
-import { VM_MMU_SEQ, VM_MN_COUNT, STRATEGY_LOCKED, WORKLOAD_ALL } from '../../src/kvm/vm-layout.js';
+import { VM_MMU_SEQ, VM_MN_COUNT, WORKLOAD_ALL } from '../../src/kvm/vm-layout.js';
 import { filePfn } from '../../src/mem/host-page-table.js';
 import { srcuReadLock, srcuReadUnlock } from '../../src/mem/memslots.js';
 import { totalFindings } from '../../src/oracle/findings.js';
@@ -13,11 +15,17 @@ import { checkKhvaAccessLocked } from '../../src/oracle/access-oracles.js';
 import { BUG_KHVA_KEEPS_OLD_OFFSET } from '../../src/kvm/bug-switches.js';
 import { EINVAL } from '../../src/util/errno.js';
 
+// The 2-vCPU VM's caches, looked up by name in its cache table.
+const TABLE = guestLayout(2, 4096).caches;
+const GPC_SHINFO = cacheNamed(TABLE, 'shared_info').index;
+const stealGpc = (v: number): number => cacheNamed(TABLE, `steal-time vcpu-${v}`).index;
+const stealGfn = (v: number): number => cacheNamed(TABLE, `steal-time vcpu-${v}`).gfn;
+
 function config(overrides: Partial<VmConfig> = {}): VmConfig {
   return {
     vcpus: 2,
     pageSize: 4096,
-    strategy: STRATEGY_LOCKED,
+    strategy: strategyId('locked'),
     bugMask: 0,
     seed: 1,
     oracles: true,

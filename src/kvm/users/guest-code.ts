@@ -7,7 +7,8 @@
  */
 import { countCheck, finding, type ModelContext } from '../model-context.js';
 import { PROP_RECORDS } from '../../oracle/properties.js';
-import { SHINFO_CANDIDATES, piDescGfn, shinfoGfn, stealGfn, vapicGfn } from '../guest-layout.js';
+import { NESTED_PAGE_PI, NESTED_PAGE_VAPIC, SHINFO_CANDIDATES, USER_NESTED_VMX, USER_STEAL_TIME, USER_XEN_SHINFO } from '../cache-users.js';
+import { userGfn } from '../cache-table.js';
 import { ST_EVENTS_CONSUMED, ST_NESTED_CONSUMED, ST_POSTED } from '../thread-stats.js';
 import { WORKLOAD_NESTED, WORKLOAD_STEAL, WORKLOAD_XEN } from '../vm-layout.js';
 import { PI_PIR, STEAL_VALUE, STEAL_VERSION, VAPIC_HW_TICK, VAPIC_IRR } from './page-fields.js';
@@ -29,7 +30,7 @@ export function guestStep(ctx: ModelContext, v: number, gs: GuestState): void {
   const pageInts = ctx.pageInts;
   gs.step++;
   if ((ctx.workload & WORKLOAD_XEN) !== 0) {
-    const pfn = guestPageBegin(ctx, shinfoGfn(gs.step % SHINFO_CANDIDATES));
+    const pfn = guestPageBegin(ctx, userGfn(ctx.layout.caches, USER_XEN_SHINFO, -1, gs.step % SHINFO_CANDIDATES));
     if (pfn >= 0) {
       const events = Atomics.exchange(ram, pfn * pageInts + v, 0);
       guestPageEnd(ctx);
@@ -37,7 +38,7 @@ export function guestStep(ctx: ModelContext, v: number, gs: GuestState): void {
     }
   }
   if ((ctx.workload & WORKLOAD_STEAL) !== 0 && (gs.step & 3) === 0) {
-    const pfn = guestPageBegin(ctx, stealGfn(v));
+    const pfn = guestPageBegin(ctx, userGfn(ctx.layout.caches, USER_STEAL_TIME, v, 0));
     if (pfn >= 0) {
       const at = pfn * pageInts;
       const before = Atomics.load(ram, at + STEAL_VERSION);
@@ -46,13 +47,13 @@ export function guestStep(ctx: ModelContext, v: number, gs: GuestState): void {
       guestPageEnd(ctx);
       if (before === after && (before & 1) === 0 && ctx.oracles) {
         countCheck(ctx, PROP_RECORDS);
-        if (steal < gs.lastSteal) finding(ctx, PROP_RECORDS, -1, stealGfn(v) << ctx.pageShift, pfn, steal, gs.lastSteal, 1);
+        if (steal < gs.lastSteal) finding(ctx, PROP_RECORDS, -1, userGfn(ctx.layout.caches, USER_STEAL_TIME, v, 0) << ctx.pageShift, pfn, steal, gs.lastSteal, 1);
         gs.lastSteal = steal;
       }
     }
   }
   if ((ctx.workload & WORKLOAD_NESTED) !== 0) {
-    const pfn = guestPageBegin(ctx, vapicGfn(ctx.nvcpus, v));
+    const pfn = guestPageBegin(ctx, userGfn(ctx.layout.caches, USER_NESTED_VMX, v, NESTED_PAGE_VAPIC));
     if (pfn >= 0) {
       const delivered = Atomics.exchange(ram, pfn * pageInts + VAPIC_IRR, 0);
       const tick = Atomics.load(ram, pfn * pageInts + VAPIC_HW_TICK);
@@ -60,14 +61,14 @@ export function guestStep(ctx: ModelContext, v: number, gs: GuestState): void {
       ctx.counters[ST_NESTED_CONSUMED]! += delivered;
       if (ctx.oracles) {
         countCheck(ctx, PROP_RECORDS);
-        if (tick < gs.lastTick) finding(ctx, PROP_RECORDS, -1, vapicGfn(ctx.nvcpus, v) << ctx.pageShift, pfn, tick, gs.lastTick, 2);
+        if (tick < gs.lastTick) finding(ctx, PROP_RECORDS, -1, userGfn(ctx.layout.caches, USER_NESTED_VMX, v, NESTED_PAGE_VAPIC) << ctx.pageShift, pfn, tick, gs.lastTick, 2);
       }
       gs.lastTick = tick;
     }
     if (ctx.nvcpus > 1 && ctx.rng.below(1000) < ctx.postPermille) {
       let target = ctx.rng.below(ctx.nvcpus - 1);
       if (target >= v) target++;
-      const piPfn = guestPageBegin(ctx, piDescGfn(ctx.nvcpus, target));
+      const piPfn = guestPageBegin(ctx, userGfn(ctx.layout.caches, USER_NESTED_VMX, target, NESTED_PAGE_PI));
       if (piPfn >= 0) {
         Atomics.add(ram, piPfn * pageInts + PI_PIR, 1);
         guestPageEnd(ctx);

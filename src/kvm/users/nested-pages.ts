@@ -9,33 +9,16 @@ import { checkHardwareAccess, checkKhvaAccessLocked } from '../../oracle/access-
 import { STEP_HW_LOAD } from '../../oracle/trace-steps.js';
 import { G_GENERATION, G_INSTALL_EPOCH, G_PFN, G_UHVA, GPC_LOCK, gpcBase } from '../gpc-layout.js';
 import { gpcCheckLocked, gpcRefresh } from '../gpc.js';
-import { piDescGpc, vapicGpc } from '../guest-layout.js';
+import { NESTED_REG_PI, NESTED_REG_VAPIC, USER_NESTED_VMX } from '../cache-users.js';
+import { loadRegister, publishRegisters, registerEpoch, registerPfn, R_PFN, REGISTER_INTS, type GuestRegisters } from '../guest-registers.js';
 import { traceStep, type ModelContext } from '../model-context.js';
 import { ST_CHECKS_FAILED, ST_CHECKS_OK, ST_GET_NESTED, ST_LAST_HW_TICK } from '../thread-stats.js';
-import { V_HW_GEN, V_HW_PI_EPOCH, V_HW_PI_PFN, V_HW_VAPIC_EPOCH, V_HW_VAPIC_PFN, VCPU_INTS } from '../vcpu-layout.js';
 import { PI_PIR, VAPIC_HW_TICK, VAPIC_IRR } from './page-fields.js';
 
-/** The vCPU's hardware registers (local copy; mirrored in the vCPU table for the oracles). */
-export interface NestedHardware {
-  vapicPfn: number;
-  vapicEpoch: number;
-  piPfn: number;
-  piEpoch: number;
-  /** Memslot generation the loaded translation came from (the `generation` strategy's snapshot). */
-  generation: number;
-  /** Host virtual pages the caches translated the gfns to (for the stale-entry oracle). */
-  vapicVpage: number;
-  piVpage: number;
-  tick: number;
-}
-
-export function emptyNestedHardware(): NestedHardware {
-  return { vapicPfn: -1, vapicEpoch: 0, piPfn: -1, piEpoch: 0, generation: 0, vapicVpage: -1, piVpage: -1, tick: 0 };
-}
-
-/** Refreshes cache g until its check passes; returns the pfn under the lock's protection, or -1. */
-function loadGuestUsesPage(ctx: ModelContext, g: number, hw: NestedHardware, isVapic: boolean): boolean {
+/** Refreshes register r's cache until its check passes, then loads the register. Returns false if it could not be mapped. */
+function loadGuestUsesPage(ctx: ModelContext, gr: GuestRegisters, r: number): boolean {
   const gpcs = ctx.gpcs;
+  const g = gr.cache[r]!;
   const base = gpcBase(g);
   readLock(gpcs, base + GPC_LOCK);
   while (!gpcCheckLocked(ctx, g, -1, ctx.pageSize)) {
@@ -48,60 +31,50 @@ function loadGuestUsesPage(ctx: ModelContext, g: number, hw: NestedHardware, isV
   checkKhvaAccessLocked(ctx, g);
   const pfn = gpcs[base + G_PFN]!;
   const epoch = gpcs[base + G_INSTALL_EPOCH]!;
-  const generation = gpcs[base + G_GENERATION]!;
-  const vpage = gpcs[base + G_UHVA]! >> ctx.pageShift;
+  loadRegister(gr, r, pfn, epoch, gpcs[base + G_GENERATION]!, gpcs[base + G_UHVA]! >> ctx.pageShift);
   readUnlock(gpcs, base + GPC_LOCK);
-  if (isVapic) {
-    hw.vapicPfn = pfn;
-    hw.vapicEpoch = epoch;
-    hw.generation = generation;
-    hw.vapicVpage = vpage;
-  } else {
-    hw.piPfn = pfn;
-    hw.piEpoch = epoch;
-    hw.piVpage = vpage;
-    if (((generation - hw.generation) | 0) < 0) hw.generation = generation;
-  }
   traceStep(ctx, STEP_HW_LOAD, g, -1, pfn, epoch);
   return true;
 }
 
 /**
- * nested_get_vmcs12_pages: (re)load both guest-uses pages into the hardware. Called outside guest
- * mode (RUNNING is 0). Returns false if a page could not be mapped (the hardware registers are then
- * cleared and the vCPU runs without the nested work).
+ * nested_get_vmcs12_pages: (re)load the nested user's guest-uses pages (vAPIC page, then PI
+ * descriptor) into the hardware registers. Called outside guest mode (RUNNING is 0). Returns false
+ * if a page could not be mapped (its registers are then cleared and the vCPU runs without the
+ * nested work).
  */
-export function getNestedStatePages(ctx: ModelContext, v: number, hw: NestedHardware): boolean {
+export function getNestedStatePages(ctx: ModelContext, gr: GuestRegisters): boolean {
   ctx.counters[ST_GET_NESTED]! += 1;
-  const ok = loadGuestUsesPage(ctx, vapicGpc(ctx.nvcpus, v), hw, true) && loadGuestUsesPage(ctx, piDescGpc(ctx.nvcpus, v), hw, false);
+  const first = gr.userRegister[USER_NESTED_VMX]!;
+  const ok = loadGuestUsesPage(ctx, gr, first + NESTED_REG_VAPIC) && loadGuestUsesPage(ctx, gr, first + NESTED_REG_PI);
   if (!ok) {
-    hw.vapicPfn = -1;
-    hw.piPfn = -1;
+    gr.regs[(first + NESTED_REG_VAPIC) * REGISTER_INTS + R_PFN] = -1;
+    gr.regs[(first + NESTED_REG_PI) * REGISTER_INTS + R_PFN] = -1;
   }
-  const at = v * VCPU_INTS;
-  Atomics.store(ctx.vcpus, at + V_HW_VAPIC_PFN, hw.vapicPfn);
-  Atomics.store(ctx.vcpus, at + V_HW_VAPIC_EPOCH, hw.vapicEpoch);
-  Atomics.store(ctx.vcpus, at + V_HW_PI_PFN, hw.piPfn);
-  Atomics.store(ctx.vcpus, at + V_HW_PI_EPOCH, hw.piEpoch);
-  Atomics.store(ctx.vcpus, at + V_HW_GEN, hw.generation);
+  publishRegisters(ctx.registers, ctx.registerStride, gr);
   return ok;
 }
 
 /** One step of the vCPU hardware in guest mode: posted interrupts PIR -> IRR, then a tick. */
-export function nestedHardwareStep(ctx: ModelContext, v: number, hw: NestedHardware): void {
+export function nestedHardwareStep(ctx: ModelContext, gr: GuestRegisters): void {
   const ram = ctx.ram;
-  if (hw.piPfn >= 0 && hw.vapicPfn >= 0) {
-    checkHardwareAccess(ctx, piDescGpc(ctx.nvcpus, v), hw.piPfn, hw.piEpoch);
-    const posted = Atomics.exchange(ram, hw.piPfn * ctx.pageInts + PI_PIR, 0);
+  const first = gr.userRegister[USER_NESTED_VMX]!;
+  const rVapic = first + NESTED_REG_VAPIC;
+  const rPi = first + NESTED_REG_PI;
+  const vapicPfn = registerPfn(gr, rVapic);
+  const piPfn = registerPfn(gr, rPi);
+  if (piPfn >= 0 && vapicPfn >= 0) {
+    checkHardwareAccess(ctx, gr.cache[rPi]!, piPfn, registerEpoch(gr, rPi));
+    const posted = Atomics.exchange(ram, piPfn * ctx.pageInts + PI_PIR, 0);
     if (posted !== 0) {
-      checkHardwareAccess(ctx, vapicGpc(ctx.nvcpus, v), hw.vapicPfn, hw.vapicEpoch);
-      Atomics.add(ram, hw.vapicPfn * ctx.pageInts + VAPIC_IRR, posted);
+      checkHardwareAccess(ctx, gr.cache[rVapic]!, vapicPfn, registerEpoch(gr, rVapic));
+      Atomics.add(ram, vapicPfn * ctx.pageInts + VAPIC_IRR, posted);
     }
   }
-  if (hw.vapicPfn >= 0) {
-    hw.tick = (hw.tick + 1) | 0;
-    Atomics.store(ram, hw.vapicPfn * ctx.pageInts + VAPIC_HW_TICK, hw.tick);
-    checkHardwareAccess(ctx, vapicGpc(ctx.nvcpus, v), hw.vapicPfn, hw.vapicEpoch);
-    ctx.counters[ST_LAST_HW_TICK] = hw.tick;
+  if (vapicPfn >= 0) {
+    gr.tick = (gr.tick + 1) | 0;
+    Atomics.store(ram, vapicPfn * ctx.pageInts + VAPIC_HW_TICK, gr.tick);
+    checkHardwareAccess(ctx, gr.cache[rVapic]!, vapicPfn, registerEpoch(gr, rVapic));
+    ctx.counters[ST_LAST_HW_TICK] = gr.tick;
   }
 }

@@ -8,14 +8,15 @@ import { checkKhvaAccessLocked, checkKhvaAfterAccessLocked } from '../../oracle/
 import { STEP_KHVA_ACCESS } from '../../oracle/trace-steps.js';
 import { G_KHVA, GPC_LOCK, gpcBase } from '../gpc-layout.js';
 import { gpcCheckLocked, gpcRefresh } from '../gpc.js';
-import { stealGpc } from '../guest-layout.js';
+import { USER_STEAL_TIME } from '../cache-users.js';
+import { userCache } from '../cache-table.js';
 import { traceStep, type ModelContext } from '../model-context.js';
 import { ST_CHECKS_FAILED, ST_CHECKS_OK, ST_LAST_STEAL, ST_STEAL_WRITES } from '../thread-stats.js';
 import { STEAL_RECORD_BYTES, STEAL_VALUE, STEAL_VERSION } from './page-fields.js';
 
 /** Writes vCPU v's steal-time record. Returns false if the cache could not be refreshed. */
 export function recordStealTime(ctx: ModelContext, v: number): boolean {
-  const g = stealGpc(v);
+  const g = userCache(ctx.layout.caches, USER_STEAL_TIME, v, 0);
   const gpcs = ctx.gpcs;
   const lock = gpcBase(g) + GPC_LOCK;
   readLock(gpcs, lock);

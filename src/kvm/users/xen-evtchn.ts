@@ -10,7 +10,8 @@ import { checkKhvaAccessLocked, checkKhvaAfterAccessLocked } from '../../oracle/
 import { STEP_EVENT_DROPPED, STEP_EVENT_SENT } from '../../oracle/trace-steps.js';
 import { G_KHVA, GPC_LOCK, gpcBase } from '../gpc-layout.js';
 import { gpcCheckLocked, gpcRefresh } from '../gpc.js';
-import { GPC_SHINFO } from '../guest-layout.js';
+import { SHINFO_CANDIDATES, USER_XEN_SHINFO } from '../cache-users.js';
+import { userCache, userGfn } from '../cache-table.js';
 import { traceStep, type ModelContext } from '../model-context.js';
 import { kickVcpu, makeRequest } from '../vcpu-kick.js';
 import { REQ_EVENT } from '../vcpu-layout.js';
@@ -26,9 +27,19 @@ import {
 
 const MAX_ATTEMPTS = 3;
 
-/** Bytes of shared_info the delivery touches (one pending counter per port). */
+/** The VM-wide shared_info cache. */
+export function shinfoCache(ctx: ModelContext): number {
+  return userCache(ctx.layout.caches, USER_XEN_SHINFO, -1, 0);
+}
+
+/** Bytes of shared_info the delivery touches (one pending counter per port: the cache's length). */
 export function shinfoBytes(ctx: ModelContext): number {
-  return ctx.nvcpus * 4;
+  return ctx.layout.caches.caches[shinfoCache(ctx)]!.length;
+}
+
+/** The gfn of shared_info candidate page c (0 <= c < SHINFO_CANDIDATES). */
+export function shinfoCandidateGfn(ctx: ModelContext, c: number): number {
+  return userGfn(ctx.layout.caches, USER_XEN_SHINFO, -1, c % SHINFO_CANDIDATES);
 }
 
 /**
@@ -45,15 +56,16 @@ function readLockIrqCounted(ctx: ModelContext, lock: number): void {
 /** kvm_xen_set_evtchn to `port` (its vCPU). `irq`: the fast path runs in irq context. Returns true if delivered. */
 export function sendEvent(ctx: ModelContext, port: number, irq: boolean): boolean {
   const gpcs = ctx.gpcs;
-  const lock = gpcBase(GPC_SHINFO) + GPC_LOCK;
+  const shinfo = shinfoCache(ctx);
+  const lock = gpcBase(shinfo) + GPC_LOCK;
   const len = shinfoBytes(ctx);
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     if (irq) readLockIrqCounted(ctx, lock);
     else readLock(gpcs, lock);
-    if (gpcCheckLocked(ctx, GPC_SHINFO, -1, len)) {
+    if (gpcCheckLocked(ctx, shinfo, -1, len)) {
       ctx.counters[ST_CHECKS_OK]! += 1;
-      checkKhvaAccessLocked(ctx, GPC_SHINFO);
-      const khva = gpcs[gpcBase(GPC_SHINFO) + G_KHVA]!;
+      checkKhvaAccessLocked(ctx, shinfo);
+      const khva = gpcs[gpcBase(shinfo) + G_KHVA]!;
       if (khva < 0) {
         // khva = NULL under a passing check (history B2): the kernel would oops in
         // set_shinfo_evtchn_pending; the state-invariant oracle has reported it. Not delivered.
@@ -63,8 +75,8 @@ export function sendEvent(ctx: ModelContext, port: number, irq: boolean): boolea
       }
       const at = khva >> 2;
       Atomics.add(ctx.ram, at + port, 1);
-      checkKhvaAfterAccessLocked(ctx, GPC_SHINFO);
-      traceStep(ctx, STEP_EVENT_SENT, GPC_SHINFO, -1, at >> (ctx.pageShift - 2), port);
+      checkKhvaAfterAccessLocked(ctx, shinfo);
+      traceStep(ctx, STEP_EVENT_SENT, shinfo, -1, at >> (ctx.pageShift - 2), port);
       readUnlock(gpcs, lock);
       ctx.counters[ST_EVENTS_SENT]! += 1;
       makeRequest(ctx.vcpus, port, REQ_EVENT);
@@ -74,14 +86,14 @@ export function sendEvent(ctx: ModelContext, port: number, irq: boolean): boolea
     readUnlock(gpcs, lock);
     ctx.counters[ST_CHECKS_FAILED]! += 1;
     if (attempt === 0) ctx.counters[ST_SLOW_PATH]! += 1;
-    const result = gpcRefresh(ctx, GPC_SHINFO, len);
+    const result = gpcRefresh(ctx, shinfo, len);
     if (result < 0) {
       ctx.counters[ST_EVENTS_DROPPED]! += 1;
-      traceStep(ctx, STEP_EVENT_DROPPED, GPC_SHINFO, -1, -1, result);
+      traceStep(ctx, STEP_EVENT_DROPPED, shinfo, -1, -1, result);
       return false;
     }
   }
   ctx.counters[ST_EVENTS_DROPPED]! += 1;
-  traceStep(ctx, STEP_EVENT_DROPPED, GPC_SHINFO, -1, -1, 0);
+  traceStep(ctx, STEP_EVENT_DROPPED, shinfo, -1, -1, 0);
   return false;
 }

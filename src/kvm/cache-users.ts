@@ -1,0 +1,103 @@
+/**
+ * The gpc's users, as data: which caches each one has, whose they are (VM-wide or one set per
+ * vCPU), how the cache is used (host-uses: KVM reads/writes through khva under the read lock;
+ * guest-uses: the vCPU "hardware" uses the pfn in guest mode), where it points (GPA or HVA) and
+ * how many guest pages of its own memslot the user needs. The guest layout (guest-layout.ts) and
+ * the cache table (cache-table.ts) are built from this list; nothing else knows how many caches
+ * there are or where they sit.
+ *
+ * Adding a user: one entry here (its position is its USER_* id), its module under users/ (what it
+ * does with its caches), and the call that runs it (docs/ARCHITECTURE.md, "How to add").
+ */
+import { STEAL_RECORD_BYTES } from './users/page-fields.js';
+import { WORKLOAD_NESTED, WORKLOAD_STEAL, WORKLOAD_XEN } from './vm-layout.js';
+
+export type CacheUsage = 'host' | 'guest';
+export type AddressKind = 'gpa' | 'hva';
+
+/** One cache of a user (per owner, when the user is per vCPU). */
+export interface CacheDecl {
+  /** Name in reports; a per-vCPU cache gets " vcpu-<v>" appended. */
+  readonly name: string;
+  readonly usage: CacheUsage;
+  /** The page of the user's own memslot region (per owner) the cache is activated at. */
+  readonly page: number;
+  /** Bytes from the start of that page. */
+  readonly offset: number;
+  /** Bytes the user maps (kvm_gpc_activate's len), from the VM's vCPU count and page size. */
+  readonly length: (vcpus: number, pageSize: number) => number;
+}
+
+export interface CacheUser {
+  readonly name: string;
+  /** The upstream code the user models. */
+  readonly source: string;
+  /** WORKLOAD_* bit that turns the user on (its caches are activated only then). */
+  readonly workload: number;
+  /** One set of caches per vCPU (owner v), or one VM-wide set (owner -1). */
+  readonly perVcpu: boolean;
+  readonly addressKind: AddressKind;
+  /** Pages of the user's memslot region: per vCPU when perVcpu, else in all. */
+  readonly pages: number;
+  readonly caches: readonly CacheDecl[];
+}
+
+/** Pages the Xen shared_info may be placed at (the juggler re-points it between them, as xen_shinfo_test does). */
+export const SHINFO_CANDIDATES = 3;
+
+/** Bytes of shared_info the delivery touches: one pending counter per port (= per vCPU). */
+function shinfoLength(vcpus: number): number {
+  return vcpus * 4;
+}
+/** The steal-time record: version, value. */
+function stealRecordLength(): number {
+  return STEAL_RECORD_BYTES;
+}
+function wholePage(_vcpus: number, pageSize: number): number {
+  return pageSize;
+}
+
+/** The nested user's pages in its per-vCPU part of its region. */
+export const NESTED_PAGE_VAPIC = 0;
+export const NESTED_PAGE_PI = 1;
+
+export const USER_XEN_SHINFO = 0;
+export const USER_STEAL_TIME = 1;
+export const USER_NESTED_VMX = 2;
+
+export const CACHE_USERS: readonly CacheUser[] = [
+  {
+    name: 'xen-shinfo',
+    source: 'arch/x86/kvm/xen.c: kvm->arch.xen.shinfo_cache, kvm_xen_set_evtchn_fast',
+    workload: WORKLOAD_XEN,
+    perVcpu: false,
+    addressKind: 'gpa',
+    pages: SHINFO_CANDIDATES,
+    caches: [{ name: 'shared_info', usage: 'host', page: 0, offset: 0, length: shinfoLength }],
+  },
+  {
+    name: 'steal-time',
+    source: 'arch/x86/kvm/x86.c: record_steal_time (upstream uses a gfn_to_hva_cache; modelled as a gpc, like pv_time)',
+    workload: WORKLOAD_STEAL,
+    perVcpu: true,
+    addressKind: 'gpa',
+    pages: 1,
+    caches: [{ name: 'steal-time', usage: 'host', page: 0, offset: 0, length: stealRecordLength }],
+  },
+  {
+    name: 'nested-vmx',
+    source: 'the seed RFC (2021): nested_get_vmcs12_pages with guest-uses caches for the vmcs02 pages',
+    workload: WORKLOAD_NESTED,
+    perVcpu: true,
+    addressKind: 'gpa',
+    pages: 2,
+    caches: [
+      { name: 'vAPIC page', usage: 'guest', page: NESTED_PAGE_VAPIC, offset: 0, length: wholePage },
+      { name: 'PI descriptor', usage: 'guest', page: NESTED_PAGE_PI, offset: 0, length: wholePage },
+    ],
+  },
+];
+
+/** The nested user's guest-uses registers, in the order of its caches above. */
+export const NESTED_REG_VAPIC = 0;
+export const NESTED_REG_PI = 1;

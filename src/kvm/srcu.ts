@@ -1,0 +1,24 @@
+/**
+ * kvm->srcu read sections of a model thread: srcu_read_lock / srcu_read_unlock on the memslots,
+ * remembering on the thread's context the generation its current section entered at (the
+ * stale-generation oracle compares a cache's generation with it; -1 outside a section).
+ */
+import { srcuReadLock, srcuReadUnlock } from '../mem/memslots.js';
+import type { ModelContext } from './model-context.js';
+
+/** srcu_read_lock(&kvm->srcu); returns the index to pass to srcuExit. Hot path. */
+export function srcuEnter(ctx: ModelContext): number {
+  const idx = srcuReadLock(ctx.ms, ctx.thread);
+  ctx.srcuGeneration = idx;
+  return idx;
+}
+
+/**
+ * srcu_read_unlock(&kvm->srcu, idx). Ordering: the reader count's Atomics.sub is sequentially
+ * consistent, so it also gives what smp_mb__after_srcu_read_unlock gives the vCPU's entry path
+ * (loads after it are not hoisted above it). Hot path.
+ */
+export function srcuExit(ctx: ModelContext, idx: number): void {
+  srcuReadUnlock(ctx.ms, ctx.thread, idx);
+  ctx.srcuGeneration = -1;
+}
