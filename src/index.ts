@@ -34,6 +34,10 @@ export { defineThreadTask } from './harness/thread-task.js';
 export { runBatchBench } from './harness/batch-timer.js';
 export { Random } from './util/random.js';
 
+// Bad input (src/util): what stress(), runTorture's config and the other option resolvers throw.
+export { UsageError } from './util/usage-error.js';
+export { parseChoiceOption, parseIntegerOption, parseSecondsOption } from './util/option-parsers.js';
+
 // Lock torture (gpc-lab torture).
 export { parseTortureOptions } from './torture/config.js';
 export { runTorture } from './torture/runner.js';
