@@ -4,13 +4,12 @@
  * while it is active), racing the event senders' fast and slow paths.
  */
 import { srcuReadLock, srcuReadUnlock } from '../mem/memslots.js';
-import { reportProgress, setThreadState, shouldStop, ThreadState } from '../harness/run-control.js';
+import { reportProgress, shouldStop } from '../harness/run-control.js';
 import { G_ACTIVE, gpcBase } from './gpc-layout.js';
 import { gpcActivate, gpcDeactivate } from './gpc.js';
 import { GPC_SHINFO, SHINFO_CANDIDATES, shinfoGfn } from './guest-layout.js';
 import { flushCounters, type ModelContext } from './model-context.js';
-import { Pacer } from './pacing.js';
-import { THREAD_STATE_PACING } from './thread-states.js';
+import { Pacer, waitForPacedTurn } from './pacing.js';
 import { ST_JUGGLES } from './thread-stats.js';
 import { shinfoBytes } from './users/xen-evtchn.js';
 
@@ -18,9 +17,7 @@ export function runJugglerLoop(ctx: ModelContext, control: Int32Array, slotBase:
   const pacer = new Pacer(ratePerS, ctx.rng);
   let ops = 0;
   while (!shouldStop(control)) {
-    setThreadState(control, slotBase, THREAD_STATE_PACING, 0);
-    const due = pacer.waitTurn(20);
-    setThreadState(control, slotBase, ThreadState.RUNNING, 0);
+    const due = waitForPacedTurn(control, slotBase, pacer);
     reportProgress(control, slotBase, ++ops);
     if (!due || shouldStop(control)) continue;
     const srcu = srcuReadLock(ctx.ms, ctx.thread);

@@ -1,8 +1,15 @@
 /**
  * Pacing for the threads that run at a rate (notifier, evtchn, juggler): a Poisson-like schedule
  * of due times drawn from the thread's seeded stream, slept in Atomics.wait on a private word.
+ * Each paced loop waits for its turn with `waitForPacedTurn`, which also shows the thread as
+ * "pacing" in run control meanwhile (so a stall dump tells a sleeping thread from a stuck one).
  */
+import { ThreadState, setThreadState } from '../harness/run-control.js';
 import type { Random } from '../util/random.js';
+import { THREAD_STATE_PACING } from './thread-states.js';
+
+/** Longest single pacing sleep: a paced thread sees a stop request within this. */
+export const PACING_SLICE_MS = 20;
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
@@ -51,4 +58,16 @@ export class Pacer {
     this.due += (-Math.log(1 - this.rng.nextUint32() / 4294967296) * 1000) / this.ratePerS;
     return true;
   }
+}
+
+/**
+ * One paced loop's wait: sleeps until `pacer`'s next operation is due (at most PACING_SLICE_MS),
+ * with the thread's state "pacing" meanwhile and "running" after. True if the operation is due;
+ * false if the slice ran out first (the loop checks for a stop and waits again). Hot path.
+ */
+export function waitForPacedTurn(control: Int32Array, slotBase: number, pacer: Pacer): boolean {
+  setThreadState(control, slotBase, THREAD_STATE_PACING, 0);
+  const due = pacer.waitTurn(PACING_SLICE_MS);
+  setThreadState(control, slotBase, ThreadState.RUNNING, 0);
+  return due;
 }
