@@ -29,6 +29,7 @@ export {
 
 // Running threads (src/harness).
 export { runThreads } from './harness/pool.js';
+export { runTimedJob } from './harness/timed-job.js';
 export { RunControl, StopReason, ThreadState, installSigintStop } from './harness/run-control.js';
 export { defineThreadTask } from './harness/thread-task.js';
 export { runBatchBench } from './harness/batch-timer.js';
@@ -47,6 +48,7 @@ export type { RwlockSnapshot } from './sync/rwlock.js';
 export type { HeldMode, LockdepFinding } from './sync/lockdep.js';
 export type { ThreadTask, ThreadOutcome, ThreadsRun, RunThreadsOptions } from './harness/pool.js';
 export type { ThreadContext } from './harness/thread-task.js';
+export type { TimedJob, TimedJobOptions } from './harness/timed-job.js';
 export type { BatchStats, BatchVariant, BatchPlan } from './harness/batch-timer.js';
 export type { TortureConfig, TortureOptionsInput } from './torture/config.js';
 export type { TortureReport, TortureVerdict } from './torture/report.js';
