@@ -29,7 +29,7 @@
 import { openModelContext, type ModelContext, type VmBuffers } from '../src/kvm/model-context.js';
 import { getNestedStatePages } from '../src/kvm/users/nested-pages.js';
 import { enterGuestMode, pendingRequests } from '../src/kvm/vcpu-kick.js';
-import { openVcpuState, vcpuEntryCheckDone, vcpuHandleRequests, vcpuLeaveGuestMode, type VcpuState } from '../src/kvm/vcpu-loop.js';
+import { openVcpuState, vcpuEntryCheckDone, vcpuHandleRequests, vcpuLeaveGuestMode, type VcpuState } from '../src/kvm/vcpu-entry.js';
 import { srcuEnter, srcuExit } from '../src/kvm/srcu.js';
 import { ST_GET_NESTED } from '../src/kvm/thread-stats.js';
 import { GENERATION } from '../src/kvm/strategies/generation.js';

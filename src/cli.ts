@@ -6,7 +6,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { EXIT_INTERNAL, EXIT_USAGE } from './cli/exit-codes.js';
-import { UsageError } from './cli/usage-error.js';
+import { UsageError } from './util/usage-error.js';
 import { registerProfileCommand } from './cli/profile.js';
 import { registerTortureCommand } from './cli/torture.js';
 import { registerBenchLocksCommand } from './cli/bench-locks.js';

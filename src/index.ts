@@ -29,10 +29,15 @@ export {
 
 // Running threads (src/harness).
 export { runThreads } from './harness/pool.js';
+export { runTimedJob } from './harness/timed-job.js';
 export { RunControl, StopReason, ThreadState, installSigintStop } from './harness/run-control.js';
 export { defineThreadTask } from './harness/thread-task.js';
 export { runBatchBench } from './harness/batch-timer.js';
 export { Random } from './util/random.js';
+
+// Bad input (src/util): what stress(), runTorture's config and the other option resolvers throw.
+export { UsageError } from './util/usage-error.js';
+export { parseChoiceOption, parseIntegerOption, parseSecondsOption } from './util/option-parsers.js';
 
 // Lock torture (gpc-lab torture).
 export { parseTortureOptions } from './torture/config.js';
@@ -43,6 +48,7 @@ export type { RwlockSnapshot } from './sync/rwlock.js';
 export type { HeldMode, LockdepFinding } from './sync/lockdep.js';
 export type { ThreadTask, ThreadOutcome, ThreadsRun, RunThreadsOptions } from './harness/pool.js';
 export type { ThreadContext } from './harness/thread-task.js';
+export type { TimedJob, TimedJobOptions } from './harness/timed-job.js';
 export type { BatchStats, BatchVariant, BatchPlan } from './harness/batch-timer.js';
 export type { TortureConfig, TortureOptionsInput } from './torture/config.js';
 export type { TortureReport, TortureVerdict } from './torture/report.js';

@@ -1,6 +1,6 @@
-/** Thread role `evtchn`: userspace EVTCHN_SEND through the shared_info cache (src/kvm/evtchn-loop.ts). */
+/** Thread role `evtchn`: userspace EVTCHN_SEND through the shared_info cache (src/stress/threads/evtchn-loop.ts). */
 import { defineThreadTask, type ThreadContext } from '../src/harness/thread-task.js';
-import { runEvtchnLoop } from '../src/kvm/evtchn-loop.js';
+import { runEvtchnLoop } from '../src/stress/threads/evtchn-loop.js';
 import { modelThreadResult, runModelLoop, startModelThread, type ModelThreadData, type ModelThreadResult } from '../src/stress/model-thread.js';
 
 export default defineThreadTask(function runEvtchnThread(data: ModelThreadData, thread: ThreadContext): ModelThreadResult {

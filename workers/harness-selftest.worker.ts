@@ -1,7 +1,7 @@
 /**
  * Thread role `harness-selftest`: scripted thread behaviours for the harness's own tests
- * (test/harness/pool.test.ts): count until stopped, crash, hang in Atomics.wait ignoring the stop.
- * Not used by any command.
+ * (test/harness/pool.test.ts, timed-job.test.ts): count until stopped, crash, hang in Atomics.wait
+ * ignoring the stop, start late. Not used by any command.
  */
 import { defineThreadTask, type ThreadContext } from '../src/harness/thread-task.js';
 import { ThreadState, awaitStartBarrier, reportProgress, setThreadState, shouldStop } from '../src/harness/run-control.js';
@@ -12,6 +12,8 @@ export interface SelftestData {
   readonly after?: number;
   /** A private word to sleep on in 'hang' mode. */
   readonly hangBuffer?: SharedArrayBuffer;
+  /** Arrive at the start barrier this late (a slow thread start-up); default 0. */
+  readonly startDelayMs?: number;
 }
 
 export interface SelftestResult {
@@ -21,9 +23,10 @@ export interface SelftestResult {
 
 function runSelftestThread(data: SelftestData, ctx: ThreadContext): SelftestResult {
   const { control, slotBase } = ctx;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  if (data.startDelayMs) Atomics.wait(pause, 0, 0, data.startDelayMs);
   if (!awaitStartBarrier(control, slotBase, 10_000)) return { iterations: 0, threadId: ctx.threadId };
   let iterations = 0;
-  const pause = new Int32Array(new SharedArrayBuffer(4));
   if (data.mode === 'hang') {
     setThreadState(control, slotBase, ThreadState.WAITING_MUTEX, 7);
     const word = new Int32Array(data.hangBuffer ?? new SharedArrayBuffer(4));

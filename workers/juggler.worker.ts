@@ -1,6 +1,6 @@
-/** Thread role `juggler`: deactivates, re-activates and re-points shared_info (src/kvm/juggler-loop.ts). */
+/** Thread role `juggler`: deactivates, re-activates and re-points shared_info (src/stress/threads/juggler-loop.ts). */
 import { defineThreadTask, type ThreadContext } from '../src/harness/thread-task.js';
-import { runJugglerLoop } from '../src/kvm/juggler-loop.js';
+import { runJugglerLoop } from '../src/stress/threads/juggler-loop.js';
 import { modelThreadResult, runModelLoop, startModelThread, type ModelThreadData, type ModelThreadResult } from '../src/stress/model-thread.js';
 
 export default defineThreadTask(function runJugglerThread(data: ModelThreadData, thread: ThreadContext): ModelThreadResult {

@@ -1,6 +1,6 @@
-/** Thread role `notifier`: the host mm firing MMU-notifier invalidations (src/kvm/notifier-loop.ts). */
+/** Thread role `notifier`: the host mm firing MMU-notifier invalidations (src/stress/threads/notifier-loop.ts). */
 import { defineThreadTask, type ThreadContext } from '../src/harness/thread-task.js';
-import { runNotifierLoop } from '../src/kvm/notifier-loop.js';
+import { runNotifierLoop } from '../src/stress/threads/notifier-loop.js';
 import { modelThreadResult, runModelLoop, startModelThread, type ModelThreadData, type ModelThreadResult } from '../src/stress/model-thread.js';
 
 export default defineThreadTask(function runNotifierThread(data: ModelThreadData, thread: ThreadContext): ModelThreadResult {

@@ -1,6 +1,6 @@
-/** Thread role `vcpu`: one vCPU running vcpu_enter_guest in a loop (src/kvm/vcpu-loop.ts). */
+/** Thread role `vcpu`: one vCPU running vcpu_enter_guest in a loop (src/stress/threads/vcpu-loop.ts). */
 import { defineThreadTask, type ThreadContext } from '../src/harness/thread-task.js';
-import { runVcpuLoop } from '../src/kvm/vcpu-loop.js';
+import { runVcpuLoop } from '../src/stress/threads/vcpu-loop.js';
 import { modelThreadResult, runModelLoop, startModelThread, type ModelThreadData, type ModelThreadResult } from '../src/stress/model-thread.js';
 
 export default defineThreadTask(function runVcpuThread(data: ModelThreadData, thread: ThreadContext): ModelThreadResult {

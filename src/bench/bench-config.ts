@@ -10,8 +10,8 @@ import { availableParallelism } from 'node:os';
 import { extname } from 'node:path';
 import type { BatchPlan } from '../harness/batch-timer.js';
 import { STRATEGY_NAMES, type StrategyName } from '../kvm/strategies/registry.js';
-import { parseIntegerOption } from '../cli/option-parsers.js';
-import { UsageError } from '../cli/usage-error.js';
+import { parseIntegerOption } from '../util/option-parsers.js';
+import { UsageError } from '../util/usage-error.js';
 
 export const LOAD_KINDS = ['idle', 'inval-cached', 'inval-unrelated'] as const;
 export type LoadKind = (typeof LOAD_KINDS)[number];

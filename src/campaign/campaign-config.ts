@@ -2,8 +2,8 @@
  * `gpc-lab campaign` options, validated at the boundary: raw strings (CLI) or numbers (library) in,
  * a CampaignConfig out, or a UsageError naming the value and what is allowed.
  */
-import { UsageError } from '../cli/usage-error.js';
-import { parseIntegerOption, parseSecondsOption } from '../cli/option-parsers.js';
+import { UsageError } from '../util/usage-error.js';
+import { parseIntegerOption, parseSecondsOption } from '../util/option-parsers.js';
 import { BUG_CATALOG, type BugEntry } from '../bugs/catalog.js';
 import { findBugSwitch } from '../kvm/bug-switches.js';
 

@@ -7,7 +7,7 @@ import { runThreads } from '../harness/pool.js';
 import { RunControl } from '../harness/run-control.js';
 import { describeEnvironment } from '../harness/environment.js';
 import { formatBatchTable, type BatchPlan, type BatchStats } from '../harness/batch-timer.js';
-import { parseIntegerOption } from './option-parsers.js';
+import { parseIntegerOption } from '../util/option-parsers.js';
 
 interface BenchLocksCliOptions {
   samples: string;

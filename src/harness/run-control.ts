@@ -256,6 +256,14 @@ export class RunControl {
     else this.listeners.push(listener);
   }
 
+  /**
+   * True once every thread has arrived at the start barrier: they all leave it together now, so
+   * the measured window starts here (time a run from this, not from starting the pool).
+   */
+  startBarrierPassed(): boolean {
+    return Atomics.load(this.view, RC_READY_COUNT) >= this.threadCount;
+  }
+
   progress(threadIndex: number): number {
     return Atomics.load(this.view, threadSlotBase(threadIndex) + RC_PROGRESS) >>> 0;
   }

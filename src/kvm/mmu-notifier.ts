@@ -7,8 +7,7 @@
  */
 import { gpcInvalidateStart } from './gpc-invalidate.js';
 import { BUG_INVALIDATE_END_LEAKS_COUNT, isBugOn } from './bug-switches.js';
-import { setThreadState, ThreadState } from '../harness/run-control.js';
-import { THREAD_STATE_EVICTION_WAIT } from './thread-states.js';
+import { MODEL_WAIT_EVICTION } from './model-wait.js';
 import { kickVcpuForWait, makeRequest, waitForSessionEnd } from './vcpu-kick.js';
 import { traceStep, type ModelContext } from './model-context.js';
 import { VM_MMU_SEQ, VM_MN_COUNT } from './vm-layout.js';
@@ -58,9 +57,9 @@ export function evictCollectedVcpus(ctx: ModelContext): void {
     if (w === -1) continue;
     traceStep(ctx, STEP_INV_EVICT, -1, -1, -1, v);
     const startedAt = performance.now();
-    if (ctx.slotBase >= 0) setThreadState(ctx.control, ctx.slotBase, THREAD_STATE_EVICTION_WAIT, v);
+    ctx.waitSink.begin(MODEL_WAIT_EVICTION, v);
     waitForSessionEnd(ctx.vcpus, v, w, EVICTION_SLICE_MS);
-    if (ctx.slotBase >= 0) setThreadState(ctx.control, ctx.slotBase, ThreadState.RUNNING, 0);
+    ctx.waitSink.end();
     ctx.evictionLatency.record((performance.now() - startedAt) * 1000);
     ctx.counters[ST_EVICTION_WAITS]! += 1;
     traceStep(ctx, STEP_INV_EVICTED, -1, -1, -1, v);

@@ -13,6 +13,7 @@ import { LatencyRecorder } from '../harness/histogram.js';
 import { setBugSwitches } from './bug-switches.js';
 import { guestLayout, type GuestLayout } from './guest-layout.js';
 import { registerStride } from './guest-registers.js';
+import { NO_WAIT_SINK, type ModelWaitSink } from './model-wait.js';
 import { STAT_COUNT, ST_PROP_CHECKS, flushStats } from './thread-stats.js';
 import {
   VM_BUG_MASK,
@@ -89,9 +90,8 @@ export interface ModelContext {
   srcuGeneration: number;
   readonly refreshLatency: LatencyRecorder;
   readonly evictionLatency: LatencyRecorder;
-  /** The run-control view and this thread's slot base (for thread states in long waits); empty on main. */
-  control: Int32Array;
-  slotBase: number;
+  /** Where this thread's long waits are reported (stall dumps); the thread wiring installs it. */
+  waitSink: ModelWaitSink;
 }
 
 /** Builds thread `thread`'s context (cold path) and applies the run's bug switches to this thread. */
@@ -139,8 +139,7 @@ export function openModelContext(buffers: VmBuffers, thread: number): ModelConte
     srcuGeneration: -1,
     refreshLatency: new LatencyRecorder(),
     evictionLatency: new LatencyRecorder(),
-    control: new Int32Array(0),
-    slotBase: -1,
+    waitSink: NO_WAIT_SINK,
   };
 }
 

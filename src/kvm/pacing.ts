@@ -1,8 +1,13 @@
 /**
  * Pacing for the threads that run at a rate (notifier, evtchn, juggler): a Poisson-like schedule
  * of due times drawn from the thread's seeded stream, slept in Atomics.wait on a private word.
+ * Each paced loop waits for its turn with `waitForPacedTurn`, which also shows the thread as
+ * "pacing" in run control meanwhile (so a stall dump tells a sleeping thread from a stuck one).
  */
 import type { Random } from '../util/random.js';
+
+/** Longest single pacing sleep: a paced thread sees a stop request within this. */
+export const PACING_SLICE_MS = 20;
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 

@@ -6,7 +6,7 @@
  * job's exit code is passed on.
  */
 import type { Command } from 'commander';
-import { UsageError } from '../cli/usage-error.js';
+import { UsageError } from '../util/usage-error.js';
 import { runThreads, type ThreadTask } from '../harness/pool.js';
 import { RunControl } from '../harness/run-control.js';
 import { profilerExecArgv } from '../harness/thread-roles.js';

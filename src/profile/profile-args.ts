@@ -5,7 +5,7 @@
  * anywhere after it (before a `--`). Everything else after the subcommand is the job's, untouched
  * (so `--json` after the subcommand is the job's `--json`).
  */
-import { UsageError } from '../cli/usage-error.js';
+import { UsageError } from '../util/usage-error.js';
 
 export interface ProfileArgs {
   /** The gpc-lab subcommand to run under the profiler. */

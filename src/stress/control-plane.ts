@@ -105,11 +105,14 @@ export class ControlPlane {
     Atomics.store(mm.mem, w + W_STATE, WINDOW_MAPPED);
     const newVpage = 1 + target * mm.slotPages;
     const oldGeneration = publishSlotUpdate(main.ms, s, { ...current, uhvaVpage: newVpage });
-    traceStep(main, STEP_MEMSLOT_PUBLISH, -1, newVpage, -1, s);
+    // The trace's gpa is the slot's first gfn (printed "gfn N"): the memslot steps then read as
+    // which guest range changed, and sit in the interleaving of a finding on that gfn.
+    const slotGpa = current.baseGfn << main.pageShift;
+    traceStep(main, STEP_MEMSLOT_PUBLISH, -1, slotGpa, -1, s);
     main.counters[ST_MEMSLOT_UPDATES]! += 1;
     this.counts.moves++;
     await synchronizeSrcu(main.ms, oldGeneration, SRCU_SLICE_MS, () => this.abandoned);
-    traceStep(main, STEP_MEMSLOT_DRAINED, -1, newVpage, -1, s);
+    traceStep(main, STEP_MEMSLOT_DRAINED, -1, slotGpa, -1, s);
     // No reader of the old copy is left: the old host virtual pages can go (munmap, via the notifier).
     Atomics.store(mm.mem, mm.windowBase + oldWindow * WINDOW_INTS + W_STATE, WINDOW_RETIRING);
     this.kickAll();
@@ -121,7 +124,7 @@ export class ControlPlane {
     const main = this.main;
     const current = readCurrentSlot(main.ms, main.layout.slotDummy);
     const oldGeneration = publishSlotUpdate(main.ms, main.layout.slotDummy, { ...current, flags: current.flags ^ SLOT_PRESENT });
-    traceStep(main, STEP_MEMSLOT_PUBLISH, -1, current.uhvaVpage, -1, main.layout.slotDummy);
+    traceStep(main, STEP_MEMSLOT_PUBLISH, -1, current.baseGfn << main.pageShift, -1, main.layout.slotDummy);
     main.counters[ST_MEMSLOT_UPDATES]! += 1;
     this.counts.dummyToggles++;
     await synchronizeSrcu(main.ms, oldGeneration, SRCU_SLICE_MS, () => this.abandoned);

@@ -4,7 +4,9 @@
  * start barrier.
  */
 import { LockdepError, lockdepEnable } from '../sync/lockdep.js';
-import { awaitStartBarrier, startBarrierTimedOut } from '../harness/run-control.js';
+import { awaitStartBarrier, setThreadState, startBarrierTimedOut, ThreadState } from '../harness/run-control.js';
+import type { ModelWaitSink } from '../kvm/model-wait.js';
+import { modelWaitThreadState } from './threads/thread-states.js';
 import type { ThreadContext } from '../harness/thread-task.js';
 import type { LatencySnapshot } from '../harness/histogram.js';
 import { flushCounters, openModelContext, type ModelContext, type VmBuffers } from '../kvm/model-context.js';
@@ -36,11 +38,22 @@ export interface ModelThreadResult {
   readonly lockdepError?: string;
 }
 
+/** A wait sink that shows the thread's model waits as its run-control state (for the watchdog's stall dump). */
+export function threadStateWaitSink(control: Int32Array, slotBase: number): ModelWaitSink {
+  return {
+    begin: function reportModelWait(kind: number, arg: number): void {
+      setThreadState(control, slotBase, modelWaitThreadState(kind), arg);
+    },
+    end: function reportModelWaitOver(): void {
+      setThreadState(control, slotBase, ThreadState.RUNNING, 0);
+    },
+  };
+}
+
 /** Opens the context and waits at the start barrier; returns null if the run ended before it started. */
 export function startModelThread(data: ModelThreadData, thread: ThreadContext): ModelContext | null {
   const ctx = openModelContext(data.buffers, data.thread);
-  ctx.control = thread.control;
-  ctx.slotBase = thread.slotBase;
+  ctx.waitSink = threadStateWaitSink(thread.control, thread.slotBase);
   if (data.lockdep) lockdepEnable(data.lockdep, data.thread, thread.name);
   if (!awaitStartBarrier(thread.control, thread.slotBase, data.startTimeoutMs)) return null;
   return ctx;

@@ -4,19 +4,23 @@
  * stalls and livelocks, stop after the duration (timed from the start barrier), run the
  * end-of-run oracles, and build the report.
  *
+ * The threads, the start barrier, the duration, the watchdog, progress, Ctrl-C and clean-up are
+ * the harness's timed job (src/harness/timed-job.ts); this file is the model's own part.
+ *
  * Bounded time: a run ends within duration + stall timeout + ~2 s even if threads hang. A crashed
  * thread stops the run (the pool terminates the rest); Ctrl-C stops it with a partial report.
  */
 import { createLockdepBuffer, readLockdepFindings } from '../sync/lockdep.js';
 import { describeEnvironment } from '../harness/environment.js';
 import { summarizeLatency, type LatencySnapshot } from '../harness/histogram.js';
-import { runThreads, type ThreadTask } from '../harness/pool.js';
-import { startProgress, type ProgressHandle, type ProgressMode } from '../harness/progress.js';
-import { RC_READY_COUNT, RunControl, StopReason, installSigintStop } from '../harness/run-control.js';
-import { formatStallReport, startWatchdog, type StallReport } from '../harness/watchdog.js';
+import type { ThreadTask } from '../harness/pool.js';
+import type { ProgressMode } from '../harness/progress.js';
+import { RunControl, StopReason } from '../harness/run-control.js';
+import { runTimedJob, type TimedJob } from '../harness/timed-job.js';
+import { formatStallReport } from '../harness/watchdog.js';
 import { G_CURRENT_RETRIES, gpcBase } from '../kvm/gpc-layout.js';
 import { finding, flushCounters } from '../kvm/model-context.js';
-import { MODEL_THREAD_STATE_NAMES } from '../kvm/thread-states.js';
+import { MODEL_THREAD_STATE_NAMES } from './threads/thread-states.js';
 import { INVAL_TARGET_NAMES, RETRY_MODE_NAMES, WORKLOAD_XEN } from '../kvm/vm-layout.js';
 import { strategyId } from '../kvm/strategies/registry.js';
 import { PROP_LIVELOCK, PROP_LOCK_SANITY, PROP_STALL } from '../oracle/properties.js';
@@ -123,17 +127,10 @@ async function runStressKeptAlive(config: StressConfig, options: StressRunOption
   }));
 
   const controlPlane = new ControlPlane(main, config.memslotRate);
-  let windowStartedAt = 0;
-  let windowEndedAt = 0;
-  let durationTimer: NodeJS.Timeout | undefined;
-  const readyPoll = setInterval(function waitForStartBarrier() {
-    if (Atomics.load(control.view, RC_READY_COUNT) < plan.length) return;
-    clearInterval(readyPoll);
-    windowStartedAt = performance.now();
-    controlPlane.start();
-    startRunProgress();
-    durationTimer = setTimeout(() => control.requestStop(StopReason.COMPLETED), config.durationS * 1000);
-  }, 5);
+  let windowStarted = false;
+  control.onStop(function stopControlPlane() {
+    controlPlane.stop();
+  });
   // Time to first finding: the first finder notifies FINDINGS_TOTAL; measured from the start
   // barrier (thread start-up, ~0.5-1 s, is not counted). --stop-on-finding stops the run there.
   let firstFindingAt = 0;
@@ -145,12 +142,6 @@ async function runStressKeptAlive(config: StressConfig, options: StressRunOption
   const firstFindingWait = atomicsWaitAsync(main.findings.mem, FINDINGS_TOTAL, 0, Infinity);
   if (firstFindingWait.async) void firstFindingWait.value.then(onFirstFinding);
   else onFirstFinding();
-  control.onStop(function markWindowEnd() {
-    windowEndedAt = performance.now();
-    clearInterval(readyPoll);
-    if (durationTimer) clearTimeout(durationTimer);
-    controlPlane.stop();
-  });
 
   // Livelock watch and peak memory, sampled on the main thread.
   // A refresh is livelocked when it keeps retrying (its retry count only grows) for longer than
@@ -166,7 +157,7 @@ async function runStressKeptAlive(config: StressConfig, options: StressRunOption
     const rss = process.memoryUsage.rss();
     peakRss = Math.max(peakRss, rss);
     const now = performance.now();
-    if (windowStartedAt > 0 && !control.stopped && now - lastRssSampleAt >= 1000) {
+    if (windowStarted && !control.stopped && now - lastRssSampleAt >= 1000) {
       lastRssSampleAt = now;
       rssSamplesMiB.push(Math.round(rss / 1048576));
     }
@@ -185,66 +176,43 @@ async function runStressKeptAlive(config: StressConfig, options: StressRunOption
     }
   }, 100);
 
-  const kill = new AbortController();
-  let killTimer: NodeJS.Timeout | undefined;
-  let stall: StallReport | null = null;
-  const watchdog = startWatchdog({
-    control,
-    stallMs: config.stallTimeoutS * 1000,
-    threadNames: plan.map((p) => p.name),
-    stateNames: MODEL_THREAD_STATE_NAMES,
-    dumpState: () => dumpVmState(main, 6),
-    onStall(report) {
-      stall = report;
-      finding(main, PROP_STALL, -1, -1, -1, report.stalled.length, report.stallMs, 0);
-      notice(`stall: ${report.stalled.join(', ')} made no progress for ${report.stallMs} ms; stopping`);
-      control.requestStop(StopReason.STALLED);
-      killTimer = setTimeout(() => kill.abort(), 500);
-    },
-  });
-  let progress: ProgressHandle | undefined;
-  function startRunProgress(): void {
-    progress = startProgress({
-      mode: options.progress ?? (config.json ? 'silent' : 'auto'),
-      label: `stress ${config.strategy} ${config.vcpus} vCPUs`,
-      totalMs: config.durationS * 1000,
-      sample: () => {
+  let job: TimedJob<ModelThreadResult>;
+  try {
+    job = await runTimedJob<ModelThreadData, ModelThreadResult>(tasks, {
+      control,
+      durationMs: config.durationS * 1000,
+      stallMs: config.stallTimeoutS * 1000,
+      threadNames: plan.map((p) => p.name),
+      stateNames: MODEL_THREAD_STATE_NAMES,
+      dumpState: () => dumpVmState(main, 6),
+      onStall(report) {
+        finding(main, PROP_STALL, -1, -1, -1, report.stalled.length, report.stallMs, 0);
+      },
+      progress: options.progress ?? (config.json ? 'silent' : 'auto'),
+      progressLabel: `stress ${config.strategy} ${config.vcpus} vCPUs`,
+      progressSample: () => {
         let entries = 0;
         for (let v = 0; v < config.vcpus; v++) entries += readStat(main.statsShared, v, ST_VMENTRIES);
         return `${entries} vmentries, ${totalFindings(main.findings)} findings`;
       },
-    });
-  }
-  const uninstallSigint = options.handleSigint ? installSigintStop(control, notice) : undefined;
-  function stopOnSignal(): void {
-    control.requestStop(StopReason.INTERRUPTED);
-  }
-  if (options.stopSignal?.aborted) stopOnSignal();
-  else options.stopSignal?.addEventListener('abort', stopOnSignal, { once: true });
-
-  let run;
-  try {
-    run = await runThreads<ModelThreadData, ModelThreadResult>(tasks, {
-      control,
-      stopGraceMs: config.stallTimeoutS * 1000 + 1000,
-      killSignal: kill.signal,
+      notice,
+      onWindowStart() {
+        windowStarted = true;
+        controlPlane.start();
+      },
+      ...(options.handleSigint ? { handleSigint: true } : {}),
+      ...(options.stopSignal ? { stopSignal: options.stopSignal } : {}),
       // The model threads allocate nothing in their loops: a small young generation keeps 64+
       // isolates' resident memory down (each worker is a V8 isolate of its own).
       resourceLimits: { maxYoungGenerationSizeMb: 2, maxOldGenerationSizeMb: 256 },
       ...(options.execArgv ? { execArgv: options.execArgv } : {}),
     });
   } finally {
-    options.stopSignal?.removeEventListener('abort', stopOnSignal);
-    clearInterval(readyPoll);
     clearInterval(monitor);
-    if (durationTimer) clearTimeout(durationTimer);
-    if (killTimer) clearTimeout(killTimer);
-    watchdog.stop();
-    progress?.stop();
-    uninstallSigint?.();
     // Releases the first-finding waiter if nothing was found.
     Atomics.notify(main.findings.mem, FINDINGS_TOTAL);
   }
+  const { run, stall, windowStartedAt } = job;
   await controlPlane.abandon();
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
 
@@ -282,7 +250,7 @@ async function runStressKeptAlive(config: StressConfig, options: StressRunOption
     control,
     controlPlane,
     endTotals,
-    elapsedS: windowStartedAt > 0 ? Math.max(0, (windowEndedAt || performance.now()) - windowStartedAt) / 1000 : 0,
+    elapsedS: job.elapsedMs / 1000,
     refreshLatency: summarizeLatency(refresh),
     evictionLatency: summarizeLatency(eviction),
     peakRssMiB: peakRss / 1048576,

@@ -3,8 +3,8 @@
  * numbers from a library caller) in, a complete StressConfig out, or a UsageError that names the
  * value and what is allowed.
  */
-import { UsageError } from '../cli/usage-error.js';
-import { parseChoiceOption, parseIntegerOption, parseSecondsOption } from '../cli/option-parsers.js';
+import { UsageError } from '../util/usage-error.js';
+import { parseChoiceOption, parseIntegerOption, parseSecondsOption } from '../util/option-parsers.js';
 import { STRATEGY_NAMES, type StrategyName } from '../kvm/strategies/registry.js';
 import { BUG_SWITCHES, bugMaskFromNames, findBugSwitch } from '../kvm/bug-switches.js';
 import {

@@ -9,8 +9,8 @@
  * irq-context readers exist only for rwlocks (qrwlock's irq reader bypass), so --irq-readers > 0
  * with an exclusive lock is a usage error; its default is 1 for rwlocks and 0 otherwise.
  */
-import { UsageError } from '../cli/usage-error.js';
-import { parseIntegerOption, parseSecondsOption } from '../cli/option-parsers.js';
+import { UsageError } from '../util/usage-error.js';
+import { parseIntegerOption, parseSecondsOption } from '../util/option-parsers.js';
 import { TORTURE_LOCKS, tortureLockByName, type TortureLockInfo } from './lock-kinds.js';
 
 export interface TortureConfig {

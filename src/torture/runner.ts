@@ -3,6 +3,9 @@
  * per reader/irq-reader/writer, let them run for the duration (timed from the moment every thread
  * passed the start barrier), watch for stalls, stop, and build the report.
  *
+ * The threads, the start barrier, the duration, the watchdog, progress, Ctrl-C and clean-up are
+ * the harness's timed job (src/harness/timed-job.ts); this file is the torture's own part.
+ *
  * Bounded time: a run ends within duration + stallMs + ~1.5 s even if threads hang. A thread that
  * makes no progress for stallMs (e.g. asleep after a lost wake-up) is reported by the watchdog with
  * every thread's state and the lock words; the run is then stopped and, 500 ms later, the threads
@@ -12,10 +15,11 @@
 import { LockClass } from '../sync/lock-classes.js';
 import { LockSlot } from '../sync/lock-block.js';
 import { summarizeLatency, type LatencySnapshot } from '../harness/histogram.js';
-import { runThreads, type ThreadTask, type ThreadsRun } from '../harness/pool.js';
-import { startProgress, type ProgressMode } from '../harness/progress.js';
-import { RC_READY_COUNT, RunControl, StopReason, installSigintStop, threadStateName } from '../harness/run-control.js';
-import { startWatchdog, type StallReport } from '../harness/watchdog.js';
+import type { ThreadTask } from '../harness/pool.js';
+import type { ProgressMode } from '../harness/progress.js';
+import { RunControl, StopReason, threadStateName } from '../harness/run-control.js';
+import { runTimedJob } from '../harness/timed-job.js';
+import type { StallReport } from '../harness/watchdog.js';
 import { describeEnvironment } from '../harness/environment.js';
 import type { TortureConfig } from './config.js';
 import {
@@ -122,63 +126,20 @@ export async function runTorture(config: TortureConfig, options: TortureRunOptio
     },
   }));
 
-  // The measured window starts when every thread has passed the start barrier.
-  let windowStartedAt = 0;
-  let windowEndedAt = 0;
-  let durationTimer: NodeJS.Timeout | undefined;
-  const readyPoll = setInterval(function waitForStartBarrier() {
-    if (Atomics.load(control.view, RC_READY_COUNT) < n) return;
-    clearInterval(readyPoll);
-    windowStartedAt = performance.now();
-    durationTimer = setTimeout(function durationElapsed() {
-      control.requestStop(StopReason.COMPLETED);
-    }, config.durationS * 1000);
-  }, 5);
-  control.onStop(function markWindowEnd() {
-    windowEndedAt = performance.now();
-    clearInterval(readyPoll);
-    if (durationTimer) clearTimeout(durationTimer);
-  });
-
-  const kill = new AbortController();
-  let killTimer: NodeJS.Timeout | undefined;
-  let stall: StallReport | null = null;
-  const watchdog = startWatchdog({
+  const job = await runTimedJob<TortureThreadData, TortureThreadResult>(tasks, {
     control,
+    durationMs: config.durationS * 1000,
     stallMs: config.stallMs,
     threadNames: planned.map((t) => t.name),
     dumpState: () => dumpTortureState(mem),
-    onStall(report) {
-      stall = report;
-      notice(`stall: ${report.stalled.join(', ')} made no progress for ${config.stallMs} ms; stopping`);
-      control.requestStop(StopReason.STALLED);
-      killTimer = setTimeout(() => kill.abort(), 500);
-    },
+    progress: options.progress ?? (config.json ? 'silent' : 'auto'),
+    progressLabel: `torture ${config.lock.name}`,
+    progressSample: () => `${control.totalProgress()} acquisitions, ${Atomics.load(mem, FAILURE_COUNT)} failures`,
+    notice,
+    ...(options.handleSigint ? { handleSigint: true } : {}),
+    ...(options.execArgv ? { execArgv: options.execArgv } : {}),
   });
-  const progress = startProgress({
-    mode: options.progress ?? (config.json ? 'silent' : 'auto'),
-    label: `torture ${config.lock.name}`,
-    totalMs: config.durationS * 1000,
-    sample: () => `${control.totalProgress()} acquisitions, ${Atomics.load(mem, FAILURE_COUNT)} failures`,
-  });
-  const uninstallSigint = options.handleSigint ? installSigintStop(control, notice) : undefined;
-
-  let run: ThreadsRun<TortureThreadResult>;
-  try {
-    run = await runThreads<TortureThreadData, TortureThreadResult>(tasks, {
-      control,
-      stopGraceMs: config.stallMs + 1000,
-      killSignal: kill.signal,
-      ...(options.execArgv ? { execArgv: options.execArgv } : {}),
-    });
-  } finally {
-    clearInterval(readyPoll);
-    if (durationTimer) clearTimeout(durationTimer);
-    if (killTimer) clearTimeout(killTimer);
-    watchdog.stop();
-    progress.stop();
-    uninstallSigint?.();
-  }
+  const { run, stall } = job;
 
   // ---- per-thread rows ----
   const internalErrors: string[] = [];
@@ -266,7 +227,7 @@ export async function runTorture(config: TortureConfig, options: TortureRunOptio
 
   // ---- roles and waits ----
   const roles: Partial<Record<TortureSideName, TortureRoleRow>> = {};
-  const elapsedMs = windowStartedAt > 0 ? Math.max(0, (windowEndedAt || performance.now()) - windowStartedAt) : 0;
+  const elapsedMs = job.elapsedMs;
   for (const sideName of TORTURE_SIDE_NAMES) {
     const members = rows.filter((r) => r.side === sideName);
     if (members.length === 0) continue;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseBenchOptions, MIN_SAMPLES } from '../../src/bench/bench-config.js';
-import { UsageError } from '../../src/cli/usage-error.js';
+import { UsageError } from '../../src/util/usage-error.js';
 
 describe('bench options', () => {
   it('defaults: every strategy and load, 1..min(2, CPUs) vCPUs, a .svg chart', () => {

@@ -1,6 +1,6 @@
 /** A short campaign end to end (the CI one), the table's shapes, and how the matrix splits into shards. */
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/cli/usage-error.js';
+import { UsageError } from '../../src/util/usage-error.js';
 import { campaignEntries, resolveCampaignConfig } from '../../src/campaign/campaign-config.js';
 import { runCampaign } from '../../src/campaign/run-campaign.js';
 import { formatCampaignMarkdown, formatCampaignText } from '../../src/campaign/format-campaign.js';

@@ -8,17 +8,35 @@ function tasks(...modes: SelftestData[]): ThreadTask<SelftestData>[] {
   return modes.map((data, i) => ({ role: 'harness-selftest', name: `t-${i}`, data }));
 }
 
+/**
+ * Runs `action` `ms` after every thread has passed the start barrier, as the runners time their
+ * duration: thread start-up on a busy machine can take longer than `ms`, and a stop before the
+ * barrier would end the threads before they ran. Returns the canceller.
+ */
+function afterStartBarrier(control: RunControl, ms: number, action: () => void): () => void {
+  let timer: NodeJS.Timeout | undefined;
+  const poll = setInterval(() => {
+    if (!control.startBarrierPassed()) return;
+    clearInterval(poll);
+    timer = setTimeout(action, ms);
+  }, 5);
+  return () => {
+    clearInterval(poll);
+    clearTimeout(timer);
+  };
+}
+
 describe('runThreads', () => {
   it('three counting threads run together until stopped, return their counts, and all exit', async () => {
     const control = RunControl.create(3);
     const started: ThreadStartedMessage[] = [];
-    const stopTimer = setTimeout(() => control.requestStop(StopReason.COMPLETED), 300);
+    const cancelStop = afterStartBarrier(control, 300, () => control.requestStop(StopReason.COMPLETED));
     const run = await runThreads<SelftestData, SelftestResult>(tasks({ mode: 'count' }, { mode: 'count' }, { mode: 'count' }), {
       control,
       stopGraceMs: 5000,
       onThreadStarted: (info) => started.push(info),
     });
-    clearTimeout(stopTimer);
+    cancelStop();
     expect(run.stopReasonName).toBe('completed');
     expect(run.threads.map((t) => t.status)).toEqual(['done', 'done', 'done']);
     for (const t of run.threads) {
@@ -59,13 +77,13 @@ describe('runThreads', () => {
   it('a thread asleep in Atomics.wait ignores the stop: it is terminated after the grace period and reported killed', async () => {
     const control = RunControl.create(2);
     const hangBuffer = new SharedArrayBuffer(4);
-    const stopTimer = setTimeout(() => control.requestStop(StopReason.COMPLETED), 200);
+    const cancelStop = afterStartBarrier(control, 200, () => control.requestStop(StopReason.COMPLETED));
     const began = performance.now();
     const run = await runThreads<SelftestData, SelftestResult>(tasks({ mode: 'count' }, { mode: 'hang', hangBuffer }), {
       control,
       stopGraceMs: 300,
     });
-    clearTimeout(stopTimer);
+    cancelStop();
     const elapsed = performance.now() - began;
     expect(run.threads[0]!.status).toBe('done');
     expect(run.threads[1]!.status).toBe('killed');
@@ -81,20 +99,24 @@ describe('runThreads', () => {
   it('aborting the kill signal ends a run with a hung thread at once', async () => {
     const control = RunControl.create(1);
     const kill = new AbortController();
-    const killTimer = setTimeout(() => {
+    let stoppedAt = 0;
+    const cancelKill = afterStartBarrier(control, 200, () => {
+      stoppedAt = performance.now();
       control.requestStop(StopReason.STALLED);
       kill.abort();
-    }, 200);
-    const began = performance.now();
+    });
     const run = await runThreads<SelftestData, SelftestResult>(tasks({ mode: 'hang' }), {
       control,
       stopGraceMs: 60_000,
       killSignal: kill.signal,
     });
-    clearTimeout(killTimer);
+    cancelKill();
     expect(run.threads[0]!.status).toBe('killed');
     expect(run.stopReasonName).toBe('stalled');
-    expect(performance.now() - began).toBeLessThan(5000);
+    // it was hung in its Atomics.wait, and ended long before the 60 s grace period
+    expect(control.state(0)).toBe(ThreadState.WAITING_MUTEX);
+    expect(stoppedAt).toBeGreaterThan(0);
+    expect(performance.now() - stoppedAt).toBeLessThan(5000);
     expect(run.threadsLeftRunning).toBe(0);
   });
 

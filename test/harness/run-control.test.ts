@@ -53,12 +53,16 @@ describe('run control', () => {
     expect(awaitStartBarrier(alone.view, threadSlotBase(0), 1000)).toBe(true);
     expect(alone.state(0)).toBe(ThreadState.RUNNING);
 
+    expect(alone.startBarrierPassed()).toBe(true);
+
     const waiting = RunControl.create(2);
     const began = performance.now();
     expect(awaitStartBarrier(waiting.view, threadSlotBase(0), 120)).toBe(false);
     expect(performance.now() - began).toBeGreaterThanOrEqual(100);
     expect(Atomics.load(waiting.view, RC_READY_COUNT)).toBe(1);
     expect(startBarrierTimedOut(waiting.view)).toBe(true);
+    // the main thread does not start timing a run that is still waiting for a thread
+    expect(waiting.startBarrierPassed()).toBe(false);
   });
 
   it('the start barrier returns false at once when the run is already stopped', () => {

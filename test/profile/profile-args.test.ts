@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/cli/usage-error.js';
+import { UsageError } from '../../src/util/usage-error.js';
 import { DEFAULT_INTERVAL_US, DEFAULT_TOP, parseProfileArgs } from '../../src/profile/profile-args.js';
 
 const SUBCOMMANDS = ['stress', 'bench', 'torture'];

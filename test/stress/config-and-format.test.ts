@@ -1,6 +1,6 @@
 /** Stress option checks and report text that need no particular run. */
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../src/cli/usage-error.js';
+import { UsageError } from '../../src/util/usage-error.js';
 import { resolveStressConfig } from '../../src/stress/stress-config.js';
 import { formatStressReport } from '../../src/stress/format-report.js';
 import { shortStress } from './stress-support.js';

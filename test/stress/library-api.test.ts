@@ -1,6 +1,6 @@
 /** What a user's own vitest test does with the library: build a VM, run a stress, read the report. */
 import { describe, expect, it } from 'vitest';
-import { buildVm, PROPERTIES, STRATEGY_NAMES, stress, type StressReport } from '../../src/index.js';
+import { buildVm, PROPERTIES, STRATEGY_NAMES, stress, UsageError, type StressReport } from '../../src/index.js';
 import { G_ACTIVE, G_PFN, G_VALID, gpcBase } from '../../src/kvm/gpc-layout.js';
 
 describe('the library API', () => {
@@ -38,5 +38,16 @@ describe('the library API', () => {
     expect(report.totals.vmentries).toBeGreaterThan(0);
     expect(report.caches.length).toBe(7);
     expect(report.command).toContain('--seed 21');
+  });
+
+  it('a user passes a bad option: stress() throws the exported UsageError naming it, before any thread starts', () => {
+    let thrown: unknown;
+    try {
+      void stress({ vcpus: 0 });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(UsageError);
+    expect((thrown as Error).message).toMatch(/^--vcpus must be an integer from 1 to \d+, got '0'$/);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseTortureOptions } from '../../src/torture/config.js';
-import { UsageError } from '../../src/cli/usage-error.js';
+import { UsageError } from '../../src/util/usage-error.js';
 
 function usageMessage(run: () => unknown): string {
   try {

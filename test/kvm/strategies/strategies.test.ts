@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildVm } from '../../../src/stress/build-vm.js';
 import { MM_MIGRATE, mmEventBegin, mmEventFinish } from '../../../src/kvm/host-mm-events.js';
-import { openVcpuState } from '../../../src/kvm/vcpu-loop.js';
+import { openVcpuState } from '../../../src/kvm/vcpu-entry.js';
 import { getNestedStatePages } from '../../../src/kvm/users/nested-pages.js';
 import { srcuEnter, srcuExit } from '../../../src/kvm/srcu.js';
 import { publishSlotUpdate, readCurrentSlot } from '../../../src/mem/memslot-update.js';

@@ -3,27 +3,23 @@
  * them with the fast path in irq context (the Xen timer's hrtimer path), each inside the memslots
  * SRCU read section as kvm_xen_set_evtchn is.
  */
-import { srcuReadLock, srcuReadUnlock } from '../mem/memslots.js';
-import { reportProgress, setThreadState, shouldStop, ThreadState } from '../harness/run-control.js';
-import { flushCounters, type ModelContext } from './model-context.js';
-import { Pacer } from './pacing.js';
-import { THREAD_STATE_PACING } from './thread-states.js';
-import { sendEvent } from './users/xen-evtchn.js';
+import { srcuEnter, srcuExit } from '../../kvm/srcu.js';
+import { reportProgress, shouldStop } from '../../harness/run-control.js';
+import { flushCounters, type ModelContext } from '../../kvm/model-context.js';
+import { Pacer } from '../../kvm/pacing.js';
+import { waitForPacedTurn } from './paced-turn.js';
+import { sendEvent } from '../../kvm/users/xen-evtchn.js';
 
 export function runEvtchnLoop(ctx: ModelContext, control: Int32Array, slotBase: number, ratePerS: number): void {
   const pacer = new Pacer(ratePerS, ctx.rng);
   let sends = 0;
   while (!shouldStop(control)) {
-    setThreadState(control, slotBase, THREAD_STATE_PACING, 0);
-    const due = pacer.waitTurn(20);
-    setThreadState(control, slotBase, ThreadState.RUNNING, 0);
+    const due = waitForPacedTurn(control, slotBase, pacer);
     reportProgress(control, slotBase, ++sends);
     if (!due || shouldStop(control)) continue;
-    const srcu = srcuReadLock(ctx.ms, ctx.thread);
-    ctx.srcuGeneration = srcu;
+    const srcu = srcuEnter(ctx);
     sendEvent(ctx, ctx.rng.below(ctx.nvcpus), ctx.rng.below(2) === 0);
-    srcuReadUnlock(ctx.ms, ctx.thread, srcu);
-    ctx.srcuGeneration = -1;
+    srcuExit(ctx, srcu);
     if ((sends & 1023) === 0) flushCounters(ctx);
   }
   flushCounters(ctx);

@@ -3,29 +3,26 @@
  * the shared_info cache, activates it again, or re-points it (activate at another candidate gfn
  * while it is active), racing the event senders' fast and slow paths.
  */
-import { srcuReadLock, srcuReadUnlock } from '../mem/memslots.js';
-import { reportProgress, setThreadState, shouldStop, ThreadState } from '../harness/run-control.js';
-import { G_ACTIVE, gpcBase } from './gpc-layout.js';
-import { gpcActivate, gpcDeactivate } from './gpc.js';
-import { SHINFO_CANDIDATES } from './cache-users.js';
-import { flushCounters, type ModelContext } from './model-context.js';
-import { Pacer } from './pacing.js';
-import { THREAD_STATE_PACING } from './thread-states.js';
-import { ST_JUGGLES } from './thread-stats.js';
-import { shinfoBytes, shinfoCache, shinfoCandidateGfn } from './users/xen-evtchn.js';
+import { srcuEnter, srcuExit } from '../../kvm/srcu.js';
+import { reportProgress, shouldStop } from '../../harness/run-control.js';
+import { G_ACTIVE, gpcBase } from '../../kvm/gpc-layout.js';
+import { gpcActivate, gpcDeactivate } from '../../kvm/gpc.js';
+import { SHINFO_CANDIDATES } from '../../kvm/cache-users.js';
+import { flushCounters, type ModelContext } from '../../kvm/model-context.js';
+import { Pacer } from '../../kvm/pacing.js';
+import { waitForPacedTurn } from './paced-turn.js';
+import { ST_JUGGLES } from '../../kvm/thread-stats.js';
+import { shinfoBytes, shinfoCache, shinfoCandidateGfn } from '../../kvm/users/xen-evtchn.js';
 
 export function runJugglerLoop(ctx: ModelContext, control: Int32Array, slotBase: number, ratePerS: number): void {
   const pacer = new Pacer(ratePerS, ctx.rng);
   const shinfo = shinfoCache(ctx);
   let ops = 0;
   while (!shouldStop(control)) {
-    setThreadState(control, slotBase, THREAD_STATE_PACING, 0);
-    const due = pacer.waitTurn(20);
-    setThreadState(control, slotBase, ThreadState.RUNNING, 0);
+    const due = waitForPacedTurn(control, slotBase, pacer);
     reportProgress(control, slotBase, ++ops);
     if (!due || shouldStop(control)) continue;
-    const srcu = srcuReadLock(ctx.ms, ctx.thread);
-    ctx.srcuGeneration = srcu;
+    const srcu = srcuEnter(ctx);
     const active = Atomics.load(ctx.gpcs, gpcBase(shinfo) + G_ACTIVE) !== 0;
     if (active && ctx.rng.below(2) === 0) {
       gpcDeactivate(ctx, shinfo);
@@ -33,14 +30,13 @@ export function runJugglerLoop(ctx: ModelContext, control: Int32Array, slotBase:
       const gpa = shinfoCandidateGfn(ctx, ctx.rng.below(SHINFO_CANDIDATES)) << ctx.pageShift;
       gpcActivate(ctx, shinfo, gpa, shinfoBytes(ctx));
     }
-    srcuReadUnlock(ctx.ms, ctx.thread, srcu);
-    ctx.srcuGeneration = -1;
+    srcuExit(ctx, srcu);
     ctx.counters[ST_JUGGLES]! += 1;
     if ((ops & 255) === 0) flushCounters(ctx);
   }
   // Leave shared_info active, as a VMM would, so the end-of-run oracles see a configured VM.
-  const srcu = srcuReadLock(ctx.ms, ctx.thread);
+  const srcu = srcuEnter(ctx);
   if (Atomics.load(ctx.gpcs, gpcBase(shinfo) + G_ACTIVE) === 0) gpcActivate(ctx, shinfo, shinfoCandidateGfn(ctx, 0) << ctx.pageShift, shinfoBytes(ctx));
-  srcuReadUnlock(ctx.ms, ctx.thread, srcu);
+  srcuExit(ctx, srcu);
   flushCounters(ctx);
 }

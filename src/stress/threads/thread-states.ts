@@ -1,10 +1,16 @@
 /** The model's own thread states (run-control STATE slot), for stall reports. */
-import { ThreadState } from '../harness/run-control.js';
+import { ThreadState } from '../../harness/run-control.js';
+import { MODEL_WAIT_EVICTION } from '../../kvm/model-wait.js';
 
 /** The notifier waits for vCPU STATE_ARG to leave guest mode (an eviction with WAIT). */
-export const THREAD_STATE_EVICTION_WAIT = ThreadState.FIRST_CUSTOM;
+export const THREAD_STATE_EVICTION_WAIT = ThreadState.FIRST_CUSTOM + MODEL_WAIT_EVICTION;
 /** Pacing: the thread sleeps until its next operation is due. */
 export const THREAD_STATE_PACING = ThreadState.FIRST_CUSTOM + 1;
+
+/** A model wait kind (src/kvm/model-wait.ts) as a run-control thread state. */
+export function modelWaitThreadState(kind: number): number {
+  return ThreadState.FIRST_CUSTOM + kind;
+}
 
 export const MODEL_THREAD_STATE_NAMES: Readonly<Record<number, string>> = {
   [THREAD_STATE_EVICTION_WAIT]: 'waiting for a vCPU to leave guest mode (eviction WAIT)',

@@ -17,14 +17,15 @@
  * finishes the oldest, so --inflight k (>= 1) invalidations are in flight at every moment and
  * mn_active_invalidate_count never returns to 0 (retired windows are still unmapped as usual).
  */
-import { WINDOW_INTS, WINDOW_RETIRING, W_STATE } from '../mem/host-mm-layout.js';
-import { reportProgress, setThreadState, shouldStop, ThreadState } from '../harness/run-control.js';
-import { MM_MIGRATE, MM_PROTECT, MM_UNMAP_WINDOW, MM_ZAP, mmEventBegin, mmEventFinish } from './host-mm-events.js';
-import { SPARE_PAGES, spareGfn } from './guest-layout.js';
-import { flushCounters, type ModelContext } from './model-context.js';
-import { Pacer, sleepMs } from './pacing.js';
+import { WINDOW_INTS, WINDOW_RETIRING, W_STATE } from '../../mem/host-mm-layout.js';
+import { reportProgress, setThreadState, shouldStop } from '../../harness/run-control.js';
+import { MM_MIGRATE, MM_PROTECT, MM_UNMAP_WINDOW, MM_ZAP, mmEventBegin, mmEventFinish } from '../../kvm/host-mm-events.js';
+import { SPARE_PAGES, spareGfn } from '../../kvm/guest-layout.js';
+import { flushCounters, type ModelContext } from '../../kvm/model-context.js';
+import { Pacer, sleepMs } from '../../kvm/pacing.js';
+import { waitForPacedTurn } from './paced-turn.js';
 import { THREAD_STATE_PACING } from './thread-states.js';
-import { INVAL_UNRELATED, VM_INVAL_TARGETS } from './vm-layout.js';
+import { INVAL_UNRELATED, VM_INVAL_TARGETS } from '../../kvm/vm-layout.js';
 
 function pickTarget(ctx: ModelContext): number {
   if (ctx.rng.below(100) < 15) return spareGfn(ctx.layout, ctx.rng.below(SPARE_PAGES));
@@ -48,14 +49,6 @@ function unmapRetiredWindows(ctx: ModelContext): number {
   return done;
 }
 
-/** Sleeps until the pacer's next event is due (at most 20 ms), showing "pacing" meanwhile; true if due. */
-function waitForNotifierTurn(control: Int32Array, slotBase: number, pacer: Pacer): boolean {
-  setThreadState(control, slotBase, THREAD_STATE_PACING, 0);
-  const due = pacer.waitTurn(20);
-  setThreadState(control, slotBase, ThreadState.RUNNING, 0);
-  return due;
-}
-
 /** The B20 workload: unrelated invalidations, `inflight` of them always in flight (begin the next, then finish the oldest). */
 function runUnrelatedPipeline(ctx: ModelContext, control: Int32Array, slotBase: number, ratePerS: number, inflight: number): void {
   const kinds = new Int32Array(inflight);
@@ -66,7 +59,7 @@ function runUnrelatedPipeline(ctx: ModelContext, control: Int32Array, slotBase: 
   let events = 0;
   while (!shouldStop(control)) {
     events += unmapRetiredWindows(ctx);
-    const due = waitForNotifierTurn(control, slotBase, pacer);
+    const due = waitForPacedTurn(control, slotBase, pacer);
     reportProgress(control, slotBase, ++events);
     if (!due || shouldStop(control)) continue;
     const kind = pickKind(ctx);
@@ -100,7 +93,7 @@ export function runNotifierLoop(ctx: ModelContext, control: Int32Array, slotBase
   let events = 0;
   while (!shouldStop(control)) {
     events += unmapRetiredWindows(ctx);
-    const due = waitForNotifierTurn(control, slotBase, pacer);
+    const due = waitForPacedTurn(control, slotBase, pacer);
     reportProgress(control, slotBase, ++events);
     if (!due || shouldStop(control)) continue;
     const startedAt = performance.now();

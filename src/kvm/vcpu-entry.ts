@@ -1,5 +1,6 @@
 /**
- * The vCPU: vcpu_enter_guest in a loop (DESIGN 5.7).
+ * The vCPU's vmentry: vcpu_enter_guest, as exported steps (DESIGN 5.7); the thread runs it in a
+ * loop (src/stress/threads/vcpu-loop.ts), the bench times the same steps (bench/vmentry.bench.ts).
  *
  *   stop? -> handle requests (GET_NESTED_STATE_PAGES / GPC_INVALIDATE reload the guest-uses
  *   pages; STEAL_UPDATE writes the steal-time record) -> mode = IN_GUEST_MODE -> drop SRCU ->
@@ -12,10 +13,9 @@
 import { gfnToVpage, memslotsGeneration } from '../mem/memslots.js';
 import { checkEntryTranslation } from '../oracle/access-oracles.js';
 import { STEP_ENTRY_CANCEL, STEP_GUEST_RUN, STEP_REQUESTS, STEP_VCPU_ENTER, STEP_VCPU_EXIT } from '../oracle/trace-steps.js';
-import { reportProgress, setThreadState, shouldStop, ThreadState } from '../harness/run-control.js';
 import { BUG_ENTRY_CHECK_BEFORE_MODE, isBugOn } from './bug-switches.js';
 import { openGuestRegisters, registerPfn, type GuestRegisters } from './guest-registers.js';
-import { flushCounters, traceStep, type ModelContext } from './model-context.js';
+import { traceStep, type ModelContext } from './model-context.js';
 import { srcuEnter, srcuExit } from './srcu.js';
 import { strategyById } from './strategies/registry.js';
 import {
@@ -43,15 +43,12 @@ import {
   REQ_STEAL_UPDATE,
   V_ACTIVITY,
   V_RUNNING,
-  VCPU_ACT_DONE,
   VCPU_ACT_EXIT_HANDLER,
   VCPU_ACT_GUEST,
   VCPU_ACT_REQUESTS,
   VCPU_INTS,
 } from './vcpu-layout.js';
 import { WORKLOAD_NESTED, WORKLOAD_STEAL, WORKLOAD_XEN } from './vm-layout.js';
-
-const FLUSH_EVERY = 1024;
 
 /** Per-vCPU state the loop keeps (allocated once, by openVcpuState). */
 export interface VcpuState {
@@ -143,8 +140,8 @@ function snapshotEntryTranslations(ctx: ModelContext, vs: VcpuState, entryGen: n
   for (let r = 0; r < gr.count; r++) gr.vpageNow[r] = gfnToVpage(ctx.ms, entryGen, gr.gfn[r]!);
 }
 
-/** One vcpu_enter_guest. */
-function enterGuestOnce(ctx: ModelContext, vs: VcpuState): void {
+/** One vcpu_enter_guest (the vCPU thread's loop body, src/stress/threads/vcpu-loop.ts). */
+export function vcpuEnterGuest(ctx: ModelContext, vs: VcpuState): void {
   const v = vs.v;
   const vcpus = ctx.vcpus;
   vcpuHandleRequests(ctx, vs);
@@ -188,23 +185,4 @@ function enterGuestOnce(ctx: ModelContext, vs: VcpuState): void {
   // The exit handler: now and then the guest made an EVTCHNOP_send hypercall.
   Atomics.store(vcpus, v * VCPU_INTS + V_ACTIVITY, VCPU_ACT_EXIT_HANDLER);
   if ((ctx.workload & WORKLOAD_XEN) !== 0 && ctx.rng.below(1000) < ctx.eventPermille) sendEvent(ctx, ctx.rng.below(ctx.nvcpus), false);
-}
-
-/** Runs vCPU v until the run is stopped. `crashAfter` >= 0 is a test hook: throw after that many iterations. */
-export function runVcpuLoop(ctx: ModelContext, control: Int32Array, slotBase: number, v: number, crashAfter = -1): void {
-  const vs = openVcpuState(ctx, v);
-  setThreadState(control, slotBase, ThreadState.RUNNING, v);
-  vs.srcu = srcuEnter(ctx);
-  if (vs.nested) makeRequest(ctx.vcpus, v, REQ_GET_NESTED_STATE_PAGES);
-  let iterations = 0;
-  while (!shouldStop(control)) {
-    enterGuestOnce(ctx, vs);
-    iterations++;
-    reportProgress(control, slotBase, iterations);
-    if (iterations === crashAfter) throw new Error(`vcpu-${v}: test crash after ${crashAfter} iterations (--crash-after)`);
-    if ((iterations & (FLUSH_EVERY - 1)) === 0) flushCounters(ctx);
-  }
-  srcuExit(ctx, vs.srcu);
-  Atomics.store(ctx.vcpus, v * VCPU_INTS + V_ACTIVITY, VCPU_ACT_DONE);
-  flushCounters(ctx);
 }

@@ -1,0 +1,31 @@
+/**
+ * The vCPU thread: vcpu_enter_guest (src/kvm/vcpu-entry.ts) in a loop until the run stops, holding
+ * the memslots SRCU read lock outside guest mode, reporting progress to run control.
+ */
+import { reportProgress, setThreadState, shouldStop, ThreadState } from '../../harness/run-control.js';
+import { flushCounters, type ModelContext } from '../../kvm/model-context.js';
+import { srcuEnter, srcuExit } from '../../kvm/srcu.js';
+import { openVcpuState, vcpuEnterGuest } from '../../kvm/vcpu-entry.js';
+import { makeRequest } from '../../kvm/vcpu-kick.js';
+import { REQ_GET_NESTED_STATE_PAGES, V_ACTIVITY, VCPU_ACT_DONE, VCPU_INTS } from '../../kvm/vcpu-layout.js';
+
+const FLUSH_EVERY = 1024;
+
+/** Runs vCPU v until the run is stopped. `crashAfter` >= 0 is a test hook: throw after that many iterations. */
+export function runVcpuLoop(ctx: ModelContext, control: Int32Array, slotBase: number, v: number, crashAfter = -1): void {
+  const vs = openVcpuState(ctx, v);
+  setThreadState(control, slotBase, ThreadState.RUNNING, v);
+  vs.srcu = srcuEnter(ctx);
+  if (vs.nested) makeRequest(ctx.vcpus, v, REQ_GET_NESTED_STATE_PAGES);
+  let iterations = 0;
+  while (!shouldStop(control)) {
+    vcpuEnterGuest(ctx, vs);
+    iterations++;
+    reportProgress(control, slotBase, iterations);
+    if (iterations === crashAfter) throw new Error(`vcpu-${v}: test crash after ${crashAfter} iterations (--crash-after)`);
+    if ((iterations & (FLUSH_EVERY - 1)) === 0) flushCounters(ctx);
+  }
+  srcuExit(ctx, vs.srcu);
+  Atomics.store(ctx.vcpus, v * VCPU_INTS + V_ACTIVITY, VCPU_ACT_DONE);
+  flushCounters(ctx);
+}
