@@ -5,7 +5,7 @@
 import { Option, type Command } from 'commander';
 import { STRATEGY_NAMES } from '../kvm/strategies/registry.js';
 import { BUG_SWITCHES } from '../kvm/bug-switches.js';
-import { STRESS_DEFAULTS, resolveStressConfig, type StressOptions } from '../stress/stress-config.js';
+import { STRESS_DEFAULTS, WORKLOAD_NAMES, resolveStressConfig, type StressOptions } from '../stress/stress-config.js';
 import { runStress } from '../stress/run-stress.js';
 import { formatStressReport } from '../stress/format-report.js';
 
@@ -53,7 +53,7 @@ export function registerStressCommand(program: Command): void {
     .option('--memslot-rate <n>', 'memslot updates per second (moves, dummy add/delete)', String(d.memslotRate))
     .option('--juggle-rate <n>', 'shared_info deactivate/activate/re-point per second', String(d.juggleRate))
     .option('--event-rate <n>', 'userspace event-channel sends per second', String(d.eventRate))
-    .option('--workload <list>', 'users that run: steal,xen,nested (default all)')
+    .option('--workload <list>', `users that run: ${WORKLOAD_NAMES.join(',')} (default all)`)
     .option('--trace-depth <n>', 'flight-recorder events kept per thread (0 = off)', String(d.traceDepth))
     .option('--stall-timeout <seconds>', 'a thread without progress for this long is a stall', String(d.stallTimeoutS))
     .option('--oracles <on|off>', 'off: run without the oracles, to measure what they cost', 'on')

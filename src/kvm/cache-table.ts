@@ -8,7 +8,7 @@
  * Guest-uses caches also get a register: their position among their owner vCPU's guest-uses caches,
  * i.e. the slot of the vCPU's guest-uses register file (guest-registers.ts) the hardware uses.
  */
-import { CACHE_USERS, type AddressKind, type CacheUsage } from './cache-users.js';
+import { CACHE_USERS, workloadBit, type AddressKind, type CacheUsage } from './cache-users.js';
 
 export interface CacheSpec {
   /** Index in the gpc table (gpc-layout.ts). */
@@ -87,7 +87,7 @@ export function buildCacheTable(vcpus: number, pageSize: number, regionGfn: read
           offset: decl.offset,
           length: decl.length(vcpus, pageSize),
           register,
-          workload: user.workload,
+          workload: workloadBit(u),
         });
       }
     }

@@ -10,7 +10,6 @@
  * does with its caches), and the call that runs it (docs/ARCHITECTURE.md, "How to add").
  */
 import { STEAL_RECORD_BYTES } from './users/page-fields.js';
-import { WORKLOAD_NESTED, WORKLOAD_STEAL, WORKLOAD_XEN } from './vm-layout.js';
 
 export type CacheUsage = 'host' | 'guest';
 export type AddressKind = 'gpa' | 'hva';
@@ -32,8 +31,8 @@ export interface CacheUser {
   readonly name: string;
   /** The upstream code the user models. */
   readonly source: string;
-  /** WORKLOAD_* bit that turns the user on (its caches are activated only then). */
-  readonly workload: number;
+  /** The `--workload` name that turns the user on (its caches are activated, its code runs). */
+  readonly workload: string;
   /** One set of caches per vCPU (owner v), or one VM-wide set (owner -1). */
   readonly perVcpu: boolean;
   readonly addressKind: AddressKind;
@@ -69,7 +68,7 @@ export const CACHE_USERS: readonly CacheUser[] = [
   {
     name: 'xen-shinfo',
     source: 'arch/x86/kvm/xen.c: kvm->arch.xen.shinfo_cache, kvm_xen_set_evtchn_fast',
-    workload: WORKLOAD_XEN,
+    workload: 'xen',
     perVcpu: false,
     addressKind: 'gpa',
     pages: SHINFO_CANDIDATES,
@@ -78,7 +77,7 @@ export const CACHE_USERS: readonly CacheUser[] = [
   {
     name: 'steal-time',
     source: 'arch/x86/kvm/x86.c: record_steal_time (upstream uses a gfn_to_hva_cache; modelled as a gpc, like pv_time)',
-    workload: WORKLOAD_STEAL,
+    workload: 'steal',
     perVcpu: true,
     addressKind: 'gpa',
     pages: 1,
@@ -87,7 +86,7 @@ export const CACHE_USERS: readonly CacheUser[] = [
   {
     name: 'nested-vmx',
     source: 'the seed RFC (2021): nested_get_vmcs12_pages with guest-uses caches for the vmcs02 pages',
-    workload: WORKLOAD_NESTED,
+    workload: 'nested',
     perVcpu: true,
     addressKind: 'gpa',
     pages: 2,
@@ -97,6 +96,23 @@ export const CACHE_USERS: readonly CacheUser[] = [
     ],
   },
 ];
+
+/** The `--workload` names, in user order. */
+export const WORKLOAD_NAMES: readonly string[] = CACHE_USERS.map((u) => u.workload);
+
+/** The workload bit of user u (the VM config's VM_WORKLOAD mask has one bit per user). */
+export function workloadBit(user: number): number {
+  return 1 << user;
+}
+
+/** The mask of the named workloads; unknown names are ignored (the config validates them). */
+export function workloadMask(names: readonly string[]): number {
+  let mask = 0;
+  CACHE_USERS.forEach((u, i) => {
+    if (names.includes(u.workload)) mask |= workloadBit(i);
+  });
+  return mask;
+}
 
 /** The nested user's guest-uses registers, in the order of its caches above. */
 export const NESTED_REG_VAPIC = 0;

@@ -14,6 +14,7 @@
  * Config slots: Guard: written once by the main thread before any worker starts | Readers: all.
  */
 import { CACHE_LINE_INTS, allocateSharedInts } from '../mem/shared-buffer.js';
+import { CACHE_USERS, USER_NESTED_VMX, USER_STEAL_TIME, USER_XEN_SHINFO, workloadBit } from './cache-users.js';
 import { spinLockInit } from '../sync/spinlock.js';
 import { LockClass } from '../sync/lock-classes.js';
 
@@ -81,10 +82,11 @@ export const VM_RANGE_INTS = 4;
 
 export const VM_INTS = VM_RANGES_BASE + (VM_RANGE_SLOTS + VM_ENDED_RING) * VM_RANGE_INTS;
 
-export const WORKLOAD_STEAL = 1;
-export const WORKLOAD_XEN = 2;
-export const WORKLOAD_NESTED = 4;
-export const WORKLOAD_ALL = WORKLOAD_STEAL | WORKLOAD_XEN | WORKLOAD_NESTED;
+/** Workload bits: one per cache user (src/kvm/cache-users.ts), for the hot paths' tests. */
+export const WORKLOAD_XEN = workloadBit(USER_XEN_SHINFO);
+export const WORKLOAD_STEAL = workloadBit(USER_STEAL_TIME);
+export const WORKLOAD_NESTED = workloadBit(USER_NESTED_VMX);
+export const WORKLOAD_ALL = (1 << CACHE_USERS.length) - 1;
 
 
 /** A zeroed VM buffer with its gpc-list lock initialized. Cold path. */

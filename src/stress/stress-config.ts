@@ -6,19 +6,19 @@
 import { UsageError } from '../util/usage-error.js';
 import { parseChoiceOption, parseIntegerOption, parseSecondsOption } from '../util/option-parsers.js';
 import { STRATEGY_NAMES, type StrategyName } from '../kvm/strategies/registry.js';
+import { WORKLOAD_NAMES as USER_WORKLOAD_NAMES, workloadMask as userWorkloadMask } from '../kvm/cache-users.js';
 import { BUG_SWITCHES, bugMaskFromNames, findBugSwitch } from '../kvm/bug-switches.js';
 import {
   INVAL_TARGET_NAMES,
   RETRY_MODE_NAMES,
-  WORKLOAD_NESTED,
-  WORKLOAD_STEAL,
-  WORKLOAD_XEN,
   type InvalTargetName,
   type RetryModeName,
 } from '../kvm/vm-layout.js';
 
-export const WORKLOAD_NAMES = ['steal', 'xen', 'nested'] as const;
-export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
+/** The `--workload` names: one per cache user (src/kvm/cache-users.ts). */
+export const WORKLOAD_NAMES = USER_WORKLOAD_NAMES;
+/** A cache user's workload name: 'steal', 'xen', 'nested' (and any user added to cache-users.ts). */
+export type WorkloadName = string;
 
 /** What a caller supplies; every field optional (strings as from the CLI, or numbers). */
 export interface StressOptions {
@@ -120,11 +120,7 @@ function listOf(raw: string | readonly string[] | undefined): string[] {
 }
 
 export function workloadMask(workload: readonly WorkloadName[]): number {
-  let mask = 0;
-  if (workload.includes('steal')) mask |= WORKLOAD_STEAL;
-  if (workload.includes('xen')) mask |= WORKLOAD_XEN;
-  if (workload.includes('nested')) mask |= WORKLOAD_NESTED;
-  return mask;
+  return userWorkloadMask(workload);
 }
 
 export function resolveStressConfig(input: StressOptions): StressConfig {
