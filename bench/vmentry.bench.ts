@@ -48,7 +48,7 @@ const RAW_GEN = 8 * CACHE_LINE_INTS;
 
 export const VMENTRY_EMPTY = 'vmentry: empty';
 export const FLOOR_EMPTY_LOOP = 'floor: empty loop';
-/** memslotsGeneration(ms) === hw.generation, called directly (not through entryCheck). */
+/** memslotsGeneration(ms) === gr.generation, written out (not through the generation strategy's check function). */
 export const GENERATION_BARE = 'check: generation, bare compare';
 
 export function rawAddSubName(lines: number): string {

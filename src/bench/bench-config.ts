@@ -16,7 +16,7 @@ import { UsageError } from '../util/usage-error.js';
 export const LOAD_KINDS = ['idle', 'inval-cached', 'inval-unrelated'] as const;
 export type LoadKind = (typeof LOAD_KINDS)[number];
 
-/** Cache counts of the `locked` variants (2 is the real entryCheck: the vCPU's two nested caches). */
+/** Cache counts of the `locked` variants (2 is the strategy's own check over the vCPU's register file: its two nested caches). */
 export const LOCKED_CACHE_COUNTS: readonly number[] = [1, 2, 3, 8];
 export const MIN_SAMPLES = 10;
 export const DEFAULT_CHART_FILE = 'gpc-lab-bench.svg';

@@ -75,9 +75,9 @@ export function judgeGoals(configs: readonly VmentryConfigResult[], lockedCounts
       note:
         `${fmt(generation.median)} ns against ${fmt(loadCompare.median)} ns` +
         (load ? ` (Atomics.load alone ${fmt(load.median)} ns)` : '') +
-        `; the ${fmt(Math.max(0, extra))} ns over the floor are entryCheck's dispatch on ctx.strategy, ` +
-        `the loads of ctx.ms and hw.generation, and the call` +
-        (bare ? ` (the same compare called directly, memslotsGeneration(ms) === hw.generation: ${fmt(bare.median)} ns, ${(bare.ratioToFloor ?? 0).toFixed(2)}x)` : ''),
+        `; the ${fmt(Math.max(0, extra))} ns over the floor are the call of the strategy's check function, ` +
+        `and the loads of ctx.ms and gr.generation` +
+        (bare ? ` (the same compare called directly, memslotsGeneration(ms) === gr.generation: ${fmt(bare.median)} ns, ${(bare.ratioToFloor ?? 0).toFixed(2)}x)` : ''),
     });
   }
   return goals;

@@ -4,7 +4,7 @@
  * Timing thread t plays model vCPU v = CACHES_PER_THREAD / 2 * t (4t): it enters and leaves guest
  * mode in that vCPU's slot of the vCPU table and its SRCU line, and its entry check covers up to
  * CACHES_PER_THREAD (8) nested caches: its own virtual-APIC and PI-descriptor caches first (the
- * two the real entryCheck checks), then those of model vCPUs 4t+1..4t+3, which no thread runs.
+ * two the strategies' own checks cover), then those of model vCPUs 4t+1..4t+3, which no thread runs.
  * So every timing thread has its own locks and cache lines, as real vCPUs do.
  *
  * The VM is built with the `generation` strategy in its configuration: the notifier's eviction

@@ -15,8 +15,8 @@ What is measured (each figure a median over >= 10 batch samples, with p25..p75 a
 ratio to a floor measured in the same run, variants interleaved; samples a GC ran into are dropped):
   raw floors      empty loop, plain load, Atomics.load, Atomics.load+compare, Atomics.add+sub on
                   1/2/3/8 cache lines, add+load+sub
-  check: S        the entry check alone, as the vCPU loop calls it (entryCheck), for strategies
-                  none, generation, lockless, and locked over 1, 2, 3 and 8 caches
+  check: S        the entry check alone: the strategy module's own check (src/kvm/strategies), for
+                  none, generation, lockless, and locked over 1, 2, 3 and 8 caches (from the vCPU's own steps)
   vmentry: S      one entry of the vCPU loop around the check (requests, IN_GUEST_MODE, SRCU,
                   check, OUTSIDE_GUEST_MODE); floor: the same entry with no check
   for 1..--vcpus timing threads, each: idle; under invalidations of the cached pages; under
