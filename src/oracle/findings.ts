@@ -19,13 +19,13 @@
 import { CACHE_LINE_INTS, allocateSharedInts } from '../mem/shared-buffer.js';
 import { recordEvent, currentTraceSeq, type FlightRecorder } from './flight-recorder.js';
 import { STEP_FINDING } from './trace-steps.js';
-import { PROPERTY_COUNT } from './properties.js';
+import { MAX_PROPERTIES } from './property.js';
 
 export const FINDINGS_TOTAL = 0;
 const COUNTS = CACHE_LINE_INTS;
 export const DETAILS_PER_PROPERTY = 3;
-export const MAX_DETAILS = PROPERTY_COUNT * DETAILS_PER_PROPERTY;
-export const MAX_SNAPSHOTS = PROPERTY_COUNT;
+export const MAX_DETAILS = MAX_PROPERTIES * DETAILS_PER_PROPERTY;
+export const MAX_SNAPSHOTS = MAX_PROPERTIES;
 const DETAIL_INTS = 16;
 const DETAILS = 2 * CACHE_LINE_INTS;
 

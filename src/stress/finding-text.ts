@@ -5,38 +5,11 @@
 import { errnoName } from '../util/errno.js';
 import { decodeRings, type TraceEvent } from '../oracle/flight-recorder.js';
 import { snapshotOffset, type FindingRecord, type Findings } from '../oracle/findings.js';
-import { INVARIANT_NAMES } from '../oracle/access-oracles.js';
-import {
-  PROPERTIES,
-  PROP_EVENTS,
-  PROP_FREE_WHILE_IN_GUEST,
-  PROP_LEAKS,
-  PROP_LIVELOCK,
-  PROP_LOCK_SANITY,
-  PROP_RECORDS,
-  PROP_STALE_ENTRY,
-  PROP_STALE_GENERATION,
-  PROP_STALE_PTE,
-  PROP_STATE_INVARIANT,
-  PROP_UAF_GUEST,
-  PROP_UAF_KHVA,
-  PROP_WRONG_PAGE,
-} from '../oracle/properties.js';
+import { PROPERTIES } from '../oracle/properties.js';
+import type { DetailContext, DetailValue, FindingDetails, FindingSubject } from '../oracle/property.js';
 import { MM_KIND_NAMES, STEP_FINDING, STEP_INV_EVICT, STEP_INV_EVICTED, STEP_MM_CHANGE, STEP_REFRESH_FAIL, STEP_REQUESTS, STEP_KICK, stepName } from '../oracle/trace-steps.js';
 import { GPC_SHINFO, type GuestLayout } from '../kvm/guest-layout.js';
 import { requestNames } from '../kvm/vcpu-layout.js';
-import {
-  END_EVENTS_EVTCHN,
-  END_EVENTS_POSTED,
-  END_INVARIANT,
-  END_LEAK_KMAP,
-  END_LEAK_PAGE,
-  END_LOCK_CORRUPT,
-  END_LOCK_HELD,
-  END_MN_COUNT,
-  END_RECORD_HW_TICK,
-  END_RECORD_STEAL,
-} from './end-of-run.js';
 
 export function threadName(layout: GuestLayout, t: number): string {
   if (t < layout.vcpus) return `vcpu-${t}`;
@@ -55,51 +28,33 @@ export function cacheName(layout: GuestLayout, g: number): string {
   return `gpc ${g} (${k % 2 === 0 ? 'vAPIC page' : 'PI descriptor'} vcpu-${k >> 1})`;
 }
 
-const hex = (n: number): string => (n < 0 ? String(n) : `0x${n.toString(16)}`);
+/** Drops the absent (undefined) values, so JSON has no key for them. */
+function presentOnly(details: FindingDetails): Record<string, DetailValue> {
+  const out: Record<string, DetailValue> = {};
+  for (const [k, v] of Object.entries(details)) if (v !== undefined) out[k] = v;
+  return out;
+}
 
-/** One sentence per finding kind. */
-export function describeFinding(r: FindingRecord, pageShift: number): string {
-  switch (r.property) {
-    case PROP_UAF_KHVA:
-      return `host code used khva of pfn ${r.pfn} under the read lock after its check passed, but the page is ${r.a === 0 ? 'FREE' : 're-used'} (page epoch ${r.b}, the cache installed it at epoch ${r.c}): use-after-free through the kernel mapping`;
-    case PROP_UAF_GUEST:
-      return `vcpu "hardware" in guest mode used pfn ${r.pfn} (loaded at page epoch ${r.c}); the page is now ${r.a === 0 ? 'FREE' : 're-allocated'} at epoch ${r.b}: use-after-free by a guest-uses pfn`;
-    case PROP_FREE_WHILE_IN_GUEST:
-      return `the mm freed pfn ${r.pfn} while vcpu-${r.a} was running guest steps with it as its ${r.b === 1 ? 'virtual-APIC page' : 'posted-interrupt descriptor'}`;
-    case PROP_STALE_PTE:
-      return `valid under the read lock with pfn ${r.pfn}, but the host pte of uhva page ${r.b} maps ${r.a < 0 ? 'nothing' : `pfn ${r.a}`}`;
-    case PROP_STALE_GENERATION:
-      return `check passed under the read lock with memslot generation ${r.a}, older than generation ${r.b} of the reader's SRCU section: a translation from before a completed memslot update`;
-    case PROP_STALE_ENTRY:
-      return `vcpu-${(r.c & 1023) >> 1} entered guest mode with its ${(r.c & 1) === 0 ? 'virtual-APIC page' : 'posted-interrupt descriptor'} translated through host virtual page ${Math.floor(r.c / 1024)} at memslot generation ${r.a}, but generation ${r.b}, current when it set IN_GUEST_MODE, maps that gfn elsewhere: a memslot move the entry check missed (stale gpa -> uhva)`;
-    case PROP_WRONG_PAGE:
-      return `the cached pfn ${r.pfn} backs gfn ${r.a}, not the cache's gfn ${r.gpa < 0 ? '?' : r.gpa >> pageShift}: writes land in the wrong page`;
-    case PROP_STATE_INVARIANT:
-      return r.c === END_INVARIANT
-        ? `at the end: valid=${r.a} active=${(r.b & 2) >> 1} on-list=${(r.b & 4) >> 2} (valid => active, active <=> on the list)`
-        : `${INVARIANT_NAMES[r.a] ?? `invariant ${r.a}`} (khva ${hex(r.b)})`;
-    case PROP_EVENTS:
-      if (r.c === END_EVENTS_EVTCHN) return `event channels: ${r.a} events delivered, ${r.b} seen by the guest or still pending: ${r.a > r.b ? `${r.a - r.b} lost` : `${r.b - r.a} duplicated (or garbage counted from a freed, poisoned page)`}`;
-      if (r.c === END_EVENTS_POSTED) return `posted interrupts: ${r.a} posted, ${r.b} taken by the guest or still pending: ${r.a > r.b ? `${r.a - r.b} lost` : `${r.b - r.a} duplicated (or garbage from a freed page)`}`;
-      return 'events not conserved';
-    case PROP_RECORDS:
-      if (r.c === END_RECORD_STEAL) return `at the end the steal-time record (true translation) holds ${r.b}, but its writer last wrote ${r.a}: a lost write`;
-      if (r.c === END_RECORD_HW_TICK) return `at the end the vAPIC page (true translation) holds hardware tick ${r.b}, but the hardware last wrote ${r.a}: a write went to another page`;
-      return `the guest saw a record go backwards: ${r.a} after ${r.b} (${r.c === 1 ? 'steal time' : 'vAPIC hardware tick'}, pfn ${r.pfn})`;
-    case PROP_LOCK_SANITY:
-      if (r.c === END_LOCK_CORRUPT) return `lock word corrupted (state ${r.a}, ${r.b} impossible unlocks counted)`;
-      if (r.c === END_LOCK_HELD) return `a lock is still held after every thread stopped (state ${r.a})`;
-      if (r.c === END_MN_COUNT) return `mn_active_invalidate_count is ${r.a} after the run (an unbalanced invalidation)`;
-      return 'lock words not sane';
-    case PROP_LEAKS:
-      if (r.c === END_LEAK_PAGE) return `page ${r.pfn}: allocated=${r.a}, held by file page ${r.b}: a leaked or lost page`;
-      if (r.c === END_LEAK_KMAP) return `page ${r.pfn} has ${r.a} kernel mappings, but caches hold ${r.b}: a leaked (or doubly dropped) khva mapping`;
-      return `unmap of pfn ${r.pfn} that had no mapping (${r.a}): a double unmap`;
-    case PROP_LIVELOCK:
-      return `a refresh of this cache has kept retrying for ${r.b} ms (${r.a} retries) without completing: hva_to_pfn_retry keeps seeing invalidations in flight (history B20)`;
-    default:
-      return 'finding';
+/** A recorded finding's common fields, named details and sentence, decoded by its property's module. */
+export interface NamedFinding {
+  subject: FindingSubject;
+  details: Record<string, DetailValue>;
+  message: string;
+}
+
+/** Names a recorded finding's fields (absent ones left out) and says what it means. Cold path. */
+export function nameFinding(r: FindingRecord, ctx: DetailContext): NamedFinding {
+  const spec = PROPERTIES[r.property];
+  if (!spec) return { subject: {}, details: {}, message: `finding of unknown property ${r.property}` };
+  const subject: { cache?: number; gpa?: number; gfn?: number; pfn?: number } = {};
+  if (spec.fills.cache && r.cache >= 0) subject.cache = r.cache;
+  if (spec.fills.gpa && r.gpa >= 0) {
+    subject.gpa = r.gpa;
+    subject.gfn = r.gpa >> ctx.pageShift;
   }
+  if (spec.fills.pfn && r.pfn >= 0) subject.pfn = r.pfn;
+  const details = presentOnly(spec.details(r.a, r.b, r.c, ctx));
+  return { subject, details, message: spec.describe(details, subject) };
 }
 
 function argText(e: TraceEvent): string {
@@ -180,6 +135,7 @@ export function findingInterleaving(
   layout: GuestLayout,
   findings: Findings,
   record: FindingRecord,
+  details: FindingDetails,
   depth: number,
   perThread: number,
   pageShift: number,
@@ -193,7 +149,8 @@ export function findingInterleaving(
   // Earlier detections (of this or other properties) are the oracles' notes, not protocol steps
   // that led here: only this finding's own FINDING line is kept, as the last line.
   const all = decoded.filter((e) => e.seq <= cut && (e.step !== STEP_FINDING || e === detection));
-  const vcpu = record.property === PROP_FREE_WHILE_IN_GUEST ? record.a : record.thread < layout.vcpus ? record.thread : -1;
+  // The vCPU the finding is about: the one its details name, else the finder if it is a vCPU.
+  const vcpu = typeof details.vcpu === 'number' ? details.vcpu : record.thread < layout.vcpus ? record.thread : -1;
   const lastSeqOfThread = new Map<number, number[]>();
   for (const e of all) {
     const list = lastSeqOfThread.get(e.thread) ?? [];

@@ -45,11 +45,17 @@ export interface CacheRow {
 
 export interface StressFinding {
   property: string;
+  /** The thread that detected it ("vcpu-1", "notifier", "main" for the end-of-run checks). */
   thread: string;
-  /** The cache ("gpc 3 (steal-time vcpu-2)"), or "-". */
-  cache: string;
-  gpa: number;
-  pfn: number;
+  /** The cache it is about ("gpc 3 (steal-time vcpu-2)"); absent when none. */
+  cache?: string;
+  /** The guest physical address and its gfn it is about; absent when none. */
+  gpa?: number;
+  gfn?: number;
+  /** The host page it is about; absent when none. */
+  pfn?: number;
+  /** The property's own fields, by name (each property module's `fields` says what they mean); absent values are left out. */
+  details: Record<string, number | string | boolean>;
   message: string;
   /** The steps that led to it, in global order, trimmed to its cache, page and vCPU plus each thread's last steps (thread, step, cache, gfn, pfn, seq, generation); repeats folded. */
   interleaving: string[];

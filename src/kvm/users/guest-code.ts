@@ -6,7 +6,7 @@
  * then post an interrupt to another vCPU's posted-interrupt descriptor.
  */
 import { countCheck, finding, type ModelContext } from '../model-context.js';
-import { PROP_RECORDS } from '../../oracle/properties.js';
+import { PROP_RECORDS, RECORD_HW_TICK_BACKWARDS, RECORD_STEAL_BACKWARDS } from '../../oracle/properties/records.js';
 import { SHINFO_CANDIDATES, piDescGfn, shinfoGfn, stealGfn, vapicGfn } from '../guest-layout.js';
 import { ST_EVENTS_CONSUMED, ST_NESTED_CONSUMED, ST_POSTED } from '../thread-stats.js';
 import { WORKLOAD_NESTED, WORKLOAD_STEAL, WORKLOAD_XEN } from '../vm-layout.js';
@@ -46,7 +46,7 @@ export function guestStep(ctx: ModelContext, v: number, gs: GuestState): void {
       guestPageEnd(ctx);
       if (before === after && (before & 1) === 0 && ctx.oracles) {
         countCheck(ctx, PROP_RECORDS);
-        if (steal < gs.lastSteal) finding(ctx, PROP_RECORDS, -1, stealGfn(v) << ctx.pageShift, pfn, steal, gs.lastSteal, 1);
+        if (steal < gs.lastSteal) finding(ctx, PROP_RECORDS, -1, stealGfn(v) << ctx.pageShift, pfn, steal, gs.lastSteal, RECORD_STEAL_BACKWARDS);
         gs.lastSteal = steal;
       }
     }
@@ -60,7 +60,7 @@ export function guestStep(ctx: ModelContext, v: number, gs: GuestState): void {
       ctx.counters[ST_NESTED_CONSUMED]! += delivered;
       if (ctx.oracles) {
         countCheck(ctx, PROP_RECORDS);
-        if (tick < gs.lastTick) finding(ctx, PROP_RECORDS, -1, vapicGfn(ctx.nvcpus, v) << ctx.pageShift, pfn, tick, gs.lastTick, 2);
+        if (tick < gs.lastTick) finding(ctx, PROP_RECORDS, -1, vapicGfn(ctx.nvcpus, v) << ctx.pageShift, pfn, tick, gs.lastTick, RECORD_HW_TICK_BACKWARDS);
       }
       gs.lastTick = tick;
     }
