@@ -58,7 +58,7 @@ export { BUG_SWITCHES, bugMaskFromNames } from './kvm/bug-switches.js';
 export { PROPERTIES } from './oracle/properties.js';
 export type { StressOptions, StressConfig, WorkloadName } from './stress/stress-config.js';
 export type { StressRunOptions } from './stress/run-stress.js';
-export type { StressReport, StressFinding, StressThreadRow, StressTotals, PropertyRow } from './stress/stress-report.js';
+export type { StressReport, StressFinding, InterleavingEvent, StressThreadRow, StressTotals, PropertyRow } from './stress/stress-report.js';
 export type { VmConfig, BuiltVm } from './stress/build-vm.js';
 export type { StrategyName } from './kvm/vm-layout.js';
 export type { BugSwitchInfo } from './kvm/bug-switches.js';

@@ -1,77 +1,104 @@
 /**
- * The protocol steps the flight recorder logs, with the meaning of each event's fields. Every event
- * also carries the thread, the global order, mmu_invalidate_seq and the memslot generation.
+ * The protocol steps the flight recorder logs, and what each event's slots hold. Every event also
+ * carries the thread, the global order, mmu_invalidate_seq, mn_active_invalidate_count and the
+ * memslot generation; its cache slot is a gpc index (or -1). The table below (STEPS) says, per
+ * step, what its gpa and pfn slots hold and the label of its arg, so reports name every value.
  */
-export const STEP_VCPU_ENTER = 1; // mode = IN_GUEST_MODE (arg: session)
-export const STEP_ENTRY_CHECK_FAIL = 2; // cache failed the entry check (pfn: hardware pfn)
-export const STEP_ENTRY_CANCEL = 3; // request or kick pending: entry cancelled (arg: requests)
-export const STEP_GUEST_RUN = 4; // committed to guest mode (cache: vapic gpc, pfn: hw vapic pfn, arg: hw pi pfn)
-export const STEP_VCPU_EXIT = 5; // mode = OUTSIDE_GUEST_MODE (arg: 1 if kicked)
-export const STEP_REQUESTS = 6; // handling requests (arg: request bits)
-export const STEP_HW_LOAD = 7; // GET_NESTED_STATE_PAGES loaded the hardware pfn (cache, pfn)
-export const STEP_REFRESH_START = 8; // refresh entered under refreshLock (gpa: target)
-export const STEP_REFRESH_UNLOCKED = 9; // hva_to_pfn_retry dropped the write lock (arg: seq snapshot)
-export const STEP_REFRESH_FAULTED = 10; // hva_to_pfn returned pfn (arg: uhva vpage)
-export const STEP_REFRESH_RETRY = 11; // retaken lock, retry predicate true (arg: count)
-export const STEP_REFRESH_INSTALL = 12; // valid = true with pfn
-export const STEP_REFRESH_FAIL = 13; // refresh error (arg: errno)
-export const STEP_CHECK_OK = 14; // reader's check passed (pfn)
-export const STEP_CHECK_FAIL = 15; // reader's check failed
-export const STEP_KHVA_ACCESS = 16; // access through khva (arg: what)
-export const STEP_INV_START = 17; // invalidate_range_start (arg: start vpage), after count++
-export const STEP_INV_CLEAR = 18; // hook cleared valid on cache (pfn)
-export const STEP_INV_EVICT = 19; // eviction of vCPU arg (WAIT) begins
-export const STEP_INV_EVICTED = 20; // vCPU arg is out of guest mode
-export const STEP_MM_CHANGE = 21; // pte change (pfn: old pfn, arg: kind)
-export const STEP_PAGE_FREE = 22; // page freed (pfn, arg: new epoch)
-export const STEP_INV_END = 23; // invalidate_range_end: seq++ then count-- (arg: start vpage)
-export const STEP_MEMSLOT_PUBLISH = 24; // memslot update published (arg: slot, gpa: new uhva vpage)
-export const STEP_MEMSLOT_DRAINED = 25; // SRCU readers of the old copy gone
-export const STEP_ACTIVATE = 26; // activate (gpa)
-export const STEP_DEACTIVATE = 27; // deactivate (pfn: old)
-export const STEP_EVENT_SENT = 28; // event set pending through khva (arg: port)
-export const STEP_EVENT_DROPPED = 29; // event not delivered (arg: errno)
-export const STEP_KICK = 30; // kick of vCPU arg (cache: request bits)
-export const STEP_FINDING = 31; // an oracle fired (arg: property)
-export const STEP_MM_FAULT = 32; // guest-side fault-in of a gfn (gpa, pfn)
+export const STEP_VCPU_ENTER = 1;
+export const STEP_ENTRY_CHECK_FAIL = 2;
+export const STEP_ENTRY_CANCEL = 3;
+export const STEP_GUEST_RUN = 4;
+export const STEP_VCPU_EXIT = 5;
+export const STEP_REQUESTS = 6;
+export const STEP_HW_LOAD = 7;
+export const STEP_REFRESH_START = 8;
+export const STEP_REFRESH_UNLOCKED = 9;
+export const STEP_REFRESH_FAULTED = 10;
+export const STEP_REFRESH_RETRY = 11;
+export const STEP_REFRESH_INSTALL = 12;
+export const STEP_REFRESH_FAIL = 13;
+export const STEP_KHVA_ACCESS = 16;
+export const STEP_INV_START = 17;
+export const STEP_INV_CLEAR = 18;
+export const STEP_INV_EVICT = 19;
+export const STEP_INV_EVICTED = 20;
+export const STEP_MM_CHANGE = 21;
+export const STEP_PAGE_FREE = 22;
+export const STEP_INV_END = 23;
+export const STEP_MEMSLOT_PUBLISH = 24;
+export const STEP_MEMSLOT_DRAINED = 25;
+export const STEP_ACTIVATE = 26;
+export const STEP_DEACTIVATE = 27;
+export const STEP_EVENT_SENT = 28;
+export const STEP_EVENT_DROPPED = 29;
+export const STEP_FINDING = 31;
 
-const names: Record<number, string> = {
-  1: 'vcpu-enter(IN_GUEST_MODE)',
-  2: 'entry-check-fail',
-  3: 'entry-cancel',
-  4: 'guest-run',
-  5: 'vcpu-exit(OUTSIDE_GUEST_MODE)',
-  6: 'handle-requests',
-  7: 'hw-load-pfn',
-  8: 'refresh-start',
-  9: 'refresh-drop-lock',
-  10: 'refresh-faulted-in',
-  11: 'refresh-retry',
-  12: 'refresh-install(valid=1)',
-  13: 'refresh-fail',
-  14: 'check-ok',
-  15: 'check-fail',
-  16: 'khva-access',
-  17: 'invalidate-start(count++)',
-  18: 'invalidate-clear(valid=0)',
-  19: 'evict-vcpu(WAIT)',
-  20: 'vcpu-evicted',
-  21: 'mm-change',
-  22: 'page-free',
-  23: 'invalidate-end(seq++,count--)',
-  24: 'memslot-publish',
-  25: 'memslot-srcu-drained',
-  26: 'activate',
-  27: 'deactivate',
-  28: 'event-sent',
-  29: 'event-dropped',
-  30: 'kick',
-  31: 'FINDING',
-  32: 'guest-fault-in',
+/**
+ * How a report shows an arg: a plain number, a 0/1 flag, a vCPU (thread) index, request bits, a
+ * negative errno, an mm-change kind (MM_KIND_NAMES), a property id, or an invalidation target
+ * (>= 0: its first host virtual page, labelled as declared; < 0: guest-RAM file page -1 - arg,
+ * labelled filePage).
+ */
+export type ArgKind = 'number' | 'flag' | 'vcpu' | 'requests' | 'errno' | 'mm-kind' | 'property' | 'inval-target';
+
+export interface StepArg {
+  readonly label: string;
+  readonly as: ArgKind;
+  /** 0 means "nothing to say" for this step: the arg is left out. */
+  readonly zeroAbsent?: boolean;
+}
+
+export interface StepInfo {
+  readonly name: string;
+  /** What the gpa slot holds: 'gfn' (a guest physical address, shown as its gfn) or the label of another value; absent: unused. */
+  readonly gpa?: string;
+  /** What the pfn slot holds: 'pfn' (a host page) or the label of another value; absent: unused. */
+  readonly pfn?: string;
+  /** The arg's label and kind; absent: unused (0). */
+  readonly arg?: StepArg;
+}
+
+const n = (label: string, zeroAbsent = false): StepArg => ({ label, as: 'number', zeroAbsent });
+
+export const STEPS: Readonly<Record<number, StepInfo>> = {
+  [STEP_VCPU_ENTER]: { name: 'vcpu-enter(IN_GUEST_MODE)', arg: n('session') },
+  // hwGeneration: the generation the hardware's pages were loaded at (the generation strategy only; 0 otherwise).
+  [STEP_ENTRY_CHECK_FAIL]: { name: 'entry-check-fail', pfn: 'pfn', arg: n('hwGeneration', true) },
+  [STEP_ENTRY_CANCEL]: { name: 'entry-cancel', arg: { label: 'pending', as: 'requests' } },
+  // cache: the vAPIC gpc, pfn: the hardware's vAPIC pfn.
+  [STEP_GUEST_RUN]: { name: 'guest-run', pfn: 'pfn', arg: n('piPfn') },
+  [STEP_VCPU_EXIT]: { name: 'vcpu-exit(OUTSIDE_GUEST_MODE)', arg: { label: 'kicked', as: 'flag', zeroAbsent: true } },
+  [STEP_REQUESTS]: { name: 'handle-requests', arg: { label: 'requests', as: 'requests' } },
+  [STEP_HW_LOAD]: { name: 'hw-load-pfn', pfn: 'pfn', arg: n('epoch') },
+  // pfn: the cache's pfn before the refresh.
+  [STEP_REFRESH_START]: { name: 'refresh-start', gpa: 'gfn', pfn: 'pfn', arg: { label: 'valid', as: 'flag' } },
+  [STEP_REFRESH_UNLOCKED]: { name: 'refresh-drop-lock', gpa: 'gfn', pfn: 'pfn', arg: n('seqSnapshot') },
+  [STEP_REFRESH_FAULTED]: { name: 'refresh-faulted-in', gpa: 'gfn', pfn: 'pfn', arg: n('uhvaPage') },
+  [STEP_REFRESH_RETRY]: { name: 'refresh-retry', gpa: 'gfn', pfn: 'pfn', arg: n('countSeen') },
+  [STEP_REFRESH_INSTALL]: { name: 'refresh-install(valid=1)', gpa: 'gfn', pfn: 'pfn', arg: n('retries') },
+  [STEP_REFRESH_FAIL]: { name: 'refresh-fail', gpa: 'gfn', arg: { label: 'errno', as: 'errno' } },
+  [STEP_KHVA_ACCESS]: { name: 'khva-access', pfn: 'pfn', arg: n('value') },
+  [STEP_INV_START]: { name: 'invalidate-start(count++)', arg: { label: 'uhvaPage', as: 'inval-target' } },
+  // arg: the first host virtual page of the invalidated range.
+  [STEP_INV_CLEAR]: { name: 'invalidate-clear(valid=0)', gpa: 'gfn', pfn: 'pfn', arg: n('uhvaPage') },
+  [STEP_INV_EVICT]: { name: 'evict-vcpu(WAIT)', arg: { label: 'vcpu', as: 'vcpu' } },
+  [STEP_INV_EVICTED]: { name: 'vcpu-evicted', arg: { label: 'vcpu', as: 'vcpu' } },
+  // gpa: the file page's gfn (none for a window munmap), pfn: the old page.
+  [STEP_MM_CHANGE]: { name: 'mm-change', gpa: 'gfn', pfn: 'pfn', arg: { label: 'kind', as: 'mm-kind' } },
+  [STEP_PAGE_FREE]: { name: 'page-free', gpa: 'gfn', pfn: 'pfn', arg: n('epoch') },
+  [STEP_INV_END]: { name: 'invalidate-end(seq++,count--)', arg: { label: 'uhvaPage', as: 'inval-target' } },
+  [STEP_MEMSLOT_PUBLISH]: { name: 'memslot-publish', gpa: 'uhvaPage', arg: n('slot') },
+  [STEP_MEMSLOT_DRAINED]: { name: 'memslot-srcu-drained', gpa: 'uhvaPage', arg: n('slot') },
+  [STEP_ACTIVATE]: { name: 'activate', gpa: 'gfn', pfn: 'pfn' },
+  [STEP_DEACTIVATE]: { name: 'deactivate', gpa: 'gfn', pfn: 'pfn' },
+  [STEP_EVENT_SENT]: { name: 'event-sent', pfn: 'pfn', arg: n('port') },
+  // errno 0: no error, the sender gave up after its retries.
+  [STEP_EVENT_DROPPED]: { name: 'event-dropped', arg: { label: 'errno', as: 'errno', zeroAbsent: true } },
+  [STEP_FINDING]: { name: 'FINDING', gpa: 'gfn', pfn: 'pfn', arg: { label: 'property', as: 'property' } },
 };
 
 export function stepName(step: number): string {
-  return names[step] ?? `step#${step}`;
+  return STEPS[step]?.name ?? `step#${step}`;
 }
 
 /** mm-change kinds (arg of STEP_MM_CHANGE). */

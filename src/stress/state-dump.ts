@@ -32,7 +32,8 @@ import {
   requestNames,
 } from '../kvm/vcpu-layout.js';
 import { VM_GPC_LOCK, VM_MMU_SEQ, VM_MN_COUNT } from '../kvm/vm-layout.js';
-import { cacheName, formatEvents } from './finding-text.js';
+import { cacheName } from './finding-text.js';
+import { formatEvents } from './interleaving-text.js';
 
 function lockWord(mem: Int32Array, base: number): string {
   const state = Atomics.load(mem, base + LockSlot.STATE);
