@@ -62,7 +62,7 @@ export type { StressReport, StressFinding, InterleavingEvent, StressThreadRow, S
 export type { VmConfig, BuiltVm } from './stress/build-vm.js';
 export type { StrategyName } from './kvm/vm-layout.js';
 export type { BugSwitchInfo } from './kvm/bug-switches.js';
-export type { PropertyInfo, PropertySpec, FindingDetails, DetailValue } from './oracle/property.js';
+export type { PropertyInfo, PropertySpec, FindingDetails, DetailValue } from './trace/property.js';
 
 // Injectable bugs and `gpc-lab campaign` (src/bugs, src/campaign).
 export { BUG_CATALOG } from './bugs/catalog.js';

@@ -13,7 +13,7 @@ import { readLock, readUnlock } from '../sync/rwlock.js';
 import { GPC_LOCK, gpcBase } from '../kvm/gpc-layout.js';
 import { gpcCheckLocked, gpcRefresh } from '../kvm/gpc.js';
 import { traceStep, type ModelContext } from '../kvm/model-context.js';
-import { STEP_ENTRY_CHECK_FAIL } from '../oracle/trace-steps.js';
+import { STEP_ENTRY_CHECK_FAIL } from '../trace/trace-steps.js';
 
 /** Per cache: read_lock, kvm_gpc_check, read_unlock; false at the first cache that fails. */
 export function lockedCheckCaches(ctx: ModelContext, caches: Int32Array, count: number): boolean {

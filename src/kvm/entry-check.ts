@@ -5,7 +5,7 @@
  */
 import { readLock, readUnlock } from '../sync/rwlock.js';
 import { memslotsGeneration } from '../mem/memslots.js';
-import { STEP_ENTRY_CHECK_FAIL } from '../oracle/trace-steps.js';
+import { STEP_ENTRY_CHECK_FAIL } from '../trace/trace-steps.js';
 import { G_ACTIVE, G_VALID, GPC_LOCK, gpcBase } from './gpc-layout.js';
 import { gpcCheckLocked } from './gpc.js';
 import { piDescGpc, vapicGpc } from './guest-layout.js';

@@ -9,7 +9,7 @@
  * it after the run (or racily, for progress).
  */
 import { allocateSharedInts } from '../mem/shared-buffer.js';
-import { MAX_PROPERTIES } from '../oracle/property.js';
+import { MAX_PROPERTIES } from '../trace/property.js';
 
 export const ST_VMENTRIES = 0;
 export const ST_ENTRY_CANCELS = 1;

@@ -11,7 +11,7 @@
  */
 import { gfnToVpage, memslotsGeneration, srcuReadLock, srcuReadUnlock } from '../mem/memslots.js';
 import { checkEntryTranslation } from '../oracle/access-oracles.js';
-import { STEP_ENTRY_CANCEL, STEP_GUEST_RUN, STEP_REQUESTS, STEP_VCPU_ENTER, STEP_VCPU_EXIT } from '../oracle/trace-steps.js';
+import { STEP_ENTRY_CANCEL, STEP_GUEST_RUN, STEP_REQUESTS, STEP_VCPU_ENTER, STEP_VCPU_EXIT } from '../trace/trace-steps.js';
 import { reportProgress, setThreadState, shouldStop, ThreadState } from '../harness/run-control.js';
 import { BUG_ENTRY_CHECK_BEFORE_MODE, isBugOn } from './bug-switches.js';
 import { entryCheck } from './entry-check.js';

@@ -10,7 +10,7 @@
  * the mm's free; the end of the run in src/stress/end-of-run.ts) takes one more call there; a
  * point with no hook yet needs that call added in its src/kvm file too. At most MAX_PROPERTIES.
  */
-import { MAX_PROPERTIES, type PropertySpec } from './property.js';
+import { MAX_PROPERTIES, type PropertySpec } from '../trace/property.js';
 import { events } from './properties/events.js';
 import { freeWhileInGuest } from './properties/free-while-in-guest.js';
 import { leaks } from './properties/leaks.js';
@@ -47,6 +47,6 @@ export const PROPERTIES: readonly PropertySpec[] = [
 PROPERTIES.forEach((p, i) => {
   if (p.id !== i) throw new Error(`property ${p.name} has id ${p.id} but is registered at ${i}`);
 });
-if (PROPERTIES.length > MAX_PROPERTIES) throw new Error(`${PROPERTIES.length} properties, room for ${MAX_PROPERTIES} (src/oracle/property.ts)`);
+if (PROPERTIES.length > MAX_PROPERTIES) throw new Error(`${PROPERTIES.length} properties, room for ${MAX_PROPERTIES} (src/trace/property.ts)`);
 
 export const PROPERTY_COUNT = PROPERTIES.length;

@@ -6,7 +6,7 @@
 import type { LatencySummary } from '../harness/histogram.js';
 import type { ThreadsRun } from '../harness/pool.js';
 import type { RunControl } from '../harness/run-control.js';
-import { findingCount, readFindingRecords, totalFindings } from '../oracle/findings.js';
+import { findingCount, readFindingRecords, totalFindings } from '../trace/findings.js';
 import { PROPERTIES } from '../oracle/properties.js';
 import { PROP_EVENTS } from '../oracle/properties/events.js';
 import { PROP_FREE_WHILE_IN_GUEST } from '../oracle/properties/free-while-in-guest.js';

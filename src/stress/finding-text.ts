@@ -2,9 +2,9 @@
  * Words for findings: the names of threads and caches, and each recorded finding's named fields and
  * sentence (decoded by its property's module). The interleaving is in interleaving.ts.
  */
-import type { FindingRecord } from '../oracle/findings.js';
+import type { FindingRecord } from '../trace/findings.js';
 import { PROPERTIES } from '../oracle/properties.js';
-import type { DetailContext, DetailValue, FindingDetails, FindingSubject } from '../oracle/property.js';
+import type { DetailContext, DetailValue, FindingDetails, FindingSubject } from '../trace/property.js';
 import { GPC_SHINFO, type GuestLayout } from '../kvm/guest-layout.js';
 
 export function threadName(layout: GuestLayout, t: number): string {

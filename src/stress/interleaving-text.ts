@@ -1,5 +1,5 @@
 /** Structured interleaving events as aligned text lines (the report's and the stall dump's). */
-import type { TraceEvent } from '../oracle/flight-recorder.js';
+import type { TraceEvent } from '../trace/flight-recorder.js';
 import type { GuestLayout } from '../kvm/guest-layout.js';
 import { interleavingEvents } from './interleaving.js';
 import type { InterleavingEvent } from './stress-report.js';

@@ -1,14 +1,14 @@
 /**
  * Interleavings: flight-recorder events (numbers) as structured events (names and labelled
- * values, per the step table in src/oracle/trace-steps.ts), repeats folded; and, for a recorded
+ * values, per the step table in src/trace/trace-steps.ts), repeats folded; and, for a recorded
  * finding, the events that led to it. Cold path (main thread, after the run or at a stall).
  */
 import { errnoName } from '../util/errno.js';
-import { decodeRings, type TraceEvent } from '../oracle/flight-recorder.js';
-import { snapshotOffset, type FindingRecord, type Findings } from '../oracle/findings.js';
+import { decodeRings, type TraceEvent } from '../trace/flight-recorder.js';
+import { snapshotOffset, type FindingRecord, type Findings } from '../trace/findings.js';
 import { PROPERTIES } from '../oracle/properties.js';
-import type { DetailValue } from '../oracle/property.js';
-import { MM_KIND_NAMES, STEPS, STEP_FINDING, STEP_INV_EVICT, STEP_INV_EVICTED, stepName, type StepArg } from '../oracle/trace-steps.js';
+import type { DetailValue } from '../trace/property.js';
+import { MM_KIND_NAMES, STEPS, STEP_FINDING, STEP_INV_EVICT, STEP_INV_EVICTED, stepName, type StepArg } from '../trace/trace-steps.js';
 import type { GuestLayout } from '../kvm/guest-layout.js';
 import { requestNames } from '../kvm/vcpu-layout.js';
 import { threadName } from './finding-text.js';

@@ -21,7 +21,7 @@ import { INVAL_TARGET_NAMES, RETRY_MODE_NAMES, STRATEGY_NAMES, WORKLOAD_XEN } fr
 import { PROP_LIVELOCK } from '../oracle/properties/livelock.js';
 import { END_LOCKDEP, PROP_LOCK_SANITY } from '../oracle/properties/lock-sanity.js';
 import { PROP_STALL } from '../oracle/properties/stall.js';
-import { FINDINGS_TOTAL, totalFindings } from '../oracle/findings.js';
+import { FINDINGS_TOTAL, totalFindings } from '../trace/findings.js';
 import { ST_PROP_CHECKS, ST_VMENTRIES, readStat } from '../kvm/thread-stats.js';
 import { buildVm } from './build-vm.js';
 import { ControlPlane } from './control-plane.js';

@@ -7,7 +7,7 @@ import { LockSlot } from '../sync/lock-block.js';
 import { CACHE_LINE_INTS } from '../mem/shared-buffer.js';
 import { MM_LOCK } from '../mem/host-mm-layout.js';
 import { memslotsGeneration, srcuReaders } from '../mem/memslots.js';
-import { decodeRings } from '../oracle/flight-recorder.js';
+import { decodeRings } from '../trace/flight-recorder.js';
 import {
   G_ACTIVE,
   G_CURRENT_RETRIES,

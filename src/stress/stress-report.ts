@@ -63,7 +63,7 @@ export interface StressFinding {
   rerun: string;
 }
 
-/** One flight-recorder event, its values named by the step table (src/oracle/trace-steps.ts). */
+/** One flight-recorder event, its values named by the step table (src/trace/trace-steps.ts). */
 export interface InterleavingEvent {
   /** Global order of all threads' events (the text's "#N"). */
   order: number;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PROPERTIES } from '../../src/oracle/properties.js';
-import { MAX_PROPERTIES, type DetailContext } from '../../src/oracle/property.js';
+import { MAX_PROPERTIES, type DetailContext } from '../../src/trace/property.js';
 
 const ctx: DetailContext = { pageShift: 12, messages: ['vcpu-0: LockdepError: lock not held: gpc 1 refreshLock'] };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createFlightRecorderBuffer, decodeRings, flightRecorderView, recordEvent } from '../../src/oracle/flight-recorder.js';
+import { createFlightRecorderBuffer, decodeRings, flightRecorderView, recordEvent } from '../../src/trace/flight-recorder.js';
 import { CACHE_LINE_INTS } from '../../src/mem/shared-buffer.js';
 import { guestLayout } from '../../src/kvm/guest-layout.js';
 import {
@@ -11,7 +11,7 @@ import {
   STEP_MM_CHANGE,
   STEP_REFRESH_RETRY,
   STEP_VCPU_EXIT,
-} from '../../src/oracle/trace-steps.js';
+} from '../../src/trace/trace-steps.js';
 import { PROP_UAF_GUEST } from '../../src/oracle/properties/uaf-guest-mode.js';
 import { interleavingEvents } from '../../src/stress/interleaving.js';
 import { formatInterleaving } from '../../src/stress/interleaving-text.js';

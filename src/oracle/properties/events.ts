@@ -3,7 +3,7 @@
  * Checked after the run (src/stress/end-of-run.ts): delivered = consumed + still pending, read
  * through the true translation.
  */
-import { defineProperty } from '../property.js';
+import { defineProperty } from '../../trace/property.js';
 
 export const PROP_EVENTS = 8;
 

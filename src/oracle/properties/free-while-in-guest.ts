@@ -7,7 +7,7 @@
  */
 import { countCheck, finding, type ModelContext } from '../../kvm/model-context.js';
 import { V_HW_PI_PFN, V_HW_VAPIC_PFN, V_RUNNING, VCPU_INTS } from '../../kvm/vcpu-layout.js';
-import { defineProperty } from '../property.js';
+import { defineProperty } from '../../trace/property.js';
 
 export const PROP_FREE_WHILE_IN_GUEST = 2;
 

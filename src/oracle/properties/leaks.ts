@@ -3,7 +3,7 @@
  * allocated page is held by exactly its file page, the page counts add up, each page's kmap count
  * equals the caches holding it) and at every unmap (src/kvm/gpc-mapping.ts: a double unmap, `c` = 0).
  */
-import { defineProperty, ifPresent } from '../property.js';
+import { defineProperty, ifPresent } from '../../trace/property.js';
 
 export const PROP_LEAKS = 11;
 

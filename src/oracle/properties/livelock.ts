@@ -2,7 +2,7 @@
  * livelock: refresh retries stay near normal (hva_to_pfn_retry does not spin). Checked on the
  * main thread every 100 ms (src/stress/run-stress.ts, --livelock-timeout).
  */
-import { defineProperty } from '../property.js';
+import { defineProperty } from '../../trace/property.js';
 
 export const PROP_LIVELOCK = 13;
 

@@ -3,7 +3,7 @@
  * count back to 0), and lockdep-lite (--lockdep) saw no misuse. Checked after the run
  * (src/stress/end-of-run.ts; lockdep's findings from src/stress/run-stress.ts).
  */
-import { defineProperty } from '../property.js';
+import { defineProperty } from '../../trace/property.js';
 
 export const PROP_LOCK_SANITY = 10;
 

@@ -3,7 +3,7 @@
  * the true translation). The guest checks each step (src/kvm/users/guest-code.ts, `c` = 1 or 2);
  * the end of the run checks the last values (src/stress/end-of-run.ts, `c` = 3 or 4).
  */
-import { defineProperty } from '../property.js';
+import { defineProperty } from '../../trace/property.js';
 
 export const PROP_RECORDS = 9;
 

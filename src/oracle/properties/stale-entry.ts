@@ -6,7 +6,7 @@
  */
 import { countCheck, finding, type ModelContext } from '../../kvm/model-context.js';
 import { ST_OLD_GENERATION_ENTRIES } from '../../kvm/thread-stats.js';
-import { defineProperty } from '../property.js';
+import { defineProperty } from '../../trace/property.js';
 
 export const PROP_STALE_ENTRY = 5;
 

@@ -5,7 +5,7 @@
  */
 import { G_GENERATION } from '../../kvm/gpc-layout.js';
 import { countCheck, finding, type ModelContext } from '../../kvm/model-context.js';
-import { defineProperty } from '../property.js';
+import { defineProperty } from '../../trace/property.js';
 
 export const PROP_STALE_GENERATION = 4;
 

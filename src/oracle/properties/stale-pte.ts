@@ -5,7 +5,7 @@
 import { ptePfn } from '../../mem/host-page-table.js';
 import { G_UHVA } from '../../kvm/gpc-layout.js';
 import { countCheck, finding, type ModelContext } from '../../kvm/model-context.js';
-import { defineProperty, ifPresent } from '../property.js';
+import { defineProperty, ifPresent } from '../../trace/property.js';
 
 export const PROP_STALE_PTE = 3;
 

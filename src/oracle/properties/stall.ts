@@ -2,7 +2,7 @@
  * stall: every thread makes progress. Checked by the watchdog on the main thread
  * (src/stress/run-stress.ts, --stall-timeout); the report's stall section has the state dump.
  */
-import { defineProperty } from '../property.js';
+import { defineProperty } from '../../trace/property.js';
 
 export const PROP_STALL = 12;
 

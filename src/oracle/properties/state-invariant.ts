@@ -6,7 +6,7 @@
 import { G_ACTIVE, G_GPA, G_KHVA, G_ON_LIST, G_PFN, G_VALID, GPC_LOCK, gpcBase } from '../../kvm/gpc-layout.js';
 import { assertHeld } from '../../sync/lockdep.js';
 import { countCheck, finding, type ModelContext } from '../../kvm/model-context.js';
-import { defineProperty } from '../property.js';
+import { defineProperty } from '../../trace/property.js';
 
 export const PROP_STATE_INVARIANT = 7;
 

@@ -6,7 +6,7 @@
 import { PAGE_ALLOCATED, PAGE_FREE } from '../../mem/host-mm-layout.js';
 import { pageEpoch, pageState } from '../../mem/page-allocator.js';
 import { countCheck, finding, type ModelContext } from '../../kvm/model-context.js';
-import { defineProperty } from '../property.js';
+import { defineProperty } from '../../trace/property.js';
 
 export const PROP_UAF_GUEST = 1;
 

@@ -7,7 +7,7 @@ import { PAGE_ALLOCATED, PAGE_FREE } from '../../mem/host-mm-layout.js';
 import { pageEpoch, pageState } from '../../mem/page-allocator.js';
 import { G_GPA, G_INSTALL_EPOCH, G_PFN } from '../../kvm/gpc-layout.js';
 import { countCheck, finding, type ModelContext } from '../../kvm/model-context.js';
-import { defineProperty } from '../property.js';
+import { defineProperty } from '../../trace/property.js';
 
 export const PROP_UAF_KHVA = 0;
 

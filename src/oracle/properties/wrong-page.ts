@@ -4,7 +4,7 @@
  */
 import { pageOwnerGfn } from '../../mem/page-allocator.js';
 import { countCheck, finding, type ModelContext } from '../../kvm/model-context.js';
-import { defineProperty, ifPresent } from '../property.js';
+import { defineProperty, ifPresent } from '../../trace/property.js';
 
 export const PROP_WRONG_PAGE = 6;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import * as steps from '../../src/oracle/trace-steps.js';
+import * as steps from '../../src/trace/trace-steps.js';
 
 describe('the trace step table', () => {
   it('every step id has an entry with a unique name, and every slot it uses is labelled', () => {

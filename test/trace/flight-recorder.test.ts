@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createFlightRecorderBuffer, decodeRings, flightRecorderView, recordEvent } from '../../src/oracle/flight-recorder.js';
+import { createFlightRecorderBuffer, decodeRings, flightRecorderView, recordEvent } from '../../src/trace/flight-recorder.js';
 import { CACHE_LINE_INTS } from '../../src/mem/shared-buffer.js';
 
 describe('flight recorder', () => {
