@@ -133,9 +133,13 @@ export function openModelContext(buffers: VmBuffers, thread: number): ModelConte
   };
 }
 
-/** Logs a protocol step in this thread's flight-recorder ring (with seq, count and generation). */
+/**
+ * Logs a protocol step in this thread's flight-recorder ring (with seq, count and generation).
+ * The count is a plain, racy load: it only annotates the trace (an Atomics.load here cost ~10 ns
+ * per step), and may lag an Atomics.add/sub made by another thread an instant before.
+ */
 export function traceStep(ctx: ModelContext, step: number, cache: number, gpa: number, pfn: number, arg: number): void {
-  recordEvent(ctx.fr, ctx.thread, step, cache, gpa, pfn, Atomics.load(ctx.vm, VM_MMU_SEQ), Atomics.load(ctx.vm, VM_MN_COUNT), memslotsGeneration(ctx.ms), arg);
+  recordEvent(ctx.fr, ctx.thread, step, cache, gpa, pfn, Atomics.load(ctx.vm, VM_MMU_SEQ), ctx.vm[VM_MN_COUNT]!, memslotsGeneration(ctx.ms), arg);
 }
 
 /** Reports a finding from this thread: its FINDING step, then counts, details, ring snapshots. */

@@ -8,7 +8,8 @@
  *               DEPTH x [SEQ STEP CACHE GPA PFN MMU_SEQ MN_COUNT GENERATION ARG]
  *
  * What CACHE, GPA, PFN and ARG hold is per step (trace-steps.ts); MMU_SEQ, MN_COUNT and GENERATION
- * are mmu_invalidate_seq, mn_active_invalidate_count and the memslot generation when it was logged.
+ * are mmu_invalidate_seq, mn_active_invalidate_count and the memslot generation when it was logged
+ * (MN_COUNT is read with a plain load by the logger: a trace annotation, it may lag by an instant).
  *
  * Guard: GLOBAL_SEQ lock-free (Atomics.add); ring t has one writer, thread t, with plain stores,
  * and is read racily by whoever snapshots it for a finding (a torn last event is possible and
