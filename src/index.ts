@@ -65,11 +65,11 @@ export { BUG_SWITCHES, bugMaskFromNames } from './kvm/bug-switches.js';
 export { PROPERTIES } from './oracle/properties.js';
 export type { StressOptions, StressConfig, WorkloadName } from './stress/stress-config.js';
 export type { StressRunOptions } from './stress/run-stress.js';
-export type { StressReport, StressFinding, StressThreadRow, StressTotals, PropertyRow } from './stress/stress-report.js';
+export type { StressReport, StressFinding, InterleavingEvent, StressThreadRow, StressTotals, PropertyRow } from './stress/stress-report.js';
 export type { VmConfig, BuiltVm } from './stress/build-vm.js';
 export type { StrategyName } from './kvm/strategies/registry.js';
 export type { BugSwitchInfo } from './kvm/bug-switches.js';
-export type { PropertyInfo } from './oracle/properties.js';
+export type { PropertyInfo, PropertySpec, FindingDetails, DetailValue } from './trace/property.js';
 
 // Injectable bugs and `gpc-lab campaign` (src/bugs, src/campaign).
 export { BUG_CATALOG } from './bugs/catalog.js';

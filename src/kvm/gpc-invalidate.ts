@@ -26,7 +26,7 @@ import {
 import { assertHeld } from '../sync/lockdep.js';
 import { traceStep, type ModelContext } from './model-context.js';
 import { VM_GPC_LOCK } from './vm-layout.js';
-import { STEP_INV_CLEAR } from '../oracle/trace-steps.js';
+import { STEP_INV_CLEAR } from '../trace/trace-steps.js';
 import { ST_INVALIDATIONS_CLEARED } from './thread-stats.js';
 
 /** Is the cache valid for a uhva in [start, end)? The caller holds its lock (read or write). */

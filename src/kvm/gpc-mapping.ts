@@ -5,7 +5,7 @@
  */
 import { META_INTS, META_KMAP } from '../mem/host-mm-layout.js';
 import { finding, type ModelContext } from './model-context.js';
-import { PROP_LEAKS } from '../oracle/properties.js';
+import { PROP_LEAKS } from '../oracle/properties/leaks.js';
 
 /** gpc_map: the kernel mapping of pfn (a byte index into host RAM); counts the mapping. */
 export function gpcMap(ctx: ModelContext, pfn: number): number {

@@ -45,7 +45,7 @@ import {
   STEP_REFRESH_RETRY,
   STEP_REFRESH_START,
   STEP_REFRESH_UNLOCKED,
-} from '../oracle/trace-steps.js';
+} from '../trace/trace-steps.js';
 import { ST_MAX_RETRIES, ST_REFRESHES, ST_REFRESH_FAILS, ST_REFRESH_RETRIES } from './thread-stats.js';
 
 /**

@@ -42,7 +42,7 @@ import {
 } from './gpc-layout.js';
 import { traceStep, type ModelContext } from './model-context.js';
 import { VM_GPC_LOCK } from './vm-layout.js';
-import { STEP_ACTIVATE, STEP_DEACTIVATE } from '../oracle/trace-steps.js';
+import { STEP_ACTIVATE, STEP_DEACTIVATE } from '../trace/trace-steps.js';
 import { ST_ACTIVATIONS, ST_DEACTIVATIONS } from './thread-stats.js';
 
 /** kvm_gpc_init: once, at creation, before any thread can reach the cache. Locks are never re-initialized. */

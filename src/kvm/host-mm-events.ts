@@ -18,8 +18,8 @@ import {
   zapFilePageLocked,
 } from '../mem/host-page-table.js';
 import { freePageLocked, pageEpoch } from '../mem/page-allocator.js';
-import { checkFreeWhileInGuest } from '../oracle/free-oracle.js';
-import { MM_MIGRATE, MM_PROTECT, MM_UNMAP_WINDOW, MM_ZAP, STEP_MM_CHANGE, STEP_PAGE_FREE } from '../oracle/trace-steps.js';
+import { checkFreeWhileInGuest } from '../oracle/properties/free-while-in-guest.js';
+import { MM_MIGRATE, MM_PROTECT, MM_UNMAP_WINDOW, MM_ZAP, STEP_MM_CHANGE, STEP_PAGE_FREE } from '../trace/trace-steps.js';
 import { evictCollectedVcpus, invalidateBegin, invalidateEnd, invalidateRangeHook } from './mmu-notifier.js';
 import { traceStep, type ModelContext } from './model-context.js';
 import { ST_MM_EVENTS, ST_PAGES_FREED, ST_WINDOW_UNMAPS } from './thread-stats.js';

@@ -11,7 +11,7 @@ import { MODEL_WAIT_EVICTION } from './model-wait.js';
 import { kickVcpuForWait, makeRequest, waitForSessionEnd } from './vcpu-kick.js';
 import { traceStep, type ModelContext } from './model-context.js';
 import { VM_MMU_SEQ, VM_MN_COUNT } from './vm-layout.js';
-import { STEP_INV_END, STEP_INV_EVICT, STEP_INV_EVICTED, STEP_INV_START } from '../oracle/trace-steps.js';
+import { STEP_INV_END, STEP_INV_EVICT, STEP_INV_EVICTED, STEP_INV_START } from '../trace/trace-steps.js';
 import { ST_EVICTIONS, ST_EVICTION_WAITS, ST_INVALIDATIONS, ST_INVAL_HOOK_US } from './thread-stats.js';
 import { RANGE_FILE, RANGE_VPAGE, rangeBegin, rangeEnd } from './inval-ranges.js';
 

@@ -7,8 +7,9 @@ import { hostMmView } from '../mem/host-mm-layout.js';
 import type { HostMemory } from '../mem/host-page-table.js';
 import { memslotsView, memslotsGeneration, type Memslots } from '../mem/memslots.js';
 import { Random } from '../util/random.js';
-import { flightRecorderView, recordEvent, type FlightRecorder } from '../oracle/flight-recorder.js';
-import { findingsView, reportFinding, type Findings } from '../oracle/findings.js';
+import { flightRecorderView, recordEvent, type FlightRecorder } from '../trace/flight-recorder.js';
+import { findingsView, reportFinding, type Findings } from '../trace/findings.js';
+import { STEP_FINDING } from '../trace/trace-steps.js';
 import { LatencyRecorder } from '../harness/histogram.js';
 import { setBugSwitches } from './bug-switches.js';
 import { guestLayout, type GuestLayout } from './guest-layout.js';
@@ -21,6 +22,7 @@ import {
   VM_EVICTION_REQUEST,
   VM_GUEST_STEPS,
   VM_MMU_SEQ,
+  VM_MN_COUNT,
   VM_NVCPUS,
   VM_ORACLES,
   VM_POST_PERMILLE,
@@ -143,13 +145,18 @@ export function openModelContext(buffers: VmBuffers, thread: number): ModelConte
   };
 }
 
-/** Logs a protocol step in this thread's flight-recorder ring (with seq and generation). */
+/**
+ * Logs a protocol step in this thread's flight-recorder ring (with seq, count and generation).
+ * The count is a plain, racy load: it only annotates the trace (an Atomics.load here cost ~10 ns
+ * per step), and may lag an Atomics.add/sub made by another thread an instant before.
+ */
 export function traceStep(ctx: ModelContext, step: number, cache: number, gpa: number, pfn: number, arg: number): void {
-  recordEvent(ctx.fr, ctx.thread, step, cache, gpa, pfn, Atomics.load(ctx.vm, VM_MMU_SEQ), memslotsGeneration(ctx.ms), arg);
+  recordEvent(ctx.fr, ctx.thread, step, cache, gpa, pfn, Atomics.load(ctx.vm, VM_MMU_SEQ), ctx.vm[VM_MN_COUNT]!, memslotsGeneration(ctx.ms), arg);
 }
 
-/** Reports a finding from this thread (counts, details, ring snapshots). */
+/** Reports a finding from this thread: its FINDING step, then counts, details, ring snapshots. */
 export function finding(ctx: ModelContext, property: number, cache: number, gpa: number, pfn: number, a: number, b: number, c: number): void {
+  traceStep(ctx, STEP_FINDING, cache, gpa, pfn, property);
   reportFinding(ctx.findings, ctx.fr, ctx.thread, property, cache, gpa, pfn, a, b, c);
 }
 

@@ -9,7 +9,7 @@
  * it after the run (or racily, for progress).
  */
 import { allocateSharedInts } from '../mem/shared-buffer.js';
-import { PROPERTY_COUNT } from '../oracle/properties.js';
+import { MAX_PROPERTIES } from '../trace/property.js';
 
 export const ST_VMENTRIES = 0;
 export const ST_ENTRY_CANCELS = 1;
@@ -55,9 +55,9 @@ export const ST_OLD_GENERATION_ENTRIES = 33;
 export const ST_INVAL_HOOK_US = 34;
 /** Irq-context fast paths whose read_trylock failed (history B17/B18: a spurious slow-path fallback). */
 export const ST_FASTPATH_TRYLOCK_FAILS = 35;
-/** Oracle checks per property: ST_PROP_CHECKS + property. */
+/** Oracle checks per property: ST_PROP_CHECKS + property (room for every property id). */
 export const ST_PROP_CHECKS = 36;
-export const STAT_COUNT = ST_PROP_CHECKS + PROPERTY_COUNT;
+export const STAT_COUNT = ST_PROP_CHECKS + MAX_PROPERTIES;
 
 export function createStatsBuffer(threads: number): SharedArrayBuffer {
   return allocateSharedInts(threads * STAT_COUNT * 2);

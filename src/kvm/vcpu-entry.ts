@@ -11,8 +11,8 @@
  * The vCPU holds the memslots SRCU read lock except in guest mode, as KVM does (kvm->srcu).
  */
 import { gfnToVpage, memslotsGeneration } from '../mem/memslots.js';
-import { checkEntryTranslation } from '../oracle/access-oracles.js';
-import { STEP_ENTRY_CANCEL, STEP_GUEST_RUN, STEP_REQUESTS, STEP_VCPU_ENTER, STEP_VCPU_EXIT } from '../oracle/trace-steps.js';
+import { checkEntryTranslation } from '../oracle/properties/stale-entry.js';
+import { STEP_ENTRY_CANCEL, STEP_GUEST_RUN, STEP_REQUESTS, STEP_VCPU_ENTER, STEP_VCPU_EXIT } from '../trace/trace-steps.js';
 import { BUG_ENTRY_CHECK_BEFORE_MODE, isBugOn } from './bug-switches.js';
 import { openGuestRegisters, registerPfn, type GuestRegisters } from './guest-registers.js';
 import { traceStep, type ModelContext } from './model-context.js';

@@ -2,7 +2,7 @@
  * The vCPU table: two cache lines per vCPU.
  *
  *   line A (written by others)   MODE | REQUESTS
- *   line B (the vCPU's own)      RUNNING | HW_VAPIC_PFN | HW_VAPIC_EPOCH | HW_PI_PFN | HW_PI_EPOCH | HW_GEN | ACTIVITY
+ *   line B (the vCPU's own)      RUNNING | ACTIVITY
  *
  * MODE packs a session number with the mode: (session << 2) | OUTSIDE/IN/EXITING. The vCPU bumps
  * the session at every exit, so a kicker waiting for "this entry has ended" waits for the session
@@ -15,10 +15,10 @@
  * kicker's "set request, then read mode" pairs with the vCPU's "store IN_GUEST_MODE, then read
  * requests" (both sequentially consistent: the kernel's smp_mb pair): at least one sees the other.
  *
- * Line B: the vCPU "hardware" registers (the pfns and page epochs a guest-uses cache handed it at
- * GET_NESTED_STATE_PAGES, and the memslot generation they came from) and RUNNING (1 while the vCPU
- * executes guest steps, after its entry check committed). Guard: written only by the vCPU, and
- * the HW_* slots only while RUNNING is 0 | Readers: the free-while-in-guest oracle (notifier), stall dumps.
+ * Line B: RUNNING (1 while the vCPU executes guest steps, after its entry check committed) and
+ * ACTIVITY. Guard: written only by the vCPU | Readers: the free-while-in-guest oracle (notifier),
+ * stall dumps. The "hardware" registers the guest-uses caches load are the register file
+ * (guest-registers.ts), written only while RUNNING is 0.
  */
 import { CACHE_LINE_INTS, allocateSharedInts } from '../mem/shared-buffer.js';
 
@@ -26,13 +26,8 @@ export const VCPU_INTS = 2 * CACHE_LINE_INTS;
 export const V_MODE = 0;
 export const V_REQUESTS = 1;
 export const V_RUNNING = CACHE_LINE_INTS + 0;
-export const V_HW_VAPIC_PFN = CACHE_LINE_INTS + 1;
-export const V_HW_VAPIC_EPOCH = CACHE_LINE_INTS + 2;
-export const V_HW_PI_PFN = CACHE_LINE_INTS + 3;
-export const V_HW_PI_EPOCH = CACHE_LINE_INTS + 4;
-export const V_HW_GEN = CACHE_LINE_INTS + 5;
 /** What the vCPU is doing (VCPU_ACT_*), for stall dumps. */
-export const V_ACTIVITY = CACHE_LINE_INTS + 6;
+export const V_ACTIVITY = CACHE_LINE_INTS + 1;
 
 export const MODE_OUTSIDE = 0;
 export const MODE_IN = 1;
@@ -58,13 +53,7 @@ export const VCPU_ACT_DONE = 4;
 export const VCPU_ACTIVITY_NAMES = ['loop', 'handling requests', 'in guest', 'exit handler', 'done'];
 
 export function createVcpuTableBuffer(vcpus: number): SharedArrayBuffer {
-  const buffer = allocateSharedInts(vcpus * VCPU_INTS);
-  const mem = new Int32Array(buffer);
-  for (let v = 0; v < vcpus; v++) {
-    mem[v * VCPU_INTS + V_HW_VAPIC_PFN] = -1;
-    mem[v * VCPU_INTS + V_HW_PI_PFN] = -1;
-  }
-  return buffer;
+  return allocateSharedInts(vcpus * VCPU_INTS);
 }
 
 export function vcpuBase(v: number): number {

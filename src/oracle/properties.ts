@@ -1,43 +1,52 @@
 /**
- * The properties the oracles check (DESIGN 6). A finding names one of them. The report lists, per
- * property, how many checks were made and how many findings.
+ * The registry of oracle properties (DESIGN 6): one line per property module. A finding names one
+ * of them; the report lists, per property, how many checks were made and how many findings.
+ *
+ * To add a property: write src/oracle/properties/<name>.ts (its id = the next index here, name,
+ * kind, description, fills, fields, details, describe, and its check function, which calls
+ * `countCheck` and `finding` from src/kvm/model-context.ts), and add its line below. Its check must
+ * be called from the protocol point it watches: a point that already runs oracles
+ * (src/oracle/access-oracles.ts: host access through khva, refresh start, guest steps, vmentry;
+ * the mm's free; the end of the run in src/stress/end-of-run.ts) takes one more call there; a
+ * point with no hook yet needs that call added in its src/kvm file too. At most MAX_PROPERTIES.
  */
-export const PROP_UAF_KHVA = 0;
-export const PROP_UAF_GUEST = 1;
-export const PROP_FREE_WHILE_IN_GUEST = 2;
-export const PROP_STALE_PTE = 3;
-export const PROP_STALE_GENERATION = 4;
-export const PROP_STALE_ENTRY = 5;
-export const PROP_WRONG_PAGE = 6;
-export const PROP_STATE_INVARIANT = 7;
-export const PROP_EVENTS = 8;
-export const PROP_RECORDS = 9;
-export const PROP_LOCK_SANITY = 10;
-export const PROP_LEAKS = 11;
-export const PROP_STALL = 12;
-export const PROP_LIVELOCK = 13;
-export const PROPERTY_COUNT = 14;
+import { MAX_PROPERTIES, type PropertySpec } from '../trace/property.js';
+import { events } from './properties/events.js';
+import { freeWhileInGuest } from './properties/free-while-in-guest.js';
+import { leaks } from './properties/leaks.js';
+import { livelock } from './properties/livelock.js';
+import { lockSanity } from './properties/lock-sanity.js';
+import { records } from './properties/records.js';
+import { stall } from './properties/stall.js';
+import { staleEntry } from './properties/stale-entry.js';
+import { staleGeneration } from './properties/stale-generation.js';
+import { stalePte } from './properties/stale-pte.js';
+import { stateInvariant } from './properties/state-invariant.js';
+import { uafGuestMode } from './properties/uaf-guest-mode.js';
+import { uafKhva } from './properties/uaf-khva.js';
+import { wrongPage } from './properties/wrong-page.js';
 
-export interface PropertyInfo {
-  readonly id: number;
-  readonly name: string;
-  readonly description: string;
-  readonly kind: 'safety' | 'liveness';
-}
-
-export const PROPERTIES: readonly PropertyInfo[] = [
-  { id: PROP_UAF_KHVA, name: 'uaf-khva', kind: 'safety', description: 'host access through khva (under the read lock, check passed) touched a freed or re-used page' },
-  { id: PROP_UAF_GUEST, name: 'uaf-guest-mode', kind: 'safety', description: 'the vCPU "hardware" in guest mode touched a freed or re-used page (guest-uses pfn)' },
-  { id: PROP_FREE_WHILE_IN_GUEST, name: 'free-while-in-guest', kind: 'safety', description: 'a page was freed while a vCPU in guest mode was using it' },
-  { id: PROP_STALE_PTE, name: 'stale-pte', kind: 'safety', description: 'valid under the read lock, but the host pte no longer maps the cached pfn' },
-  { id: PROP_STALE_GENERATION, name: 'stale-generation', kind: 'safety', description: 'valid under the read lock with a memslot generation older than the reader\'s SRCU section' },
-  { id: PROP_STALE_ENTRY, name: 'stale-entry', kind: 'safety', description: 'a vCPU entered guest mode with a guest-uses translation from a memslot generation older than the one current at entry' },
-  { id: PROP_WRONG_PAGE, name: 'wrong-page', kind: 'safety', description: 'the cached pfn backs a different gfn than the cache\'s gpa' },
-  { id: PROP_STATE_INVARIANT, name: 'state-invariant', kind: 'safety', description: 'valid => active, active <=> on the list, valid => pfn and khva real, khva offset = gpa offset' },
-  { id: PROP_EVENTS, name: 'events', kind: 'safety', description: 'every event sent (event channel, posted interrupt) is seen by the guest exactly once' },
-  { id: PROP_RECORDS, name: 'records', kind: 'safety', description: 'a record never goes backwards and ends equal to its writer\'s last value (read through the true translation)' },
-  { id: PROP_LOCK_SANITY, name: 'lock-sanity', kind: 'safety', description: 'lock words stay sane (no corruption, all free at the end)' },
-  { id: PROP_LEAKS, name: 'leaks', kind: 'safety', description: 'no page or kernel mapping leaked at the end' },
-  { id: PROP_STALL, name: 'stall', kind: 'liveness', description: 'every thread makes progress (watchdog, --stall-timeout)' },
-  { id: PROP_LIVELOCK, name: 'livelock', kind: 'liveness', description: 'refresh retries stay near normal (hva_to_pfn_retry does not spin)' },
+/** Every property, in id order (PROPERTIES[p].id === p). */
+export const PROPERTIES: readonly PropertySpec[] = [
+  uafKhva,
+  uafGuestMode,
+  freeWhileInGuest,
+  stalePte,
+  staleGeneration,
+  staleEntry,
+  wrongPage,
+  stateInvariant,
+  events,
+  records,
+  lockSanity,
+  leaks,
+  stall,
+  livelock,
 ];
+
+PROPERTIES.forEach((p, i) => {
+  if (p.id !== i) throw new Error(`property ${p.name} has id ${p.id} but is registered at ${i}`);
+});
+if (PROPERTIES.length > MAX_PROPERTIES) throw new Error(`${PROPERTIES.length} properties, room for ${MAX_PROPERTIES} (src/trace/property.ts)`);
+
+export const PROPERTY_COUNT = PROPERTIES.length;

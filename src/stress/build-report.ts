@@ -7,17 +7,15 @@ import { strategyById, strategyId } from '../kvm/strategies/registry.js';
 import type { LatencySummary } from '../harness/histogram.js';
 import type { ThreadsRun } from '../harness/pool.js';
 import type { RunControl } from '../harness/run-control.js';
-import { findingCount, readFindingRecords, totalFindings } from '../oracle/findings.js';
-import {
-  PROPERTIES,
-  PROP_LOCK_SANITY,
-} from '../oracle/properties.js';
+import { findingCount, readFindingRecords, totalFindings } from '../trace/findings.js';
+import { PROPERTIES } from '../oracle/properties.js';
 import * as S from '../kvm/thread-stats.js';
 import { ST_PROP_CHECKS, readStat } from '../kvm/thread-stats.js';
 import type { BuiltVm } from './build-vm.js';
 import type { ControlPlane } from './control-plane.js';
-import { END_LOCKDEP, type EndOfRunTotals } from './end-of-run.js';
-import { cacheName, describeFinding, findingInterleaving, threadName } from './finding-text.js';
+import type { EndOfRunTotals } from './end-of-run.js';
+import { cacheName, nameFinding, threadName } from './finding-text.js';
+import { findingInterleaving } from './interleaving.js';
 import { isLockdepFailure, type ModelThreadData, type ModelThreadResult } from './model-thread.js';
 import type { PlannedModelThread } from './run-stress.js';
 import { rerunCommand, type StressConfig } from './stress-config.js';
@@ -157,16 +155,21 @@ export function buildStressReport(inputs: ReportInputs): StressReport {
 
   const records = readFindingRecords(main.findings);
   const rerun = rerunCommand({ ...config, stopOnFinding: true });
-  const findings: StressFinding[] = records.map((r) => ({
-    property: PROPERTIES[r.property]?.name ?? `property#${r.property}`,
-    thread: threadName(layout, r.thread),
-    cache: cacheName(layout, r.cache),
-    gpa: r.gpa,
-    pfn: r.pfn,
-    message: r.c === END_LOCKDEP && r.property === PROP_LOCK_SANITY ? `lockdep: ${inputs.lockdepMessages[r.a] ?? '?'}` : describeFinding(r, main.pageShift, layout),
-    interleaving: findingInterleaving(layout, main.findings, r, main.fr.depth, EVENTS_PER_THREAD_IN_INTERLEAVING, main.pageShift),
-    rerun,
-  }));
+  const detailContext = { pageShift: main.pageShift, messages: inputs.lockdepMessages };
+  const findings: StressFinding[] = records.map((r) => {
+    const { subject, details, message } = nameFinding(r, detailContext);
+    return {
+      property: PROPERTIES[r.property]?.name ?? `property#${r.property}`,
+      thread: threadName(layout, r.thread),
+      ...(subject.cache !== undefined ? { cache: cacheName(layout, subject.cache) } : {}),
+      ...(subject.gpa !== undefined ? { gpa: subject.gpa, gfn: subject.gfn } : {}),
+      ...(subject.pfn !== undefined ? { pfn: subject.pfn } : {}),
+      details,
+      message,
+      interleaving: findingInterleaving(layout, main.findings, r, details, main.fr.depth, EVENTS_PER_THREAD_IN_INTERLEAVING, main.pageShift),
+      rerun,
+    };
+  });
   const findingsTotal = totalFindings(main.findings);
   const first = records[0];
   const firstFinding =

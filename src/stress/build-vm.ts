@@ -8,8 +8,8 @@ import { createHostMmBuffer, hostMmView, WINDOW_INTS, WINDOW_MAPPED, W_GFN_BASE,
 import { createPageArea } from '../mem/host-ram.js';
 import { createMemslotsBuffer, memslotsView, SLOT_PRESENT } from '../mem/memslots.js';
 import { initialSlot } from '../mem/memslot-update.js';
-import { createFlightRecorderBuffer, ringIntsFor } from '../oracle/flight-recorder.js';
-import { createFindingsBuffer } from '../oracle/findings.js';
+import { createFlightRecorderBuffer, ringIntsFor } from '../trace/flight-recorder.js';
+import { createFindingsBuffer } from '../trace/findings.js';
 import { gpcActivate, gpcInit } from '../kvm/gpc.js';
 import { createGpcTableBuffer, USAGE_GUEST, USAGE_HOST } from '../kvm/gpc-layout.js';
 import { WINDOWS_PER_SLOT, guestLayout, type GuestLayout } from '../kvm/guest-layout.js';

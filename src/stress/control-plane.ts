@@ -15,7 +15,7 @@ import { Mutex } from 'async-mutex';
 import { WINDOW_FREE, WINDOW_INTS, WINDOW_MAPPED, WINDOW_RETIRING, W_GFN_BASE, W_NPAGES, W_SLOT, W_STATE } from '../mem/host-mm-layout.js';
 import { SLOT_PRESENT } from '../mem/memslots.js';
 import { publishSlotUpdate, readCurrentSlot, synchronizeSrcu } from '../mem/memslot-update.js';
-import { STEP_MEMSLOT_DRAINED, STEP_MEMSLOT_PUBLISH } from '../oracle/trace-steps.js';
+import { STEP_MEMSLOT_DRAINED, STEP_MEMSLOT_PUBLISH } from '../trace/trace-steps.js';
 import { WINDOWS_PER_SLOT } from '../kvm/guest-layout.js';
 import { traceStep, type ModelContext } from '../kvm/model-context.js';
 import { ST_KICKS_SENT, ST_MEMSLOT_UPDATES } from '../kvm/thread-stats.js';

@@ -32,21 +32,12 @@ import {
 } from '../kvm/thread-stats.js';
 import { PI_PIR, STEAL_VALUE, VAPIC_HW_TICK, VAPIC_IRR } from '../kvm/users/page-fields.js';
 import { VM_GPC_LOCK, VM_MN_COUNT, WORKLOAD_NESTED, WORKLOAD_STEAL, WORKLOAD_XEN } from '../kvm/vm-layout.js';
-import { PROP_EVENTS, PROP_LEAKS, PROP_LOCK_SANITY, PROP_RECORDS, PROP_STATE_INVARIANT } from '../oracle/properties.js';
-
-/** Codes in the end-of-run findings' `c` field, so the report can say which check fired. */
-export const END_EVENTS_EVTCHN = 1;
-export const END_EVENTS_POSTED = 2;
-export const END_RECORD_STEAL = 3;
-export const END_RECORD_HW_TICK = 4;
-export const END_LEAK_PAGE = 5;
-export const END_LEAK_KMAP = 6;
-export const END_LOCK_HELD = 7;
-export const END_LOCK_CORRUPT = 8;
-export const END_INVARIANT = 9;
-export const END_MN_COUNT = 10;
-/** A lockdep-lite finding (order inversion, or a LockdepError a thread threw); `a` indexes the messages. */
-export const END_LOCKDEP = 11;
+// Each finding's `c` says which check fired; the property's module names its fields and says it.
+import { END_EVENTS_EVTCHN, END_EVENTS_POSTED, PROP_EVENTS } from '../oracle/properties/events.js';
+import { END_LEAK_KMAP, END_LEAK_PAGE, END_LEAK_PAGE_COUNT, PROP_LEAKS } from '../oracle/properties/leaks.js';
+import { END_LOCK_CORRUPT, END_LOCK_HELD, END_MN_COUNT, PROP_LOCK_SANITY } from '../oracle/properties/lock-sanity.js';
+import { END_RECORD_HW_TICK, END_RECORD_STEAL, PROP_RECORDS } from '../oracle/properties/records.js';
+import { END_INVARIANT, PROP_STATE_INVARIANT } from '../oracle/properties/state-invariant.js';
 
 export interface EndOfRunTotals {
   eventsSent: number;
@@ -145,7 +136,7 @@ export function runEndOfRunOracles(main: ModelContext, countsComplete: boolean):
       finding(main, PROP_LEAKS, -1, -1, pfn, isAllocated ? 1 : 0, holder[pfn]!, END_LEAK_PAGE);
     }
   }
-  if (allocated + mm.mem[MM_FREE_COUNT]! !== mm.pfns) finding(main, PROP_LEAKS, -1, -1, -1, allocated, mm.mem[MM_FREE_COUNT]!, END_LEAK_PAGE);
+  if (allocated + mm.mem[MM_FREE_COUNT]! !== mm.pfns) finding(main, PROP_LEAKS, -1, -1, -1, allocated, mm.mem[MM_FREE_COUNT]!, END_LEAK_PAGE_COUNT);
   // Kernel mappings: each cache that holds a khva holds one mapping of its pfn, nothing else does.
   const mappings = new Int32Array(mm.pfns);
   for (let g = 0; g < main.layout.gpcs; g++) {

@@ -1,5 +1,6 @@
 /** The stress report as text, jcstress style: properties, threads, totals, latencies, findings, notes. */
 import type { LatencySummary } from '../harness/histogram.js';
+import { INTERLEAVING_COLUMNS, formatInterleaving } from './interleaving-text.js';
 import type { StressReport } from './stress-report.js';
 
 const n = (x: number): string => Math.round(x).toLocaleString('en-US');
@@ -70,10 +71,10 @@ export function formatStressReport(report: StressReport): string[] {
     const first = report.firstFinding;
     if (first) out.push(`  first: ${first.property} ${first.duringRun ? `${(first.atS * 1000).toFixed(0)} ms after the threads started` : 'at the end-of-run check'}`);
     report.findings.forEach((f, i) => {
-      out.push(`  [${i + 1}] ${f.property} on ${f.thread}, ${f.cache}${f.pfn >= 0 ? `, pfn ${f.pfn}` : ''}: ${f.message}`);
+      out.push(`  [${i + 1}] ${f.property} on ${f.thread}, ${f.cache ?? '-'}${f.pfn !== undefined ? `, pfn ${f.pfn}` : ''}: ${f.message}`);
       if (f.interleaving.length > 0) {
-        out.push('      interleaving (global order; thread, step, cache, gfn, pfn, mmu_invalidate_seq, memslot generation):');
-        for (const line of f.interleaving) out.push(`      ${line}`);
+        out.push(`      interleaving (${INTERLEAVING_COLUMNS}):`);
+        for (const line of formatInterleaving(f.interleaving)) out.push(`      ${line}`);
       }
     });
     out.push(`  re-run (stops at the first finding): ${report.findings[0]?.rerun ?? report.command}`);

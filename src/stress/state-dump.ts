@@ -3,11 +3,13 @@
  * mode, session, requests and hardware registers, every gpc whose locks are busy, the VM and mm
  * locks, and the last trace events of every thread. Cold path (main thread).
  */
+import { registerCache } from '../kvm/cache-table.js';
+import { sharedRegisterPfn } from '../kvm/guest-registers.js';
 import { LockSlot } from '../sync/lock-block.js';
 import { CACHE_LINE_INTS } from '../mem/shared-buffer.js';
 import { MM_LOCK } from '../mem/host-mm-layout.js';
 import { memslotsGeneration, srcuReaders } from '../mem/memslots.js';
-import { decodeRings } from '../oracle/flight-recorder.js';
+import { decodeRings } from '../trace/flight-recorder.js';
 import {
   G_ACTIVE,
   G_CURRENT_RETRIES,
@@ -22,8 +24,6 @@ import {
   MODE_MASK,
   MODE_NAMES,
   V_ACTIVITY,
-  V_HW_PI_PFN,
-  V_HW_VAPIC_PFN,
   V_MODE,
   V_REQUESTS,
   V_RUNNING,
@@ -32,11 +32,20 @@ import {
   requestNames,
 } from '../kvm/vcpu-layout.js';
 import { VM_GPC_LOCK, VM_MMU_SEQ, VM_MN_COUNT } from '../kvm/vm-layout.js';
-import { cacheName, formatEvents } from './finding-text.js';
+import { cacheName } from './finding-text.js';
+import { formatEvents } from './interleaving-text.js';
 
 function lockWord(mem: Int32Array, base: number): string {
   const state = Atomics.load(mem, base + LockSlot.STATE);
   return `state=${state} queue=${Atomics.load(mem, base + LockSlot.QUEUE)} sleepers=${Atomics.load(mem, base + LockSlot.READER_SLEEPERS)}`;
+}
+
+/** vCPU v's guest-uses registers as "gpc 3 pfn 40, gpc 4 pfn 41". */
+function registerDump(main: ModelContext, v: number): string {
+  const table = main.layout.caches;
+  const out: string[] = [];
+  for (let r = 0; r < table.registersPerVcpu; r++) out.push(`gpc ${registerCache(table, v, r)} pfn ${sharedRegisterPfn(main.registers, main.registerStride, v, r)}`);
+  return out.length > 0 ? out.join(', ') : 'none';
 }
 
 export function dumpVmState(main: ModelContext, eventsPerThread: number): string[] {
@@ -53,7 +62,7 @@ export function dumpVmState(main: ModelContext, eventsPerThread: number): string
     lines.push(
       `vcpu-${v}: ${MODE_NAMES[mode & MODE_MASK]} (session ${mode >>> 2}), requests ${requestNames(Atomics.load(main.vcpus, base + V_REQUESTS))}, ` +
         `${VCPU_ACTIVITY_NAMES[Atomics.load(main.vcpus, base + V_ACTIVITY)] ?? '?'}, running=${Atomics.load(main.vcpus, base + V_RUNNING)}, ` +
-        `hw vapic pfn ${Atomics.load(main.vcpus, base + V_HW_VAPIC_PFN)}, hw pi pfn ${Atomics.load(main.vcpus, base + V_HW_PI_PFN)}`,
+        `hardware registers ${registerDump(main, v)}`,
     );
   }
   for (let g = 0; g < main.layout.gpcs; g++) {

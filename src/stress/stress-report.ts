@@ -45,16 +45,44 @@ export interface CacheRow {
 
 export interface StressFinding {
   property: string;
+  /** The thread that detected it ("vcpu-1", "notifier", "main" for the end-of-run checks). */
   thread: string;
-  /** The cache ("gpc 3 (steal-time vcpu-2)"), or "-". */
-  cache: string;
-  gpa: number;
-  pfn: number;
+  /** The cache it is about ("gpc 3 (steal-time vcpu-2)"); absent when none. */
+  cache?: string;
+  /** The guest physical address and its gfn it is about; absent when none. */
+  gpa?: number;
+  gfn?: number;
+  /** The host page it is about; absent when none. */
+  pfn?: number;
+  /** The property's own fields, by name (each property module's `fields` says what they mean); absent values are left out. */
+  details: Record<string, number | string | boolean>;
   message: string;
-  /** The steps that led to it, in global order, trimmed to its cache, page and vCPU plus each thread's last steps (thread, step, cache, gfn, pfn, seq, generation); repeats folded. */
-  interleaving: string[];
+  /** The steps that led to it, in global order, trimmed to its cache, page and vCPU plus each thread's last steps; identical repeats folded; the last is its FINDING. */
+  interleaving: InterleavingEvent[];
   /** The command that re-runs this configuration and stops at the first finding. */
   rerun: string;
+}
+
+/** One flight-recorder event, its values named by the step table (src/trace/trace-steps.ts). */
+export interface InterleavingEvent {
+  /** Global order of all threads' events (the text's "#N"). */
+  order: number;
+  thread: string;
+  /** The step's name ("refresh-install(valid=1)", "FINDING"). */
+  step: string;
+  /** The gpc index; absent when the step names none. */
+  cache?: number;
+  gfn?: number;
+  pfn?: number;
+  /** mmu_invalidate_seq, mn_active_invalidate_count and the memslot generation when it was logged. */
+  seq: number;
+  count: number;
+  generation: number;
+  /** The step's other values by label ("retries", "vcpu", "requests", "kind", "property"...). */
+  args: Record<string, number | string | boolean>;
+  /** Identical events of the same thread folded into this one: how many in all, and the last one's order. */
+  repeats?: number;
+  lastOrder?: number;
 }
 
 /** The first finding of the run and when it came. */

@@ -10,7 +10,7 @@ import { MM_MIGRATE, MM_PROTECT, MM_ZAP, mmEventBegin, mmEventFinish } from '../
 import { VM_MMU_SEQ, VM_MN_COUNT, WORKLOAD_ALL } from '../../src/kvm/vm-layout.js';
 import { filePfn } from '../../src/mem/host-page-table.js';
 import { srcuReadLock, srcuReadUnlock } from '../../src/mem/memslots.js';
-import { totalFindings } from '../../src/oracle/findings.js';
+import { totalFindings } from '../../src/trace/findings.js';
 import { checkKhvaAccessLocked } from '../../src/oracle/access-oracles.js';
 import { BUG_KHVA_KEEPS_OLD_OFFSET } from '../../src/kvm/bug-switches.js';
 import { EINVAL } from '../../src/util/errno.js';

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { USER_NESTED_VMX } from '../../src/kvm/cache-users.js';
 import { CACHE_LINE_INTS } from '../../src/mem/shared-buffer.js';
-import { decodeRings } from '../../src/oracle/flight-recorder.js';
-import { STEP_MEMSLOT_DRAINED, STEP_MEMSLOT_PUBLISH } from '../../src/oracle/trace-steps.js';
+import { decodeRings } from '../../src/trace/flight-recorder.js';
+import { STEP_MEMSLOT_DRAINED, STEP_MEMSLOT_PUBLISH } from '../../src/trace/trace-steps.js';
 import { buildVm } from '../../src/stress/build-vm.js';
 import { ControlPlane } from '../../src/stress/control-plane.js';
-import { formatEvents } from '../../src/stress/finding-text.js';
+import { formatEvents } from '../../src/stress/interleaving-text.js';
 import { strategyId } from '../../src/kvm/strategies/registry.js';
 
 function vmWithTrace() {

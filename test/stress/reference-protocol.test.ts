@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { formatStressReport } from '../../src/stress/format-report.js';
 import { checksOf, findingsOf, firing, shortStress } from './stress-support.js';
 
 const SAFETY = ['uaf-khva', 'uaf-guest-mode', 'free-while-in-guest', 'stale-pte', 'stale-generation', 'stale-entry', 'wrong-page', 'state-invariant', 'events', 'records', 'lock-sanity', 'leaks'];
@@ -32,10 +33,33 @@ describe('unsafe entry strategies', () => {
     expect(report.exitCode).toBe(1);
     // The use-after-free's interleaving shows the free; free-while-in-guest is caught just before it.
     const uaf = report.findings.find((f) => f.property === 'uaf-guest-mode');
-    if (uaf) expect(uaf.interleaving.some((line) => line.includes('page-free'))).toBe(true);
+    if (uaf) expect(uaf.interleaving.some((e) => e.step === 'page-free')).toBe(true);
     const early = report.findings.find((f) => f.property === 'free-while-in-guest');
-    if (early) expect(early.interleaving.some((line) => line.includes('mm-change'))).toBe(true);
+    if (early) expect(early.interleaving.some((e) => e.step === 'mm-change')).toBe(true);
     expect(report.command).toContain('--strategy none');
+
+    // Each finding: named details (no a/b/c, no -1 for "none"), a structured interleaving ending at
+    // its FINDING; the text labels every argument.
+    for (const f of report.findings) {
+      expect(Object.keys(f.details).length, f.property).toBeGreaterThan(0);
+      for (const raw of ['a', 'b', 'c']) expect(f.details, f.property).not.toHaveProperty(raw);
+      for (const v of [f.gpa, f.gfn, f.pfn]) if (v !== undefined) expect(v, f.property).toBeGreaterThanOrEqual(0);
+    }
+    if (uaf) expect(uaf.details).toMatchObject({ pageFree: expect.any(Boolean), pageEpoch: expect.any(Number), loadedEpoch: expect.any(Number) });
+    if (early) expect(early.details).toMatchObject({ vcpu: expect.any(Number), register: expect.any(Number) });
+    if (early) expect(early.cache).toMatch(/vAPIC page|PI descriptor/);
+    const traced = report.findings.filter((f) => f.interleaving.length > 0);
+    expect(traced.length).toBeGreaterThan(0);
+    for (const f of traced) {
+      expect(f.interleaving.at(-1)).toMatchObject({ step: 'FINDING', args: { property: f.property } });
+      for (const e of f.interleaving) {
+        expect(e).toMatchObject({ order: expect.any(Number), thread: expect.any(String), step: expect.any(String), seq: expect.any(Number), count: expect.any(Number), generation: expect.any(Number) });
+        expect(e.args, e.step).not.toHaveProperty('arg');
+      }
+    }
+    const text = formatStressReport(report).join('\n');
+    expect(text).not.toMatch(/ arg=/);
+    if (uaf) expect(text).toMatch(/page-free .* epoch=\d+/);
   });
 
   it('strategy lockless: entries after a memslot move run with a superseded translation (stale-entry), no page is freed under them', async () => {

@@ -4,7 +4,7 @@
  * GPC_INVALIDATE request carried by the eviction; memslot updates change the generation.
  */
 import { memslotsGeneration } from '../../mem/memslots.js';
-import { STEP_ENTRY_CHECK_FAIL } from '../../oracle/trace-steps.js';
+import { STEP_ENTRY_CHECK_FAIL } from '../../trace/trace-steps.js';
 import { registerPfn, type GuestRegisters } from '../guest-registers.js';
 import { traceStep, type ModelContext } from '../model-context.js';
 import { REQ_GPC_INVALIDATE } from '../vcpu-layout.js';

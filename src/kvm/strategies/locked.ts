@@ -3,7 +3,7 @@
  * seed's nested_vmx_check_guest_maps, David Woodhouse, 16 Nov 2021).
  */
 import { readLock, readUnlock } from '../../sync/rwlock.js';
-import { STEP_ENTRY_CHECK_FAIL } from '../../oracle/trace-steps.js';
+import { STEP_ENTRY_CHECK_FAIL } from '../../trace/trace-steps.js';
 import { GPC_LOCK, gpcBase } from '../gpc-layout.js';
 import { gpcCheckLocked } from '../gpc.js';
 import { registerPfn, type GuestRegisters } from '../guest-registers.js';

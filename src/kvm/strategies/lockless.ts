@@ -2,7 +2,7 @@
  * `lockless`: per guest-uses cache `active && !valid` with plain loads, no lock, no generation
  * compare (the 2025-26 nested-VMX series: kvm_gpc_invalid, evaluated in kvm_vcpu_exit_request).
  */
-import { STEP_ENTRY_CHECK_FAIL } from '../../oracle/trace-steps.js';
+import { STEP_ENTRY_CHECK_FAIL } from '../../trace/trace-steps.js';
 import { G_ACTIVE, G_VALID, gpcBase } from '../gpc-layout.js';
 import { registerPfn, type GuestRegisters } from '../guest-registers.js';
 import { traceStep, type ModelContext } from '../model-context.js';

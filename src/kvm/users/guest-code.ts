@@ -6,7 +6,7 @@
  * then post an interrupt to another vCPU's posted-interrupt descriptor.
  */
 import { countCheck, finding, type ModelContext } from '../model-context.js';
-import { PROP_RECORDS } from '../../oracle/properties.js';
+import { PROP_RECORDS, RECORD_HW_TICK_BACKWARDS, RECORD_STEAL_BACKWARDS } from '../../oracle/properties/records.js';
 import { NESTED_PAGE_PI, NESTED_PAGE_VAPIC, SHINFO_CANDIDATES, USER_NESTED_VMX, USER_STEAL_TIME, USER_XEN_SHINFO } from '../cache-users.js';
 import { userGfn } from '../cache-table.js';
 import { ST_EVENTS_CONSUMED, ST_NESTED_CONSUMED, ST_POSTED } from '../thread-stats.js';
@@ -47,7 +47,7 @@ export function guestStep(ctx: ModelContext, v: number, gs: GuestState): void {
       guestPageEnd(ctx);
       if (before === after && (before & 1) === 0 && ctx.oracles) {
         countCheck(ctx, PROP_RECORDS);
-        if (steal < gs.lastSteal) finding(ctx, PROP_RECORDS, -1, userGfn(ctx.layout.caches, USER_STEAL_TIME, v, 0) << ctx.pageShift, pfn, steal, gs.lastSteal, 1);
+        if (steal < gs.lastSteal) finding(ctx, PROP_RECORDS, -1, userGfn(ctx.layout.caches, USER_STEAL_TIME, v, 0) << ctx.pageShift, pfn, steal, gs.lastSteal, RECORD_STEAL_BACKWARDS);
         gs.lastSteal = steal;
       }
     }
@@ -61,7 +61,7 @@ export function guestStep(ctx: ModelContext, v: number, gs: GuestState): void {
       ctx.counters[ST_NESTED_CONSUMED]! += delivered;
       if (ctx.oracles) {
         countCheck(ctx, PROP_RECORDS);
-        if (tick < gs.lastTick) finding(ctx, PROP_RECORDS, -1, userGfn(ctx.layout.caches, USER_NESTED_VMX, v, NESTED_PAGE_VAPIC) << ctx.pageShift, pfn, tick, gs.lastTick, 2);
+        if (tick < gs.lastTick) finding(ctx, PROP_RECORDS, -1, userGfn(ctx.layout.caches, USER_NESTED_VMX, v, NESTED_PAGE_VAPIC) << ctx.pageShift, pfn, tick, gs.lastTick, RECORD_HW_TICK_BACKWARDS);
       }
       gs.lastTick = tick;
     }

@@ -6,7 +6,7 @@
  */
 import { readLock, readUnlock } from '../../sync/rwlock.js';
 import { checkHardwareAccess, checkKhvaAccessLocked } from '../../oracle/access-oracles.js';
-import { STEP_HW_LOAD } from '../../oracle/trace-steps.js';
+import { STEP_HW_LOAD } from '../../trace/trace-steps.js';
 import { G_GENERATION, G_INSTALL_EPOCH, G_PFN, G_UHVA, GPC_LOCK, gpcBase } from '../gpc-layout.js';
 import { gpcCheckLocked, gpcRefresh } from '../gpc.js';
 import { NESTED_REG_PI, NESTED_REG_VAPIC, USER_NESTED_VMX } from '../cache-users.js';

@@ -5,7 +5,7 @@
  */
 import { readLock, readUnlock } from '../../sync/rwlock.js';
 import { checkKhvaAccessLocked, checkKhvaAfterAccessLocked } from '../../oracle/access-oracles.js';
-import { STEP_KHVA_ACCESS } from '../../oracle/trace-steps.js';
+import { STEP_KHVA_ACCESS } from '../../trace/trace-steps.js';
 import { G_KHVA, GPC_LOCK, gpcBase } from '../gpc-layout.js';
 import { gpcCheckLocked, gpcRefresh } from '../gpc.js';
 import { USER_STEAL_TIME } from '../cache-users.js';

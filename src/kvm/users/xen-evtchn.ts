@@ -7,7 +7,7 @@
  */
 import { readLock, readLockIrq, readTryLock, readUnlock } from '../../sync/rwlock.js';
 import { checkKhvaAccessLocked, checkKhvaAfterAccessLocked } from '../../oracle/access-oracles.js';
-import { STEP_EVENT_DROPPED, STEP_EVENT_SENT } from '../../oracle/trace-steps.js';
+import { STEP_EVENT_DROPPED, STEP_EVENT_SENT } from '../../trace/trace-steps.js';
 import { G_KHVA, GPC_LOCK, gpcBase } from '../gpc-layout.js';
 import { gpcCheckLocked, gpcRefresh } from '../gpc.js';
 import { SHINFO_CANDIDATES, USER_XEN_SHINFO } from '../cache-users.js';

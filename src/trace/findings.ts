@@ -5,7 +5,8 @@
  * kind of finding does not hide the first of another).
  *
  *   line 0       TOTAL
- *   line 1       FINDINGS[property] (only go up; the old value is the finding's rank in its property)
+ *   line 1       FINDINGS[property] (only go up; the old value is the finding's rank in its property):
+ *                one line is room for MAX_PROPERTIES
  *   details      property p, rank k < DETAILS_PER_PROPERTY: [PROPERTY THREAD CACHE GPA PFN A B C TRACE_SEQ SNAPSHOT]
  *   snapshots    property p: a copy of the flight recorder's rings (for its first finding)
  *
@@ -17,15 +18,14 @@
  * progress line (TOTAL).
  */
 import { CACHE_LINE_INTS, allocateSharedInts } from '../mem/shared-buffer.js';
-import { recordEvent, currentTraceSeq, type FlightRecorder } from './flight-recorder.js';
-import { STEP_FINDING } from './trace-steps.js';
-import { PROPERTY_COUNT } from './properties.js';
+import { currentTraceSeq, type FlightRecorder } from './flight-recorder.js';
+import { MAX_PROPERTIES } from './property.js';
 
 export const FINDINGS_TOTAL = 0;
 const COUNTS = CACHE_LINE_INTS;
 export const DETAILS_PER_PROPERTY = 3;
-export const MAX_DETAILS = PROPERTY_COUNT * DETAILS_PER_PROPERTY;
-export const MAX_SNAPSHOTS = PROPERTY_COUNT;
+export const MAX_DETAILS = MAX_PROPERTIES * DETAILS_PER_PROPERTY;
+export const MAX_SNAPSHOTS = MAX_PROPERTIES;
 const DETAIL_INTS = 16;
 const DETAILS = 2 * CACHE_LINE_INTS;
 
@@ -61,8 +61,9 @@ export function findingsView(buffer: SharedArrayBuffer): Findings {
 
 /**
  * Records a finding: counts it, and for the first ones stores the details and snapshots every
- * thread's ring (after logging a FINDING event in the finder's own ring, so the interleaving ends
- * with the detection). Cold path (but allocation-free: it runs inside the hot loops).
+ * thread's ring. The caller logs a FINDING event in its own ring first (STEP_FINDING, arg:
+ * property), so the interleaving ends with the detection. Cold path (but allocation-free: it runs
+ * inside the hot loops).
  */
 export function reportFinding(
   f: Findings,
@@ -76,7 +77,6 @@ export function reportFinding(
   b: number,
   c: number,
 ): void {
-  recordEvent(fr, thread, STEP_FINDING, cache, gpa, pfn, 0, 0, property);
   const rank = Atomics.add(f.mem, COUNTS + property, 1);
   // The first finding of the run wakes the main thread's waiter (stop-on-finding, time to first finding).
   if (Atomics.add(f.mem, FINDINGS_TOTAL, 1) === 0) Atomics.notify(f.mem, FINDINGS_TOTAL);

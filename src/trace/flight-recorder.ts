@@ -5,7 +5,11 @@
  *
  *   line 0      GLOBAL_SEQ (Atomics.add by every event) | DEPTH | THREADS
  *   ring t      line: HEAD (events written by thread t, only goes up)
- *               DEPTH x [SEQ STEP CACHE GPA PFN MMU_SEQ GENERATION ARG]
+ *               DEPTH x [SEQ STEP CACHE GPA PFN MMU_SEQ MN_COUNT GENERATION ARG]
+ *
+ * What CACHE, GPA, PFN and ARG hold is per step (trace-steps.ts); MMU_SEQ, MN_COUNT and GENERATION
+ * are mmu_invalidate_seq, mn_active_invalidate_count and the memslot generation when it was logged
+ * (MN_COUNT is read with a plain load by the logger: a trace annotation, it may lag by an instant).
  *
  * Guard: GLOBAL_SEQ lock-free (Atomics.add); ring t has one writer, thread t, with plain stores,
  * and is read racily by whoever snapshots it for a finding (a torn last event is possible and
@@ -13,15 +17,16 @@
  */
 import { CACHE_LINE_INTS, allocateSharedInts } from '../mem/shared-buffer.js';
 
-export const EVENT_INTS = 8;
+export const EVENT_INTS = 9;
 export const EV_SEQ = 0;
 export const EV_STEP = 1;
 export const EV_CACHE = 2;
 export const EV_GPA = 3;
 export const EV_PFN = 4;
 export const EV_MMU_SEQ = 5;
-export const EV_GENERATION = 6;
-export const EV_ARG = 7;
+export const EV_MN_COUNT = 6;
+export const EV_GENERATION = 7;
+export const EV_ARG = 8;
 
 const FR_GLOBAL_SEQ = 0;
 const FR_DEPTH = 1;
@@ -60,7 +65,7 @@ export function currentTraceSeq(fr: FlightRecorder): number {
   return Atomics.load(fr.mem, FR_GLOBAL_SEQ);
 }
 
-/** Appends one event to thread's ring. Numbers only; one Atomics.add and eight plain stores. */
+/** Appends one event to thread's ring. Numbers only; one Atomics.add and nine plain stores. */
 export function recordEvent(
   fr: FlightRecorder,
   thread: number,
@@ -69,6 +74,7 @@ export function recordEvent(
   gpa: number,
   pfn: number,
   mmuSeq: number,
+  mnCount: number,
   generation: number,
   arg: number,
 ): void {
@@ -83,6 +89,7 @@ export function recordEvent(
   mem[at + EV_GPA] = gpa;
   mem[at + EV_PFN] = pfn;
   mem[at + EV_MMU_SEQ] = mmuSeq;
+  mem[at + EV_MN_COUNT] = mnCount;
   mem[at + EV_GENERATION] = generation;
   mem[at + EV_ARG] = arg;
   mem[base] = (head + 1) | 0;
@@ -97,6 +104,7 @@ export interface TraceEvent {
   gpa: number;
   pfn: number;
   mmuSeq: number;
+  mnCount: number;
   generation: number;
   arg: number;
 }
@@ -128,6 +136,7 @@ export function decodeRings(
         gpa: mem[at + EV_GPA]!,
         pfn: mem[at + EV_PFN]!,
         mmuSeq: mem[at + EV_MMU_SEQ]!,
+        mnCount: mem[at + EV_MN_COUNT]!,
         generation: mem[at + EV_GENERATION]!,
         arg: mem[at + EV_ARG]!,
       });
