@@ -3,22 +3,29 @@
  * numbers from a library caller) in, a complete StressConfig out, or a UsageError that names the
  * value and what is allowed.
  */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UsageError } from '../util/usage-error.js';
 import { parseChoiceOption, parseIntegerOption, parseSecondsOption } from '../util/option-parsers.js';
 import { STRATEGY_NAMES, type StrategyName } from '../kvm/strategies/registry.js';
 import { WORKLOAD_NAMES as USER_WORKLOAD_NAMES, workloadMask as userWorkloadMask } from '../kvm/cache-users.js';
 import { BUG_SWITCHES, bugMaskFromNames, findBugSwitch } from '../kvm/bug-switches.js';
+import { DEFAULT_PROTOCOL, parseProtocolOption } from '../kvm/protocols/registry.js';
 import {
   INVAL_TARGET_NAMES,
-  RETRY_MODE_NAMES,
   type InvalTargetName,
-  type RetryModeName,
 } from '../kvm/vm-layout.js';
 
 /** The `--workload` names: one per cache user (src/kvm/cache-users.ts). */
 export const WORKLOAD_NAMES = USER_WORKLOAD_NAMES;
 /** A cache user's workload name: 'steal', 'xen', 'nested' (and any user added to cache-users.ts). */
 export type WorkloadName = string;
+
+/** `--retry`, kept as an alias of `--protocol`: the predicate names of before protocol variants. */
+export const RETRY_ALIASES = { any: 'mainline', range: 'range-retry' } as const;
+export type RetryAlias = keyof typeof RETRY_ALIASES;
+const RETRY_ALIAS_NAMES = Object.keys(RETRY_ALIASES) as RetryAlias[];
 
 /** What a caller supplies; every field optional (strings as from the CLI, or numbers). */
 export interface StressOptions {
@@ -50,7 +57,11 @@ export interface StressOptions {
   /** Seconds a single refresh may keep retrying before it is a livelock finding. */
   livelockTimeout?: string | number;
   lockdep?: boolean;
-  /** hva_to_pfn_retry's predicate: 'any' (upstream) or 'range' (retry only for an overlapping invalidation, history B20). */
+  /** The protocol variant (`gpc-lab protocols`; default 'mainline'), a shipped one or one of protocolModules'. */
+  protocol?: string;
+  /** Files (paths or file: URLs) whose default export is a protocol variant, loaded in every thread in this order. */
+  protocolModules?: string | readonly string[];
+  /** Alias of `protocol`: 'any' = mainline, 'range' = range-retry (history B20). Conflicting with `protocol` is an error. */
   retry?: string;
   /** What the notifier invalidates: 'mixed' (default) or 'unrelated' (spare pages only, --inflight always in flight: history B20). */
   invalidate?: string;
@@ -81,7 +92,10 @@ export interface StressConfig {
   readonly guestSteps: number;
   readonly livelockTimeoutS: number;
   readonly lockdep: boolean;
-  readonly retry: RetryModeName;
+  /** The protocol variant's name (checked against the registry once protocolModules are loaded: runStress). */
+  readonly protocol: string;
+  /** file: URLs of the run's protocol modules, in load order. */
+  readonly protocolModules: readonly string[];
   readonly invalidate: InvalTargetName;
   readonly stopOnFinding: boolean;
   readonly json: boolean;
@@ -121,6 +135,35 @@ function listOf(raw: string | readonly string[] | undefined): string[] {
 
 export function workloadMask(workload: readonly WorkloadName[]): number {
   return userWorkloadMask(workload);
+}
+
+/** A protocol module's file: URL (a path is resolved against the working directory); the file must exist. */
+function protocolModuleUrl(raw: string): string {
+  const url = raw.startsWith('file:') ? raw : pathToFileURL(resolve(raw)).href;
+  let path = '';
+  try {
+    path = fileURLToPath(url);
+  } catch {
+    throw new UsageError(`--protocol-module must be a file path or a file: URL, got '${raw}'`);
+  }
+  if (!existsSync(path)) throw new UsageError(`--protocol-module must name an existing file (a module whose default export is a protocol variant), got '${raw}'`);
+  return url;
+}
+
+/**
+ * `--protocol` (or its alias `--retry`) and `--protocol-module`. A name that is neither shipped
+ * nor registered is a usage error here, unless modules are given: runStress checks it again once
+ * they are loaded.
+ */
+function resolveProtocolChoice(input: StressOptions): { protocol: string; protocolModules: string[] } {
+  const protocolModules = listOf(input.protocolModules).map(protocolModuleUrl);
+  const alias = input.retry === undefined ? undefined : RETRY_ALIASES[parseChoiceOption('--retry', input.retry, RETRY_ALIAS_NAMES)];
+  if (alias !== undefined && input.protocol !== undefined && input.protocol !== alias) {
+    throw new UsageError(`--retry ${input.retry} is --protocol ${alias}: it conflicts with --protocol ${input.protocol} (give one of them)`);
+  }
+  const protocol = input.protocol ?? alias ?? DEFAULT_PROTOCOL;
+  if (protocolModules.length === 0) parseProtocolOption('--protocol', protocol);
+  return { protocol, protocolModules };
 }
 
 export function resolveStressConfig(input: StressOptions): StressConfig {
@@ -166,7 +209,7 @@ export function resolveStressConfig(input: StressOptions): StressConfig {
     guestSteps: input.guestSteps === undefined ? STRESS_DEFAULTS.guestSteps : parseIntegerOption('--guest-steps', input.guestSteps, 1, 10_000),
     livelockTimeoutS: input.livelockTimeout === undefined ? STRESS_DEFAULTS.livelockTimeoutS : parseSecondsOption('--livelock-timeout', input.livelockTimeout, 3600),
     lockdep: input.lockdep === true,
-    retry: parseChoiceOption('--retry', input.retry ?? 'any', RETRY_MODE_NAMES),
+    ...resolveProtocolChoice(input),
     invalidate: parseChoiceOption('--invalidate', input.invalidate ?? 'mixed', INVAL_TARGET_NAMES),
     stopOnFinding: input.stopOnFinding === true,
     json: input.json === true,
@@ -196,7 +239,8 @@ export function rerunCommand(config: StressConfig): string {
   if (config.livelockTimeoutS !== d.livelockTimeoutS) parts.push(`--livelock-timeout ${config.livelockTimeoutS}`);
   if (config.traceDepth !== d.traceDepth) parts.push(`--trace-depth ${config.traceDepth}`);
   if (!config.oracles) parts.push('--oracles off');
-  if (config.retry !== 'any') parts.push(`--retry ${config.retry}`);
+  if (config.protocol !== DEFAULT_PROTOCOL) parts.push(`--protocol ${config.protocol}`);
+  for (const url of config.protocolModules) parts.push(`--protocol-module ${fileURLToPath(url)}`);
   if (config.invalidate !== 'mixed') parts.push(`--invalidate ${config.invalidate}`);
   for (const bug of config.bugs) parts.push(`--bug ${bug}`);
   if (config.lockdep) parts.push('--lockdep');
