@@ -62,7 +62,7 @@ export { buildVm } from './stress/build-vm.js';
 export { STRATEGY_NAMES, strategyNames, registerStrategy } from './kvm/strategies/registry.js';
 export type { EntryStrategy, StrategyRunFacts } from './kvm/strategies/entry-strategy.js';
 export { BUG_SWITCHES, bugMaskFromNames } from './kvm/bug-switches.js';
-export { PROTOCOLS, DEFAULT_PROTOCOL, findProtocol, protocolNames, protocolId, registerProtocol, resolveProtocol } from './kvm/protocols/registry.js';
+export { shippedProtocols, DEFAULT_PROTOCOL, findProtocol, protocolNames, protocolId, registerProtocol, resolveProtocol } from './kvm/protocols/registry.js';
 export { describeProtocol, PROTOCOL_STEP_NAMES } from './kvm/protocols/protocol-variant.js';
 export { PROPERTIES } from './oracle/properties.js';
 export type { StressOptions, StressConfig, WorkloadName } from './stress/stress-config.js';

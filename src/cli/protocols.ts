@@ -1,7 +1,7 @@
 /** `gpc-lab protocols`: the protocol variants `--protocol` selects, with their sources and the steps each replaces. */
 import type { Command } from 'commander';
 import { describeProtocol, type ProtocolDescription } from '../kvm/protocols/protocol-variant.js';
-import { DEFAULT_PROTOCOL, PROTOCOLS } from '../kvm/protocols/registry.js';
+import { DEFAULT_PROTOCOL, shippedProtocols } from '../kvm/protocols/registry.js';
 
 /** A listed variant: its description, and whether it is the default. */
 export interface ProtocolListing extends ProtocolDescription {
@@ -9,7 +9,7 @@ export interface ProtocolListing extends ProtocolDescription {
 }
 
 export function listProtocols(): ProtocolListing[] {
-  return PROTOCOLS.map((p) => ({ ...describeProtocol(p), default: p.name === DEFAULT_PROTOCOL }));
+  return shippedProtocols().map((p) => ({ ...describeProtocol(p), default: p.name === DEFAULT_PROTOCOL }));
 }
 
 export function formatProtocolList(protocols: readonly ProtocolListing[]): string[] {

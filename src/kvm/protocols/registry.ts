@@ -1,8 +1,13 @@
 /**
  * The protocol variants `--protocol NAME` selects. A new variant is one new file in this folder
- * plus one line in PROTOCOLS. The index in PROTOCOLS (then in the run's extras) is the id the VM
- * configuration stores (VM_PROTOCOL, src/kvm/vm-layout.ts); every thread resolves it once, when it
- * opens its model context (`ctx.protocol`).
+ * plus one line in shipped-variants.ts. The index in PROTOCOLS (then in the run's extras) is the id
+ * the VM configuration stores (VM_PROTOCOL, src/kvm/vm-layout.ts); every thread resolves it once,
+ * when it opens its model context (`ctx.protocol`). Ids are positions in this process's list, not
+ * stable names: they never leave a run.
+ *
+ * Nothing here reads a variant while the module is evaluated: the variants' steps import the
+ * model (gpc.ts, ...), which imports model-context.ts, which imports this file, so whichever
+ * module of that cycle loads first, the lists are built on first use (shippedProtocols).
  *
  * Runtime extras (`--protocol-module FILE`, StressOptions.protocolModules): modules whose default
  * export is a ProtocolVariant. The main thread and every model thread load the run's modules in
@@ -12,17 +17,20 @@
 import { UsageError } from '../../util/usage-error.js';
 import { MAINLINE } from './mainline.js';
 import { PROTOCOL_STEP_NAMES, WIRED_STEP_NAMES, type ProtocolSteps, type ProtocolVariant } from './protocol-variant.js';
-import { RANGE_RETRY } from './range-retry.js';
+import * as SHIPPED from './shipped-variants.js';
 
-/** The shipped variants, in id order. mainline first: id 0, the default. */
-export const PROTOCOLS: readonly ProtocolVariant[] = [
-  MAINLINE,
-  RANGE_RETRY,
-];
+/** The default variant's name (id 0). */
+export const DEFAULT_PROTOCOL = 'mainline';
 
-export const DEFAULT_PROTOCOL = MAINLINE.name;
+let shipped: readonly ProtocolVariant[] | null = null;
 
-/** Variants registered at run time (ids PROTOCOLS.length + i). */
+/** The shipped variants, in id order: mainline first (id 0, the default), then by name. */
+export function shippedProtocols(): readonly ProtocolVariant[] {
+  shipped ??= [MAINLINE, ...(Object.values(SHIPPED) as ProtocolVariant[]).filter((v) => v !== MAINLINE).sort((a, b) => (a.name < b.name ? -1 : 1))];
+  return shipped;
+}
+
+/** Variants registered at run time (ids shippedProtocols().length + i). */
 const extras: ProtocolVariant[] = [];
 /** Resolved steps per variant: every context of a thread shares one object (one shape: monomorphic call sites). */
 const resolved = new WeakMap<ProtocolVariant, ProtocolSteps>();
@@ -30,7 +38,7 @@ const resolved = new WeakMap<ProtocolVariant, ProtocolSteps>();
 const NAME = /^[a-z0-9][a-z0-9-]{0,39}$/;
 
 function allProtocols(): readonly ProtocolVariant[] {
-  return extras.length === 0 ? PROTOCOLS : [...PROTOCOLS, ...extras];
+  return extras.length === 0 ? shippedProtocols() : [...shippedProtocols(), ...extras];
 }
 
 /** Every known name, shipped ones first. */
@@ -79,7 +87,7 @@ function invalidVariant(variant: ProtocolVariant): string | null {
 }
 
 /**
- * Adds a variant at run time and returns its id. Registering the same object again returns its
+ * Adds a variant at run time and returns its id (shippedProtocols().length + i). Registering the same object again returns its
  * id; another variant with a known name is an error. On its own this reaches only this thread (a
  * single-threaded VM built with buildVm); a stress run loads modules in every thread instead.
  */
@@ -90,7 +98,7 @@ export function registerProtocol(variant: ProtocolVariant): number {
   if (problem) throw new UsageError(`protocol variant '${String((variant as { name?: unknown })?.name)}' cannot be registered: ${problem}`);
   if (findProtocol(variant.name)) throw new UsageError(`protocol variant '${variant.name}' is already registered (known: ${protocolNames().join(', ')})`);
   extras.push(variant);
-  return PROTOCOLS.length + extras.length - 1;
+  return shippedProtocols().length + extras.length - 1;
 }
 
 /**

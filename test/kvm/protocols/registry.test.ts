@@ -13,7 +13,7 @@ import { MAINLINE } from '../../../src/kvm/protocols/mainline.js';
 import { RANGE_RETRY, rangeAwareRetryCache } from '../../../src/kvm/protocols/range-retry.js';
 import { WIRED_STEP_NAMES, describeProtocol, type ProtocolVariant } from '../../../src/kvm/protocols/protocol-variant.js';
 import {
-  PROTOCOLS,
+  shippedProtocols,
   findProtocol,
   parseProtocolOption,
   protocolById,
@@ -75,7 +75,7 @@ describe('protocol registry', () => {
       expect(MAINLINE.stepSources[step], step).toMatch(/\S/);
     }
     expect(MAINLINE.steps.entryCheck).toBeUndefined();
-    for (const variant of PROTOCOLS) {
+    for (const variant of shippedProtocols()) {
       expect(variant.source, variant.name).toMatch(/\S/);
       expect(variant.summary, variant.name).not.toContain('\n');
       for (const { step, source } of describeProtocol(variant).steps) expect(source, `${variant.name}.${step}`).toMatch(/\S/);
@@ -108,7 +108,7 @@ describe('protocol registry', () => {
       stepSources: { check: 'a check that never passes (test)' },
     };
     const id = registerProtocol(refuseAll);
-    expect(id).toBe(PROTOCOLS.length);
+    expect(id).toBe(shippedProtocols().length);
     expect(registerProtocol(refuseAll)).toBe(id);
     expect(protocolNames()).toContain('test-refuse-check');
     expect(checkSteal(mainVm(0).main)).toBe(true);
