@@ -50,7 +50,7 @@ interface OpsVm {
   readonly release: () => void;
 }
 
-function buildOpsVm(caches: number, seed: number): OpsVm {
+function buildOpsVm(caches: number, seed: number, protocol: number): OpsVm {
   // Enough vCPUs for `caches` guest-uses caches.
   const vcpus = Math.max(1, Math.ceil(caches / Math.max(1, guestLayout(1, 4096).caches.registersPerVcpu)));
   const built = buildVm({
@@ -66,6 +66,7 @@ function buildOpsVm(caches: number, seed: number): OpsVm {
     eventPermille: 0,
     stealPermille: 0,
     postPermille: 0,
+    protocol,
   });
   const ctx = built.main;
   const refresher = openModelContext(built.buffers, built.layout.threadEvtchn);
@@ -100,8 +101,8 @@ export interface OpsBench {
   readonly release: () => void;
 }
 
-/** The variants for cache counts `cacheCounts` (0 = the bare mm event; it is always included as the floor). */
-export function opsBenchVariants(cacheCounts: readonly number[], seed: number): OpsBench {
+/** The variants for cache counts `cacheCounts` (0 = the bare mm event; it is always included as the floor), on protocol id `protocol`. */
+export function opsBenchVariants(cacheCounts: readonly number[], seed: number, protocol = 0): OpsBench {
   const counts = [...new Set([0, ...cacheCounts])].sort((a, b) => a - b);
   const variants: BatchVariant[] = [];
   const vms: OpsVm[] = [];
@@ -156,7 +157,7 @@ export function opsBenchVariants(cacheCounts: readonly number[], seed: number): 
   }
 
   for (const k of counts) {
-    const vm = buildOpsVm(k, seed + k);
+    const vm = buildOpsVm(k, seed + k, protocol);
     vms.push(vm);
     variants.push(k === 0 ? { name: invalUnrelatedName(0), run: invalUnrelated(vm) } : { name: invalUnrelatedName(k), floor: invalUnrelatedName(0), run: invalUnrelated(vm) });
   }

@@ -14,6 +14,7 @@ import { registerStressCommand } from './cli/stress.js';
 import { registerBenchCommand } from './cli/bench.js';
 import { registerBugsCommand } from './cli/bugs.js';
 import { registerCampaignCommand } from './cli/campaign.js';
+import { registerProtocolsCommand } from './cli/protocols.js';
 
 const program = new Command('gpc-lab')
   .description("An executable model of KVM's gfn_to_pfn_cache on real threads")
@@ -28,6 +29,7 @@ registerStressCommand(program);
 registerBenchCommand(program);
 registerBugsCommand(program);
 registerCampaignCommand(program);
+registerProtocolsCommand(program);
 
 async function main(argv: string[]): Promise<number> {
   try {

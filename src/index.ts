@@ -62,6 +62,8 @@ export { buildVm } from './stress/build-vm.js';
 export { STRATEGY_NAMES, strategyNames, registerStrategy } from './kvm/strategies/registry.js';
 export type { EntryStrategy, StrategyRunFacts } from './kvm/strategies/entry-strategy.js';
 export { BUG_SWITCHES, bugMaskFromNames } from './kvm/bug-switches.js';
+export { shippedProtocols, DEFAULT_PROTOCOL, findProtocol, protocolNames, protocolId, registerProtocol, resolveProtocol } from './kvm/protocols/registry.js';
+export { describeProtocol, PROTOCOL_STEP_NAMES } from './kvm/protocols/protocol-variant.js';
 export { PROPERTIES } from './oracle/properties.js';
 export type { StressOptions, StressConfig, WorkloadName } from './stress/stress-config.js';
 export type { StressRunOptions } from './stress/run-stress.js';
@@ -70,6 +72,7 @@ export type { VmConfig, BuiltVm } from './stress/build-vm.js';
 export type { StrategyName } from './kvm/strategies/registry.js';
 export type { BugSwitchInfo } from './kvm/bug-switches.js';
 export type { PropertyInfo, PropertySpec, FindingDetails, DetailValue } from './trace/property.js';
+export type { ProtocolVariant, ProtocolSteps, ProtocolStepName, ProtocolDescription, MemslotUpdateHooks } from './kvm/protocols/protocol-variant.js';
 
 // Injectable bugs and `gpc-lab campaign` (src/bugs, src/campaign).
 export { BUG_CATALOG } from './bugs/catalog.js';

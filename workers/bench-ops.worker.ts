@@ -8,7 +8,7 @@ import type { OpsThreadData, OpsThreadResult } from '../src/bench/bench-threads.
 import { opsBenchVariants } from '../bench/invalidation.bench.js';
 
 async function runOpsBenchThread(data: OpsThreadData): Promise<OpsThreadResult> {
-  const bench = opsBenchVariants(data.cacheCounts, data.seed);
+  const bench = opsBenchVariants(data.cacheCounts, data.seed, data.protocol);
   try {
     const result = await runGcAwareBench(bench.variants, data.plan);
     return { stats: result.stats, gcEvents: result.gcEvents, refreshAfterInvalidationUs: bench.refreshLatency() };

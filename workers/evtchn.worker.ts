@@ -3,8 +3,8 @@ import { defineThreadTask, type ThreadContext } from '../src/harness/thread-task
 import { runEvtchnLoop } from '../src/stress/threads/evtchn-loop.js';
 import { modelThreadResult, runModelLoop, startModelThread, type ModelThreadData, type ModelThreadResult } from '../src/stress/model-thread.js';
 
-export default defineThreadTask(function runEvtchnThread(data: ModelThreadData, thread: ThreadContext): ModelThreadResult {
-  const ctx = startModelThread(data, thread);
+export default defineThreadTask(async function runEvtchnThread(data: ModelThreadData, thread: ThreadContext): Promise<ModelThreadResult> {
+  const ctx = await startModelThread(data, thread);
   const lockdepError = ctx ? runModelLoop(function runEvtchnIterations(): void {
     runEvtchnLoop(ctx, thread.control, thread.slotBase, data.rate);
   }) : undefined;

@@ -3,8 +3,8 @@ import { defineThreadTask, type ThreadContext } from '../src/harness/thread-task
 import { runJugglerLoop } from '../src/stress/threads/juggler-loop.js';
 import { modelThreadResult, runModelLoop, startModelThread, type ModelThreadData, type ModelThreadResult } from '../src/stress/model-thread.js';
 
-export default defineThreadTask(function runJugglerThread(data: ModelThreadData, thread: ThreadContext): ModelThreadResult {
-  const ctx = startModelThread(data, thread);
+export default defineThreadTask(async function runJugglerThread(data: ModelThreadData, thread: ThreadContext): Promise<ModelThreadResult> {
+  const ctx = await startModelThread(data, thread);
   const lockdepError = ctx ? runModelLoop(function runJugglerIterations(): void {
     runJugglerLoop(ctx, thread.control, thread.slotBase, data.rate);
   }) : undefined;

@@ -3,8 +3,8 @@ import { defineThreadTask, type ThreadContext } from '../src/harness/thread-task
 import { runVcpuLoop } from '../src/stress/threads/vcpu-loop.js';
 import { modelThreadResult, runModelLoop, startModelThread, type ModelThreadData, type ModelThreadResult } from '../src/stress/model-thread.js';
 
-export default defineThreadTask(function runVcpuThread(data: ModelThreadData, thread: ThreadContext): ModelThreadResult {
-  const ctx = startModelThread(data, thread);
+export default defineThreadTask(async function runVcpuThread(data: ModelThreadData, thread: ThreadContext): Promise<ModelThreadResult> {
+  const ctx = await startModelThread(data, thread);
   const lockdepError = ctx ? runModelLoop(function runVcpuIterations(): void {
     runVcpuLoop(ctx, thread.control, thread.slotBase, data.thread, data.crashAfter);
   }) : undefined;

@@ -11,6 +11,7 @@ import { extname } from 'node:path';
 import type { BatchPlan } from '../harness/batch-timer.js';
 import { STRATEGY_NAMES, type StrategyName } from '../kvm/strategies/registry.js';
 import { parseIntegerOption } from '../util/option-parsers.js';
+import { DEFAULT_PROTOCOL, parseProtocolOption } from '../kvm/protocols/registry.js';
 import { UsageError } from '../util/usage-error.js';
 
 export const LOAD_KINDS = ['idle', 'inval-cached', 'inval-unrelated'] as const;
@@ -26,6 +27,8 @@ export interface BenchOptionsInput {
   json?: boolean;
   vcpus?: string;
   strategy?: string;
+  /** Protocol variant (`gpc-lab protocols`; default mainline). */
+  protocol?: string;
   load?: string;
   invalRate?: string;
   samples?: string;
@@ -43,6 +46,8 @@ export interface BenchConfig {
   /** vCPU counts measured: 1..--vcpus. */
   readonly vcpuCounts: readonly number[];
   readonly strategies: readonly StrategyName[];
+  /** The protocol variant every phase's VM runs (a shipped one). */
+  readonly protocol: string;
   readonly lockedCounts: readonly number[];
   readonly loads: readonly LoadKind[];
   /** Invalidations per second of the load thread. */
@@ -94,6 +99,7 @@ export function parseBenchOptions(input: BenchOptionsInput): BenchConfig {
     json: input.json === true,
     vcpuCounts: Array.from({ length: maxVcpus }, (_, i) => i + 1),
     strategies: input.strategy === undefined ? [...STRATEGY_NAMES] : parseList('--strategy', input.strategy, STRATEGY_NAMES),
+    protocol: parseProtocolOption('--protocol', input.protocol ?? DEFAULT_PROTOCOL).name,
     lockedCounts: LOCKED_CACHE_COUNTS,
     loads: input.load === undefined ? [...LOAD_KINDS] : parseList('--load', input.load, LOAD_KINDS),
     invalRate: input.invalRate === undefined ? 2000 : parseIntegerOption('--inval-rate', input.invalRate, 1, 100_000),

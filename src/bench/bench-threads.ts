@@ -61,6 +61,8 @@ export interface OpsThreadData {
   readonly cacheCounts: readonly number[];
   readonly plan: BatchPlan;
   readonly seed: number;
+  /** Protocol variant id (src/kvm/protocols/registry.ts). */
+  readonly protocol: number;
 }
 
 export interface OpsThreadResult {

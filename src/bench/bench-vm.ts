@@ -36,6 +36,8 @@ export interface BenchVm {
 export interface BenchVmOptions {
   readonly timingThreads: number;
   readonly seed: number;
+  /** Protocol variant id (src/kvm/protocols/registry.ts); default 0, mainline. */
+  readonly protocol?: number;
 }
 
 export function buildBenchVm(options: BenchVmOptions): BenchVm {
@@ -53,6 +55,7 @@ export function buildBenchVm(options: BenchVmOptions): BenchVm {
     eventPermille: 0,
     stealPermille: 0,
     postPermille: 0,
+    protocol: options.protocol ?? 0,
   });
   function vcpuOf(t: number): number {
     return VCPUS_PER_THREAD * t;

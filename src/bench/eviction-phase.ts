@@ -9,6 +9,7 @@ import { runThreads, type ThreadTask } from '../harness/pool.js';
 import { RC_READY_COUNT, StopReason, type RunControl } from '../harness/run-control.js';
 import { summarizeLatency, type LatencySnapshot } from '../harness/histogram.js';
 import { buildVm } from '../stress/build-vm.js';
+import { protocolId } from '../kvm/protocols/registry.js';
 import type { ModelThreadData, ModelThreadResult } from '../stress/model-thread.js';
 import { guestUsesCaches } from '../kvm/cache-table.js';
 import { strategyId } from '../kvm/strategies/registry.js';
@@ -33,6 +34,7 @@ export async function runEvictionPhase(config: BenchConfig, vcpus: number, contr
     eventPermille: 0,
     stealPermille: 0,
     postPermille: 0,
+    protocol: protocolId(config.protocol),
   });
   const tasks: ThreadTask<ModelThreadData | LoadThreadData>[] = [];
   for (let v = 0; v < vcpus; v++) {

@@ -53,9 +53,9 @@ function opsTable(figures: readonly BatchStats[]): string[] {
 export function formatBenchReport(report: BenchReport): string[] {
   const env = report.environment;
   const lines: string[] = [];
-  const cfg = report.config as { plan: { samples: number; batchSize: number; warmupSamples: number }; invalRate: number };
+  const cfg = report.config as { plan: { samples: number; batchSize: number; warmupSamples: number }; invalRate: number; protocol?: string };
   lines.push(
-    `gpc-lab bench${report.quick ? ' --quick' : ''}: per-vmentry cost of the entry-check strategies; ` +
+    `gpc-lab bench${report.quick ? ' --quick' : ''}: per-vmentry cost of the entry-check strategies (protocol ${cfg.protocol ?? 'mainline'}); ` +
       `${cfg.plan.samples} samples x ${cfg.plan.batchSize} ops per variant and thread, ${cfg.plan.warmupSamples} warm-up rounds, variants interleaved; ` +
       `median ns/op, p25..p75, MAD%, ratio to the floor measured in the same run`,
   );

@@ -79,6 +79,7 @@ export async function runBench(config: BenchConfig, options: BenchRunOptions = {
     config: {
       vcpuCounts: config.vcpuCounts,
       strategies: config.strategies,
+      protocol: config.protocol,
       lockedCounts: config.lockedCounts,
       loads: config.loads,
       invalRate: config.invalRate,

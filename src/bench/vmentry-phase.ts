@@ -8,6 +8,7 @@ import { RunControl, StopReason, isFinalThreadState } from '../harness/run-contr
 import { summarizeLatency, type LatencySnapshot } from '../harness/histogram.js';
 import type { LoadKind, BenchConfig } from './bench-config.js';
 import { buildBenchVm } from './bench-vm.js';
+import { protocolId } from '../kvm/protocols/registry.js';
 import type { LoadThreadData, LoadThreadResult, VmentryThreadData, VmentryThreadResult } from './bench-threads.js';
 import type { VmentryConfigResult, VmentryFigure } from './bench-report.js';
 import { poolThreadStats } from './pool-samples.js';
@@ -19,7 +20,7 @@ function threadError(outcome: { status: string; name: string; error?: Error }): 
 }
 
 export async function runVmentryConfig(config: BenchConfig, vcpus: number, load: LoadKind, control: RunControl): Promise<VmentryConfigResult> {
-  const vm = buildBenchVm({ timingThreads: vcpus, seed: config.seed });
+  const vm = buildBenchVm({ timingThreads: vcpus, seed: config.seed, protocol: protocolId(config.protocol) });
   const tasks: ThreadTask<VmentryThreadData | LoadThreadData>[] = [];
   for (let t = 0; t < vcpus; t++) {
     const data: VmentryThreadData = {

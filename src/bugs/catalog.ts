@@ -141,18 +141,18 @@ export const BUG_CATALOG: readonly BugEntry[] = [
     expect: [],
     // Only unrelated invalidations, no juggling, no memslot updates: with the fix nothing else
     // write-locks shared_info, so the reference's fast path never falls back (history D: ~0).
-    stress: { vcpus: 2, workload: 'steal,xen', invalidate: 'unrelated', retry: 'range', inflight: 2, invalRate: 50000, eventRate: 50000, juggleRate: 0, memslotRate: 0 },
+    stress: { vcpus: 2, workload: 'steal,xen', invalidate: 'unrelated', protocol: 'range-retry', inflight: 2, invalRate: 50000, eventRate: 50000, juggleRate: 0, memslotRate: 0 },
   },
   {
     name: 'unrelated-invalidation-livelock',
     switchName: '',
     history: 'B20',
     source: 'open upstream (6.17): dwmw2\'s livelock series (20240821202814.711673-1-dwmw2@infradead.org) and Sean Christopherson\'s counter-proposal (Zw8DINUkJJKDByXE@google.com)',
-    wrong: 'with invalidations of unrelated pages always in flight, mn_active_invalidate_count never reaches 0 and every refresh retries forever (the reference protocol, --retry any)',
+    wrong: 'with invalidations of unrelated pages always in flight, mn_active_invalidate_count never reaches 0 and every refresh retries forever (the reference protocol, --protocol mainline)',
     kind: 'liveness',
     expect: ['livelock'],
     stress: { vcpus: 2, workload: 'steal', invalidate: 'unrelated', inflight: 2, livelockTimeout: 0.3 },
-    cure: { vcpus: 2, workload: 'steal', invalidate: 'unrelated', inflight: 2, livelockTimeout: 0.3, retry: 'range' },
+    cure: { vcpus: 2, workload: 'steal', invalidate: 'unrelated', inflight: 2, livelockTimeout: 0.3, protocol: 'range-retry' },
     slowBecause: 'a livelock is a refresh still retrying after --livelock-timeout (0.3 s here), sampled every 100 ms',
   },
   {

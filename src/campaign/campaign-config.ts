@@ -6,6 +6,7 @@ import { UsageError } from '../util/usage-error.js';
 import { parseIntegerOption, parseSecondsOption } from '../util/option-parsers.js';
 import { BUG_CATALOG, type BugEntry } from '../bugs/catalog.js';
 import { findBugSwitch } from '../kvm/bug-switches.js';
+import { DEFAULT_PROTOCOL, parseProtocolOption } from '../kvm/protocols/registry.js';
 
 export interface CampaignOptions {
   /** Catalog names (comma-separated or a list); default: every entry the campaign can run. */
@@ -20,6 +21,8 @@ export interface CampaignOptions {
   seed?: string | number;
   /** Seconds per run for cost entries (no finding expected). */
   costDuration?: string | number;
+  /** Protocol variant of every run, bug and reference alike (default mainline); an entry that names its own (a cure) keeps it. */
+  protocol?: string;
   json?: boolean;
   markdown?: boolean;
 }
@@ -31,6 +34,8 @@ export interface CampaignConfig {
   readonly shard: { readonly index: number; readonly count: number };
   readonly seed: number;
   readonly costDurationS: number;
+  /** The protocol variant's name (a shipped one). */
+  readonly protocol: string;
   readonly json: boolean;
   readonly markdown: boolean;
 }
@@ -89,6 +94,7 @@ export function resolveCampaignConfig(input: CampaignOptions): CampaignConfig {
     shard,
     seed: input.seed === undefined ? CAMPAIGN_DEFAULTS.seed : parseIntegerOption('--seed', input.seed, 0, 4_000_000_000),
     costDurationS: input.costDuration === undefined ? CAMPAIGN_DEFAULTS.costDurationS : parseSecondsOption('--cost-duration', input.costDuration, 600),
+    protocol: parseProtocolOption('--protocol', input.protocol ?? DEFAULT_PROTOCOL).name,
     json: input.json === true,
     markdown: input.markdown === true,
   };

@@ -15,6 +15,8 @@ export interface CampaignRun {
   vmentries: number;
   /** The command that re-runs the attempt that found it (stops at the first finding). */
   rerun: string | null;
+  /** The protocol variant it ran (`--protocol`). */
+  protocol: string;
   internalErrors: string[];
 }
 
@@ -45,7 +47,7 @@ export interface CampaignRow {
   runsPerS: number;
   vmentriesPerS: number;
   /** The same workload without the switch (or with the cure), for the same measured time. */
-  reference: { seconds: number; runs: number; findings: number; properties: string[]; commands: string[] };
+  reference: { seconds: number; runs: number; findings: number; properties: string[]; commands: string[]; protocol: string };
   /** Cost entries: the switch's figures and the reference's. */
   cost?: { bug: CostFigures; reference: CostFigures };
   slowBecause?: string;
@@ -60,6 +62,8 @@ export interface CampaignReport {
   budgetS: number;
   shard: string;
   seed: number;
+  /** The protocol variant of the runs (`--protocol`); entries whose workload names one (a cure) use theirs. */
+  protocol: string;
   environment: Record<string, unknown>;
   rows: CampaignRow[];
   /** Reference findings summed over rows (must be 0). */

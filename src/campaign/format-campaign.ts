@@ -27,15 +27,15 @@ function costLine(row: CampaignRow): string {
   );
 }
 
-function referenceCell(row: CampaignRow): string {
-  return `${row.reference.findings} in ${row.reference.seconds.toFixed(1)} s`;
+function referenceCell(row: CampaignRow, protocol: string): string {
+  return `${row.reference.findings} in ${row.reference.seconds.toFixed(1)} s${row.reference.protocol !== protocol ? ` (${row.reference.protocol})` : ''}`;
 }
 
 export function formatCampaignText(report: CampaignReport): string[] {
   const env = report.environment as { loadAverage1m?: number; cpus?: number; availableParallelism?: number };
   const out: string[] = [];
   out.push(
-    `gpc-lab campaign: ${report.runs} runs per bug, budget ${report.budgetS} s per run, shard ${report.shard}, seed ${report.seed}; ${report.wallS.toFixed(0)} s wall`,
+    `gpc-lab campaign: protocol ${report.protocol}, ${report.runs} runs per bug, budget ${report.budgetS} s per run, shard ${report.shard}, seed ${report.seed}; ${report.wallS.toFixed(0)} s wall`,
   );
   out.push(`environment: ${JSON.stringify(report.environment)}`);
   out.push('');
@@ -49,7 +49,7 @@ export function formatCampaignText(report: CampaignReport): string[] {
     r.kind === 'cost' ? '-' : caught(r),
     r.kind === 'cost' ? '-' : r.runsPerS.toFixed(2),
     r.kind === 'cost' ? '-' : (r.vmentriesPerS / 1000).toFixed(0),
-    referenceCell(r),
+    referenceCell(r, report.protocol),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]): string => `  ${cells.map((c, i) => c.padEnd(widths[i]!)).join('  ')}`.trimEnd();
@@ -74,13 +74,13 @@ export function formatCampaignText(report: CampaignReport): string[] {
 
 export function formatCampaignMarkdown(report: CampaignReport): string[] {
   const out: string[] = [];
-  out.push(`### gpc-lab campaign: ${report.runs} runs per bug, budget ${report.budgetS} s, shard ${report.shard}, seed ${report.seed}`);
+  out.push(`### gpc-lab campaign: protocol ${report.protocol}, ${report.runs} runs per bug, budget ${report.budgetS} s, shard ${report.shard}, seed ${report.seed}`);
   out.push('');
   out.push('| bug | history | kind | detected | median | max | caught first by (runs) | runs/s | kvmentries/s | reference findings |');
   out.push('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of report.rows) {
     out.push(
-      `| \`${r.name}\` | ${r.history} | ${r.kind} | ${detectionCell(r)} | ${sec(r.medianS)} | ${sec(r.maxS)} | ${r.kind === 'cost' ? '-' : caught(r)} | ${r.kind === 'cost' ? '-' : r.runsPerS.toFixed(2)} | ${r.kind === 'cost' ? '-' : (r.vmentriesPerS / 1000).toFixed(0)} | ${referenceCell(r)} |`,
+      `| \`${r.name}\` | ${r.history} | ${r.kind} | ${detectionCell(r)} | ${sec(r.medianS)} | ${sec(r.maxS)} | ${r.kind === 'cost' ? '-' : caught(r)} | ${r.kind === 'cost' ? '-' : r.runsPerS.toFixed(2)} | ${r.kind === 'cost' ? '-' : (r.vmentriesPerS / 1000).toFixed(0)} | ${referenceCell(r, report.protocol)} |`,
     );
   }
   for (const r of report.rows) if (r.cost) out.push('', `\`${r.name}\`: ${costLine(r)}`);

@@ -35,10 +35,13 @@ export interface CampaignRunOptions {
 class CampaignInterrupted extends Error {}
 
 let campaignStop: AbortSignal | undefined;
+/** The campaign's --protocol, for runs whose catalog workload does not name one (set by runCampaign). */
+let campaignProtocol = 'mainline';
 
 function stressOnce(options: StressOptions): Promise<StressReport> {
   if (campaignStop?.aborted) throw new CampaignInterrupted();
-  return runStress(resolveStressConfig({ ...options, json: true }), {
+  const protocol = options.protocol !== undefined || options.retry !== undefined ? {} : { protocol: campaignProtocol };
+  return runStress(resolveStressConfig({ ...options, ...protocol, json: true }), {
     progress: 'silent',
     notice: () => {},
     ...(campaignStop ? { stopSignal: campaignStop } : {}),
@@ -60,6 +63,7 @@ async function detectionRun(entry: BugEntry, seed: number, budgetS: number): Pro
   let spent = 0;
   let attempts = 0;
   let vmentries = 0;
+  let protocol = campaignProtocol;
   const internalErrors: string[] = [];
   while (budgetS - spent >= MIN_RUN_S) {
     const duration = Math.min(entry.attemptS ?? budgetS, budgetS - spent);
@@ -71,6 +75,7 @@ async function detectionRun(entry: BugEntry, seed: number, budgetS: number): Pro
       stopOnFinding: true,
     });
     attempts++;
+    protocol = report.protocol.name;
     vmentries += report.totals.vmentries;
     internalErrors.push(...report.internalErrors);
     if (report.firstFinding) {
@@ -85,6 +90,7 @@ async function detectionRun(entry: BugEntry, seed: number, budgetS: number): Pro
           findings: report.findingsTotal,
           vmentries,
           rerun: report.findings[0]?.rerun ?? report.command,
+          protocol,
           internalErrors,
         },
         measuredS: spent,
@@ -95,7 +101,7 @@ async function detectionRun(entry: BugEntry, seed: number, budgetS: number): Pro
     if (report.elapsedS <= 0) break; // the run never started: do not loop
   }
   return {
-    run: { seed, detected: false, timeS: spent, property: null, attempts, findings: 0, vmentries, rerun: null, internalErrors },
+    run: { seed, detected: false, timeS: spent, property: null, attempts, findings: 0, vmentries, rerun: null, protocol, internalErrors },
     measuredS: spent,
     attempts,
   };
@@ -104,11 +110,12 @@ async function detectionRun(entry: BugEntry, seed: number, budgetS: number): Pro
 async function referenceRuns(entry: BugEntry, seconds: number, seed: number): Promise<CampaignRow['reference']> {
   const total = Math.max(1, seconds);
   const count = Math.ceil(total / REFERENCE_CHUNK_S);
-  const result: CampaignRow['reference'] = { seconds: 0, runs: 0, findings: 0, properties: [], commands: [] };
+  const result: CampaignRow['reference'] = { seconds: 0, runs: 0, findings: 0, properties: [], commands: [], protocol: campaignProtocol };
   for (let i = 0; i < count; i++) {
     const report = await stressOnce({ ...(entry.cure ?? entry.stress), seed: seed + i, duration: total / count, stopOnFinding: true });
     result.seconds += report.elapsedS;
     result.runs++;
+    result.protocol = report.protocol.name;
     result.findings += report.findingsTotal + report.internalErrors.length;
     for (const p of report.properties) if (p.findings > 0 && !result.properties.includes(p.name)) result.properties.push(p.name);
     if (report.findingsTotal > 0 || report.internalErrors.length > 0) result.commands.push(report.findings[0]?.rerun ?? report.command);
@@ -167,7 +174,7 @@ async function costRow(entry: BugEntry, config: CampaignConfig, seedBase: number
     caughtBy: {},
     runsPerS: 0,
     vmentriesPerS: 0,
-    reference: { seconds: reference.seconds, runs: without.length, findings: reference.findings, properties: [], commands: [] },
+    reference: { seconds: reference.seconds, runs: without.length, findings: reference.findings, properties: [], commands: [], protocol: without[0]?.protocol.name ?? campaignProtocol },
     cost: { bug, reference },
     ok: bug.findings === 0 && reference.findings === 0,
     wallS: (performance.now() - startedAt) / 1000,
@@ -219,6 +226,7 @@ export async function runCampaign(config: CampaignConfig, options: CampaignRunOp
   const rows: CampaignRow[] = [];
   let interrupted = false;
   campaignStop = options.stop;
+  campaignProtocol = config.protocol;
   try {
     for (const entry of config.entries) {
       const seedBase = config.seed + 1000 * BUG_CATALOG.indexOf(entry);
@@ -245,6 +253,7 @@ export async function runCampaign(config: CampaignConfig, options: CampaignRunOp
     budgetS: config.budgetS,
     shard: `${config.shard.index}/${config.shard.count}`,
     seed: config.seed,
+    protocol: config.protocol,
     environment,
     rows,
     referenceFindings,

@@ -9,6 +9,7 @@ import { DEFAULT_CHART_FILE, LOAD_KINDS, parseBenchOptions, type BenchOptionsInp
 import { runBench } from '../bench/run-bench.js';
 import { formatBenchReport } from '../bench/format-bench.js';
 import { STRATEGY_NAMES } from '../kvm/strategies/registry.js';
+import { DEFAULT_PROTOCOL, protocolNames } from '../kvm/protocols/registry.js';
 
 const HELP_AFTER = `
 What is measured (each figure a median over >= 10 batch samples, with p25..p75 and MAD, and its
@@ -40,6 +41,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--quick', 'CI smoke run: 10 samples, small batches, short eviction phase')
     .option('--vcpus <n>', 'measure 1..n vCPU threads (1..16; default min(2, CPUs))')
     .option('--strategy <list>', `'all' or a comma-separated list of ${STRATEGY_NAMES.join(', ')}`)
+    .option('--protocol <name>', `protocol variant every phase runs: ${protocolNames().join(', ')} (\`gpc-lab protocols\`)`, DEFAULT_PROTOCOL)
     .option('--load <list>', `'all' or a comma-separated list of ${LOAD_KINDS.join(', ')}`)
     .option('--inval-rate <n>', 'invalidations per second of the load thread (1..100000)', '2000')
     .option('--samples <n>', 'timed samples per variant (10..1000; default 15, quick 10)')

@@ -6,6 +6,7 @@
 import type { Command } from 'commander';
 import { CAMPAIGN_DEFAULTS, campaignEntries, resolveCampaignConfig, type CampaignOptions } from '../campaign/campaign-config.js';
 import { runCampaign } from '../campaign/run-campaign.js';
+import { DEFAULT_PROTOCOL, protocolNames } from '../kvm/protocols/registry.js';
 import { formatCampaignMarkdown, formatCampaignText } from '../campaign/format-campaign.js';
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -23,6 +24,7 @@ export function registerCampaignCommand(program: Command): void {
     .option('--shard <i/n>', 'run only shard i of n (bugs whose catalog index % n == i-1), for CI jobs or machines')
     .option('--seed <n>', 'first seed (run r of catalog entry k uses seed + 1000k + r)', String(d.seed))
     .option('--cost-duration <seconds>', 'seconds per run for cost entries (B18)', String(d.costDurationS))
+    .option('--protocol <name>', `protocol variant of every run, bug and reference alike: ${protocolNames().join(', ')} (an entry whose workload names its cure keeps it)`, DEFAULT_PROTOCOL)
     .option('--json', 'print the report as JSON')
     .option('--markdown', 'print the table as Markdown')
     .action(async function campaignAction(raw: CampaignOptions) {

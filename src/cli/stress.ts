@@ -5,6 +5,7 @@
 import { Option, type Command } from 'commander';
 import { STRATEGY_NAMES } from '../kvm/strategies/registry.js';
 import { BUG_SWITCHES } from '../kvm/bug-switches.js';
+import { DEFAULT_PROTOCOL, protocolNames } from '../kvm/protocols/registry.js';
 import { STRESS_DEFAULTS, WORKLOAD_NAMES, resolveStressConfig, type StressOptions } from '../stress/stress-config.js';
 import { runStress } from '../stress/run-stress.js';
 import { formatStressReport } from '../stress/format-report.js';
@@ -22,6 +23,9 @@ Workloads (--workload, comma-separated; default all):
                thread that deactivates/re-activates/re-points the cache (xen_shinfo_test)
   nested       a virtual-APIC page and posted-interrupt descriptor per vCPU (guest-uses)
 
+Protocol variants (--protocol NAME; \`gpc-lab protocols\` gives each one's source and the steps it
+replaces): ${protocolNames().join(', ')}. Bug switches combine with any of them.
+
 Bug switches (--bug NAME, repeatable; \`gpc-lab bugs\` describes each): ${BUG_SWITCHES.map((b) => b.name).join(', ')}
 
 Exit codes: 0 clean, 1 findings (or a stall), 2 usage error, 3 internal error.
@@ -31,9 +35,15 @@ Examples:
   gpc-lab stress --strategy none --duration 5           # findings within seconds
   gpc-lab stress --vcpus 64 --duration 30 --json > report.json
   gpc-lab stress --workload steal --invalidate unrelated --inflight 2             # B20: refreshes livelock
-  gpc-lab stress --workload steal --invalidate unrelated --inflight 2 --retry range   # ... and the cure`;
+  gpc-lab stress --workload steal --invalidate unrelated --inflight 2 --protocol range-retry   # ... and the cure
+  gpc-lab stress --protocol-module ./my-variant.mjs --protocol my-variant   # a variant of your own
+  gpc-lab stress --strategy-module ./my-check.mjs --strategy my-check      # an entry check of your own`;
 
-interface StressCliOptions extends StressOptions {}
+interface StressCliOptions extends StressOptions {
+  /** commander's keys for the repeatable --protocol-module and --strategy-module. */
+  protocolModule?: string[];
+  strategyModule?: string[];
+}
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
@@ -62,14 +72,22 @@ export function registerStressCommand(program: Command): void {
     .option('--guest-steps <n>', 'upper bound of guest steps per vmentry', String(d.guestSteps))
     .option('--livelock-timeout <seconds>', 'a refresh still retrying after this long is a livelock finding', String(d.livelockTimeoutS))
     .option('--lockdep', 'turn on lockdep-lite in every thread (slower)')
-    .option('--retry <any|range>', "hva_to_pfn_retry's predicate: any (upstream: any invalidation in flight or seq moved) or range (only an overlapping one: history B20)", 'any')
+    .option('--protocol <name>', `protocol variant: ${protocolNames().join(', ')}, or one of --protocol-module's (default ${DEFAULT_PROTOCOL})`)
+    .option('--protocol-module <file>', 'load a protocol variant from a module whose default export is one (repeatable; every thread loads them in order)', collect)
+    .option('--strategy-module <file>', 'load an entry-check strategy from a module whose default export is one (repeatable; every thread loads them in order)', collect)
+    .option('--retry <any|range>', 'alias of --protocol: any = mainline, range = range-retry (history B20)')
     .option('--invalidate <mixed|unrelated>', 'notifier targets: mixed (cached and spare pages) or unrelated (spare pages only, --inflight always in flight: the B20 livelock workload)', 'mixed')
     .option('--stop-on-finding', 'stop at the first finding (the report gives the time to it from the start of the threads)')
     .option('--json', 'print the report as JSON (no progress output)')
     .addOption(new Option('--crash-after <n>', 'test hook: vcpu-0 throws after n iterations').hideHelp())
     .addHelpText('after', HELP_AFTER)
     .action(async function stressAction(raw: StressCliOptions) {
-      const config = resolveStressConfig(raw);
+      const { protocolModule, strategyModule, ...options } = raw;
+      const config = resolveStressConfig({
+        ...options,
+        ...(protocolModule ? { protocolModules: protocolModule } : {}),
+        ...(strategyModule ? { strategyModules: strategyModule } : {}),
+      });
       if (!config.json) process.stderr.write(`seed ${config.seed}\n`);
       const report = await runStress(config, { handleSigint: true });
       if (config.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -45,8 +45,16 @@ function overlapsUnderReadLock(gpcs: Int32Array, base: number, start: number, en
   return hit;
 }
 
-/** Clears valid on every listed cache whose uhva is in [start, end); collects guest-uses vCPUs. */
+/**
+ * Clears valid on every listed cache whose uhva is in [start, end); collects guest-uses vCPUs.
+ * The protocol step `invalidationHook`: dispatches to the run's variant (src/kvm/protocols/).
+ */
 export function gpcInvalidateStart(ctx: ModelContext, start: number, end: number): void {
+  ctx.protocol.invalidationHook(ctx, start, end);
+}
+
+/** Mainline's gfn_to_pfn_cache_invalidate_start (upstream 6.17, with B18's read-lock pre-check). */
+export function mainlineGpcInvalidateStart(ctx: ModelContext, start: number, end: number): void {
   const gpcs = ctx.gpcs;
   const count = ctx.layout.gpcs;
   spinLock(ctx.vm, VM_GPC_LOCK);

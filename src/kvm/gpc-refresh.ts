@@ -4,7 +4,6 @@
  */
 import { assertHeld } from '../sync/lockdep.js';
 import { writeLock, writeUnlock } from '../sync/rwlock.js';
-import { hostFaultInWithEpoch } from './host-fault.js';
 import { checkCacheStateLocked } from '../oracle/access-oracles.js';
 import { condResched } from './pacing.js';
 import { gfnToVpage, memslotsGeneration } from '../mem/memslots.js';
@@ -163,7 +162,8 @@ function hvaToPfnRetryLocked(ctx: ModelContext, g: number): number {
       if (newKhva !== oldKhva) gpcUnmap(ctx, g, newPfn, newKhva);
       condResched();
     }
-    newPfn = hostFaultInWithEpoch(ctx, uhva >> ctx.pageShift);
+    // hva_to_pfn: the protocol step `resolvePfn` (mainline: hostFaultInWithEpoch, src/kvm/host-fault.ts).
+    newPfn = ctx.protocol.resolvePfn(ctx, uhva >> ctx.pageShift);
     if (newPfn < 0) {
       writeLock(gpcs, base + GPC_LOCK);
       gpcs[base + G_CURRENT_RETRIES] = 0;
@@ -176,7 +176,7 @@ function hvaToPfnRetryLocked(ctx: ModelContext, g: number): number {
     writeLock(gpcs, base + GPC_LOCK);
     // History B1 (58cd407ca4c6 "Fix multiple races in gfn=>pfn cache refresh"): 5.17 accepted the pfn here.
     if (isBugOn(BUG_REFRESH_SKIPS_RETRY)) break;
-    if (!mmuNotifierRetryCache(ctx.vm, seq, gpcs[base + G_GPA]! >> ctx.pageShift, uhva >> ctx.pageShift)) break;
+    if (!mmuNotifierRetryCache(ctx, seq, gpcs[base + G_GPA]! >> ctx.pageShift, uhva >> ctx.pageShift)) break;
     traceStep(ctx, STEP_REFRESH_RETRY, g, gpcs[base + G_GPA]!, newPfn, Atomics.load(ctx.vm, VM_MN_COUNT));
   } while (true);
   gpcs[base + G_PFN] = newPfn;

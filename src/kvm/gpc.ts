@@ -71,9 +71,15 @@ export function gpcValidLen(ctx: ModelContext, gpa: number, len: number): boolea
 /**
  * kvm_gpc_check: may the caller use khva (or pfn) for [gpa, gpa+len)? The caller holds the read
  * (or write) lock and keeps it for the whole access. No side effects. `gpa` -1 means "the gpa the
- * cache holds" (the modern API, kvm_gpc_check(gpc, len)).
+ * cache holds" (the modern API, kvm_gpc_check(gpc, len)). The protocol step `check`: dispatches to
+ * the run's variant (src/kvm/protocols/).
  */
 export function gpcCheckLocked(ctx: ModelContext, g: number, gpa: number, len: number): boolean {
+  return ctx.protocol.check(ctx, g, gpa, len);
+}
+
+/** Mainline's kvm_gpc_check (upstream 6.17 plus the seed's generation compare). */
+export function mainlineGpcCheckLocked(ctx: ModelContext, g: number, gpa: number, len: number): boolean {
   const gpcs = ctx.gpcs;
   const base = gpcBase(g);
   assertHeld(gpcs, base + GPC_LOCK, 'any');

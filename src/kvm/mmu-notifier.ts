@@ -40,14 +40,22 @@ export function invalidateRangeHook(ctx: ModelContext, firstVpage: number, pages
 }
 
 /**
- * Evicts the vCPUs the hook collected: request + kick + WAIT until each has left guest mode.
- * The request is the entry strategy's `evictionRequest` (the run config's VM_EVICTION_REQUEST): with
- * `generation` an actionable one (GPC_INVALIDATE: the vCPU reloads its guest-uses pages before it
- * re-enters); otherwise 0, KVM_REQ_OUTSIDE_GUEST_MODE, which sets no request bit (history B8) and
- * relies on the vCPU's entry check.
+ * Mainline's eviction request (the protocol step `evictionRequest`): the entry strategy's
+ * `evictionRequest` (the run config's VM_EVICTION_REQUEST): with `generation` an actionable one
+ * (GPC_INVALIDATE: the vCPU reloads its guest-uses pages before it re-enters); otherwise 0,
+ * KVM_REQ_OUTSIDE_GUEST_MODE, which sets no request bit (history B8) and relies on the vCPU's
+ * entry check.
+ */
+export function mainlineEvictionRequest(ctx: ModelContext): number {
+  return ctx.evictionRequest;
+}
+
+/**
+ * Evicts the vCPUs the hook collected: request + kick + WAIT until each has left guest mode. The
+ * request bits are the run's protocol's (mainline: the strategy's, mainlineEvictionRequest above).
  */
 export function evictCollectedVcpus(ctx: ModelContext): void {
-  const bits = ctx.evictionRequest;
+  const bits = ctx.protocol.evictionRequest(ctx);
   for (let i = 0; i < ctx.evictCount; i++) {
     const v = ctx.evictList[i]!;
     ctx.evictMark[v] = 0;

@@ -16,6 +16,8 @@ import { guestLayout, type GuestLayout } from './guest-layout.js';
 import { registerStride } from './guest-registers.js';
 import { NO_WAIT_SINK, type ModelWaitSink } from './model-wait.js';
 import { STAT_COUNT, ST_PROP_CHECKS, flushStats } from './thread-stats.js';
+import type { ProtocolSteps } from './protocols/protocol-variant.js';
+import { protocolById, resolveProtocol } from './protocols/registry.js';
 import {
   VM_BUG_MASK,
   VM_EVENT_PERMILLE,
@@ -26,6 +28,7 @@ import {
   VM_NVCPUS,
   VM_ORACLES,
   VM_POST_PERMILLE,
+  VM_PROTOCOL,
   VM_SEED,
   VM_STEAL_PERMILLE,
   VM_STRATEGY,
@@ -80,6 +83,8 @@ export interface ModelContext {
   readonly eventPermille: number;
   readonly stealPermille: number;
   readonly postPermille: number;
+  /** The run's protocol variant (VM_PROTOCOL), resolved once: the protocol's entry points dispatch through it. */
+  readonly protocol: ProtocolSteps;
   /** Scratch for alias vpages of one gfn (mm events). */
   readonly aliases: Int32Array;
   /** vCPUs the current invalidation must evict, and their count in evictCount. */
@@ -96,7 +101,11 @@ export interface ModelContext {
   waitSink: ModelWaitSink;
 }
 
-/** Builds thread `thread`'s context (cold path) and applies the run's bug switches to this thread. */
+/**
+ * Builds thread `thread`'s context (cold path), applies the run's bug switches to this thread and
+ * picks the run's protocol steps (a runtime extra must have been loaded in this thread first:
+ * useProtocolModules, src/kvm/protocols/registry.ts).
+ */
 export function openModelContext(buffers: VmBuffers, thread: number): ModelContext {
   const vm = new Int32Array(buffers.vm);
   const mm = hostMmView(buffers.hostMm);
@@ -133,6 +142,7 @@ export function openModelContext(buffers: VmBuffers, thread: number): ModelConte
     eventPermille: vm[VM_EVENT_PERMILLE]!,
     stealPermille: vm[VM_STEAL_PERMILLE]!,
     postPermille: vm[VM_POST_PERMILLE]!,
+    protocol: resolveProtocol(protocolById(vm[VM_PROTOCOL]!)),
     aliases: new Int32Array(8),
     evictList: new Int32Array(nvcpus),
     evictMark: new Uint8Array(nvcpus),

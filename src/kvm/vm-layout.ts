@@ -4,12 +4,12 @@
  *
  *   line 0   config: NVCPUS NGPCS STRATEGY BUG_MASK PAGE_SHIFT ORACLES TRACE_DEPTH THREADS
  *                    WORKLOAD GUEST_STEPS SEED EVENT_PERMILLE STEAL_PERMILLE POST_PERMILLE
- *                    RETRY_MODE INVAL_TARGETS
+ *                    PROTOCOL INVAL_TARGETS
  *   line 1   config, continued: EVICTION_REQUEST
  *   line 2   GPC_LOCK (spinlock block, class vm.gpcLock): protects every gpc's ON_LIST
  *   line 3   MN_ACTIVE_INVALIDATE_COUNT | MMU_INVALIDATE_SEQ | RANGE_OVERFLOW
  *   lines 4+ in-flight invalidation ranges, and the ring of ended ones (src/kvm/inval-ranges.ts;
- *            only read by the range-aware retry, history B20)
+ *            only read by the range-retry protocol's predicate, history B20)
  *
  * Config slots: Guard: written once by the main thread before any worker starts | Readers: all.
  */
@@ -41,18 +41,12 @@ export const VM_STEAL_PERMILLE = 12;
 /** Per mille of guest steps that post a nested interrupt to another vCPU. */
 export const VM_POST_PERMILLE = 13;
 
-/** hva_to_pfn_retry's predicate: RETRY_ANY (upstream: any invalidation in flight or seq moved) or RETRY_RANGE. */
-export const VM_RETRY_MODE = 14;
+/** The protocol variant's id (its index in src/kvm/protocols/registry.ts, then the run's extras); 0 = mainline. */
+export const VM_PROTOCOL = 14;
 /** What the notifier invalidates: INVAL_MIXED (cached and spare pages, paced) or INVAL_UNRELATED (spare pages only, always in flight). */
 export const VM_INVAL_TARGETS = 15;
 /** Request bits an invalidation's eviction of a guest-uses vCPU carries: the strategy's evictionRequest. */
 export const VM_EVICTION_REQUEST = CACHE_LINE_INTS;
-
-export const RETRY_ANY = 0;
-/** Sean Christopherson's counter-proposal (history B20): retry only for an invalidation that overlaps the cache's page. */
-export const RETRY_RANGE = 1;
-export const RETRY_MODE_NAMES = ['any', 'range'] as const;
-export type RetryModeName = (typeof RETRY_MODE_NAMES)[number];
 
 export const INVAL_MIXED = 0;
 export const INVAL_UNRELATED = 1;

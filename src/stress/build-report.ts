@@ -11,6 +11,7 @@ import { findingCount, readFindingRecords, totalFindings } from '../trace/findin
 import { PROPERTIES } from '../oracle/properties.js';
 import * as S from '../kvm/thread-stats.js';
 import { ST_PROP_CHECKS, readStat } from '../kvm/thread-stats.js';
+import type { ProtocolDescription } from '../kvm/protocols/protocol-variant.js';
 import type { BuiltVm } from './build-vm.js';
 import type { ControlPlane } from './control-plane.js';
 import type { EndOfRunTotals } from './end-of-run.js';
@@ -24,6 +25,8 @@ import { G_INVALIDATED, G_MAX_RETRIES, G_REFRESHES, G_REFRESH_FAILS, G_RETRIES, 
 
 export interface ReportInputs {
   config: StressConfig;
+  /** The run's protocol variant (`--protocol`). */
+  protocol: ProtocolDescription;
   environment: Record<string, unknown>;
   built: BuiltVm;
   plan: PlannedModelThread[];
@@ -214,6 +217,7 @@ export function buildStressReport(inputs: ReportInputs): StressReport {
     seed: config.seed,
     command: rerunCommand(config),
     stopReason: run.stopReasonName,
+    protocol: inputs.protocol,
     config: { ...config } as unknown as Record<string, unknown>,
     environment: inputs.environment,
     elapsedS: inputs.elapsedS,

@@ -30,8 +30,8 @@ import {
   VM_INVAL_TARGETS,
   VM_ORACLES,
   VM_PAGE_SHIFT,
-  VM_RETRY_MODE,
   VM_POST_PERMILLE,
+  VM_PROTOCOL,
   VM_SEED,
   VM_STEAL_PERMILLE,
   VM_STRATEGY,
@@ -57,8 +57,8 @@ export interface VmConfig {
   readonly eventPermille: number;
   readonly stealPermille: number;
   readonly postPermille: number;
-  /** RETRY_* (vm-layout.ts); default RETRY_ANY (upstream). */
-  readonly retryMode?: number;
+  /** The protocol variant's id (protocolId, src/kvm/protocols/registry.ts); default 0, mainline. */
+  readonly protocol?: number;
   /** INVAL_* (vm-layout.ts); default INVAL_MIXED. */
   readonly invalTargets?: number;
 }
@@ -106,7 +106,7 @@ export function buildVm(config: VmConfig): BuiltVm {
   vm[VM_WORKLOAD] = config.workload;
   vm[VM_GUEST_STEPS] = config.guestSteps;
   vm[VM_SEED] = config.seed | 0;
-  vm[VM_RETRY_MODE] = config.retryMode ?? 0;
+  vm[VM_PROTOCOL] = config.protocol ?? 0;
   vm[VM_INVAL_TARGETS] = config.invalTargets ?? 0;
   vm[VM_EVENT_PERMILLE] = config.eventPermille;
   vm[VM_STEAL_PERMILLE] = config.stealPermille;

@@ -9,19 +9,16 @@
  *   dummy:  add or delete the dummy slot (xen_shinfo_test's generation bump).
  *
  * No page is freed by a memslot update: the gpc must rely on the generation compare alone.
- * The main thread never blocks: the SRCU wait is Atomics.waitAsync.
+ * The main thread never blocks: the SRCU wait is Atomics.waitAsync. The update itself (publish,
+ * synchronize_srcu, kvm_arch_memslots_updated) is the protocol step `memslotUpdate` (mainline:
+ * src/kvm/set-memslot.ts); this file decides what to update and when.
  */
 import { Mutex } from 'async-mutex';
 import { WINDOW_FREE, WINDOW_INTS, WINDOW_MAPPED, WINDOW_RETIRING, W_GFN_BASE, W_NPAGES, W_SLOT, W_STATE } from '../mem/host-mm-layout.js';
 import { SLOT_PRESENT } from '../mem/memslots.js';
-import { publishSlotUpdate, readCurrentSlot, synchronizeSrcu } from '../mem/memslot-update.js';
-import { STEP_MEMSLOT_DRAINED, STEP_MEMSLOT_PUBLISH } from '../trace/trace-steps.js';
+import { readCurrentSlot } from '../mem/memslot-update.js';
 import { WINDOWS_PER_SLOT } from '../kvm/guest-layout.js';
-import { traceStep, type ModelContext } from '../kvm/model-context.js';
-import { ST_KICKS_SENT, ST_MEMSLOT_UPDATES } from '../kvm/thread-stats.js';
-import { kickVcpu } from '../kvm/vcpu-kick.js';
-
-const SRCU_SLICE_MS = 5;
+import type { ModelContext } from '../kvm/model-context.js';
 
 export interface ControlPlaneCounts {
   moves: number;
@@ -104,18 +101,12 @@ export class ControlPlane {
     mm.mem[w + W_SLOT] = s;
     Atomics.store(mm.mem, w + W_STATE, WINDOW_MAPPED);
     const newVpage = 1 + target * mm.slotPages;
-    const oldGeneration = publishSlotUpdate(main.ms, s, { ...current, uhvaVpage: newVpage });
-    // The trace's gpa is the slot's first gfn (printed "gfn N"): the memslot steps then read as
-    // which guest range changed, and sit in the interleaving of a finding on that gfn.
-    const slotGpa = current.baseGfn << main.pageShift;
-    traceStep(main, STEP_MEMSLOT_PUBLISH, -1, slotGpa, -1, s);
-    main.counters[ST_MEMSLOT_UPDATES]! += 1;
     this.counts.moves++;
-    await synchronizeSrcu(main.ms, oldGeneration, SRCU_SLICE_MS, () => this.abandoned);
-    traceStep(main, STEP_MEMSLOT_DRAINED, -1, slotGpa, -1, s);
-    // No reader of the old copy is left: the old host virtual pages can go (munmap, via the notifier).
-    Atomics.store(mm.mem, mm.windowBase + oldWindow * WINDOW_INTS + W_STATE, WINDOW_RETIRING);
-    this.kickAll();
+    await main.protocol.memslotUpdate(main, s, { ...current, uhvaVpage: newVpage }, {
+      shouldGiveUp: () => this.abandoned,
+      // No reader of the old copy is left: the old host virtual pages can go (munmap, via the notifier).
+      afterDrain: () => Atomics.store(mm.mem, mm.windowBase + oldWindow * WINDOW_INTS + W_STATE, WINDOW_RETIRING),
+    });
     return true;
   }
 
@@ -123,16 +114,10 @@ export class ControlPlane {
   async toggleDummySlot(): Promise<void> {
     const main = this.main;
     const current = readCurrentSlot(main.ms, main.layout.slotDummy);
-    const oldGeneration = publishSlotUpdate(main.ms, main.layout.slotDummy, { ...current, flags: current.flags ^ SLOT_PRESENT });
-    traceStep(main, STEP_MEMSLOT_PUBLISH, -1, current.baseGfn << main.pageShift, -1, main.layout.slotDummy);
-    main.counters[ST_MEMSLOT_UPDATES]! += 1;
     this.counts.dummyToggles++;
-    await synchronizeSrcu(main.ms, oldGeneration, SRCU_SLICE_MS, () => this.abandoned);
-    this.kickAll();
-  }
-
-  /** kvm_arch_memslots_updated: kick every vCPU, without waiting. */
-  private kickAll(): void {
-    for (let v = 0; v < this.main.nvcpus; v++) if (kickVcpu(this.main.vcpus, v)) this.main.counters[ST_KICKS_SENT]! += 1;
+    await main.protocol.memslotUpdate(main, main.layout.slotDummy, { ...current, flags: current.flags ^ SLOT_PRESENT }, {
+      shouldGiveUp: () => this.abandoned,
+      afterDrain: null,
+    });
   }
 }

@@ -12,8 +12,11 @@ export function formatStressReport(report: StressReport): string[] {
   const c = report.config as Record<string, unknown>;
   const out: string[] = [];
   out.push(
-    `gpc-lab stress: strategy ${String(c.strategy)}, ${String(c.vcpus)} vCPUs, ${report.elapsedS.toFixed(1)} s measured, seed ${report.seed} (stop: ${report.stopReason})`,
+    `gpc-lab stress: protocol ${report.protocol.name}, strategy ${String(c.strategy)}, ${String(c.vcpus)} vCPUs, ${report.elapsedS.toFixed(1)} s measured, seed ${report.seed} (stop: ${report.stopReason})`,
   );
+  if (report.protocol.name !== 'mainline') {
+    out.push(`protocol ${report.protocol.name} (${report.protocol.source}) replaces ${report.protocol.steps.map((s) => s.step).join(', ') || 'nothing'} of mainline`);
+  }
   out.push(
     `workload ${(c.workload as string[]).join('+')}; invalidations ${String(c.invalRate)}/s (${String(c.inflight)} in flight), memslot updates ${String(c.memslotRate)}/s, juggling ${String(c.juggleRate)}/s, events ${String(c.eventRate)}/s; oracles ${c.oracles ? 'on' : 'off'}`,
   );

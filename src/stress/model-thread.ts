@@ -1,7 +1,7 @@
 /**
  * What every model thread (vcpu, notifier, evtchn, juggler) receives and returns, and the common
- * start of its task: open its model context, optionally turn lockdep on, meet the others at the
- * start barrier.
+ * start of its task: load the run's protocol modules, open its model context, optionally turn
+ * lockdep on, meet the others at the start barrier.
  */
 import { LockdepError, lockdepEnable } from '../sync/lockdep.js';
 import { awaitStartBarrier, setThreadState, startBarrierTimedOut, ThreadState } from '../harness/run-control.js';
@@ -10,6 +10,8 @@ import { modelWaitThreadState } from './threads/thread-states.js';
 import type { ThreadContext } from '../harness/thread-task.js';
 import type { LatencySnapshot } from '../harness/histogram.js';
 import { flushCounters, openModelContext, type ModelContext, type VmBuffers } from '../kvm/model-context.js';
+import { useProtocolModules } from '../kvm/protocols/registry.js';
+import { useStrategyModules } from '../kvm/strategies/registry.js';
 
 export interface ModelThreadData {
   readonly buffers: VmBuffers;
@@ -24,6 +26,10 @@ export interface ModelThreadData {
   readonly crashAfter: number;
   /** Shared lockdep buffer, when lockdep is on. */
   readonly lockdep?: SharedArrayBuffer;
+  /** The run's protocol modules (file URLs), loaded before the context opens, in the main thread's order. */
+  readonly protocolModules?: readonly string[];
+  /** The run's entry-strategy modules (file: URLs), loaded in this order before the context opens. */
+  readonly strategyModules?: readonly string[];
 }
 
 export interface ModelThreadResult {
@@ -50,8 +56,13 @@ export function threadStateWaitSink(control: Int32Array, slotBase: number): Mode
   };
 }
 
-/** Opens the context and waits at the start barrier; returns null if the run ended before it started. */
-export function startModelThread(data: ModelThreadData, thread: ThreadContext): ModelContext | null {
+/**
+ * Loads the run's protocol modules, opens the context and waits at the start barrier; returns
+ * null if the run ended before it started.
+ */
+export async function startModelThread(data: ModelThreadData, thread: ThreadContext): Promise<ModelContext | null> {
+  await useProtocolModules(data.protocolModules ?? []);
+  await useStrategyModules(data.strategyModules ?? []);
   const ctx = openModelContext(data.buffers, data.thread);
   ctx.waitSink = threadStateWaitSink(thread.control, thread.slotBase);
   if (data.lockdep) lockdepEnable(data.lockdep, data.thread, thread.name);

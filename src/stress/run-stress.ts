@@ -21,8 +21,10 @@ import { formatStallReport } from '../harness/watchdog.js';
 import { G_CURRENT_RETRIES, gpcBase } from '../kvm/gpc-layout.js';
 import { finding, flushCounters } from '../kvm/model-context.js';
 import { MODEL_THREAD_STATE_NAMES } from './threads/thread-states.js';
-import { INVAL_TARGET_NAMES, RETRY_MODE_NAMES, WORKLOAD_XEN } from '../kvm/vm-layout.js';
-import { strategyId } from '../kvm/strategies/registry.js';
+import { INVAL_TARGET_NAMES, WORKLOAD_XEN } from '../kvm/vm-layout.js';
+import { parseStrategyOption, useStrategyModules } from '../kvm/strategies/registry.js';
+import { describeProtocol } from '../kvm/protocols/protocol-variant.js';
+import { parseProtocolOption, protocolId, useProtocolModules } from '../kvm/protocols/registry.js';
 import { PROP_LIVELOCK } from '../oracle/properties/livelock.js';
 import { END_LOCKDEP, PROP_LOCK_SANITY } from '../oracle/properties/lock-sanity.js';
 import { PROP_STALL } from '../oracle/properties/stall.js';
@@ -93,10 +95,17 @@ async function runStressKeptAlive(config: StressConfig, options: StressRunOption
   const environment = describeEnvironment();
   const notice = options.notice ?? (config.json ? () => {} : (line: string) => void process.stderr.write(`${line}\n`));
   const workload = workloadMask(config.workload);
+  // The run's protocol modules, loaded here and (in the same order) in every model thread, so the
+  // protocol id means the same variant everywhere.
+  await useProtocolModules(config.protocolModules);
+  const protocol = parseProtocolOption('--protocol', config.protocol);
+  // Likewise the entry-strategy modules (--strategy-module).
+  await useStrategyModules(config.strategyModules);
+  const strategy = parseStrategyOption('--strategy', config.strategy);
   const built = buildVm({
     vcpus: config.vcpus,
     pageSize: config.pageSize,
-    strategy: strategyId(config.strategy),
+    strategy,
     bugMask: config.bugMask,
     seed: config.seed,
     oracles: config.oracles,
@@ -106,7 +115,7 @@ async function runStressKeptAlive(config: StressConfig, options: StressRunOption
     eventPermille: (workload & WORKLOAD_XEN) !== 0 ? 50 : 0,
     stealPermille: 50,
     postPermille: 100,
-    retryMode: RETRY_MODE_NAMES.indexOf(config.retry),
+    protocol: protocolId(protocol.name),
     invalTargets: INVAL_TARGET_NAMES.indexOf(config.invalidate),
   });
   const { main, layout } = built;
@@ -124,6 +133,8 @@ async function runStressKeptAlive(config: StressConfig, options: StressRunOption
       inflight: config.inflight,
       startTimeoutMs,
       crashAfter: p.thread === 0 && p.role === 'vcpu' ? config.crashAfter : -1,
+      protocolModules: config.protocolModules,
+      strategyModules: config.strategyModules,
       ...(lockdep ? { lockdep } : {}),
     },
   }));
@@ -245,6 +256,7 @@ async function runStressKeptAlive(config: StressConfig, options: StressRunOption
   const stallLines = stall ? formatStallReport(stall) : undefined;
   return buildStressReport({
     config,
+    protocol: describeProtocol(protocol),
     environment: environment as unknown as Record<string, unknown>,
     built,
     plan,

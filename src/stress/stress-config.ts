@@ -3,22 +3,29 @@
  * numbers from a library caller) in, a complete StressConfig out, or a UsageError that names the
  * value and what is allowed.
  */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UsageError } from '../util/usage-error.js';
 import { parseChoiceOption, parseIntegerOption, parseSecondsOption } from '../util/option-parsers.js';
 import { STRATEGY_NAMES, type StrategyName } from '../kvm/strategies/registry.js';
 import { WORKLOAD_NAMES as USER_WORKLOAD_NAMES, workloadMask as userWorkloadMask } from '../kvm/cache-users.js';
 import { BUG_SWITCHES, bugMaskFromNames, findBugSwitch } from '../kvm/bug-switches.js';
+import { DEFAULT_PROTOCOL, parseProtocolOption } from '../kvm/protocols/registry.js';
 import {
   INVAL_TARGET_NAMES,
-  RETRY_MODE_NAMES,
   type InvalTargetName,
-  type RetryModeName,
 } from '../kvm/vm-layout.js';
 
 /** The `--workload` names: one per cache user (src/kvm/cache-users.ts). */
 export const WORKLOAD_NAMES = USER_WORKLOAD_NAMES;
 /** A cache user's workload name: 'steal', 'xen', 'nested' (and any user added to cache-users.ts). */
 export type WorkloadName = string;
+
+/** `--retry`, kept as an alias of `--protocol`: the predicate names of before protocol variants. */
+export const RETRY_ALIASES = { any: 'mainline', range: 'range-retry' } as const;
+export type RetryAlias = keyof typeof RETRY_ALIASES;
+const RETRY_ALIAS_NAMES = Object.keys(RETRY_ALIASES) as RetryAlias[];
 
 /** What a caller supplies; every field optional (strings as from the CLI, or numbers). */
 export interface StressOptions {
@@ -50,7 +57,13 @@ export interface StressOptions {
   /** Seconds a single refresh may keep retrying before it is a livelock finding. */
   livelockTimeout?: string | number;
   lockdep?: boolean;
-  /** hva_to_pfn_retry's predicate: 'any' (upstream) or 'range' (retry only for an overlapping invalidation, history B20). */
+  /** The protocol variant (`gpc-lab protocols`; default 'mainline'), a shipped one or one of protocolModules'. */
+  protocol?: string;
+  /** Files (paths or file: URLs) whose default export is a protocol variant, loaded in every thread in this order. */
+  protocolModules?: string | readonly string[];
+  /** Modules (paths or file: URLs) whose default export is an entry strategy (`--strategy-module`). */
+  strategyModules?: string | readonly string[];
+  /** Alias of `protocol`: 'any' = mainline, 'range' = range-retry (history B20). Conflicting with `protocol` is an error. */
   retry?: string;
   /** What the notifier invalidates: 'mixed' (default) or 'unrelated' (spare pages only, --inflight always in flight: history B20). */
   invalidate?: string;
@@ -81,7 +94,12 @@ export interface StressConfig {
   readonly guestSteps: number;
   readonly livelockTimeoutS: number;
   readonly lockdep: boolean;
-  readonly retry: RetryModeName;
+  /** The protocol variant's name (checked against the registry once protocolModules are loaded: runStress). */
+  readonly protocol: string;
+  /** file: URLs of the run's protocol modules, in load order. */
+  readonly protocolModules: readonly string[];
+  /** The entry-strategy modules' file: URLs, loaded by every thread in this order. */
+  readonly strategyModules: readonly string[];
   readonly invalidate: InvalTargetName;
   readonly stopOnFinding: boolean;
   readonly json: boolean;
@@ -123,11 +141,50 @@ export function workloadMask(workload: readonly WorkloadName[]): number {
   return userWorkloadMask(workload);
 }
 
+/** A module option's file: URL (a path is resolved against the working directory); the file must exist. */
+function moduleFileUrl(flag: string, what: string, raw: string): string {
+  const url = raw.startsWith('file:') ? raw : pathToFileURL(resolve(raw)).href;
+  let path = '';
+  try {
+    path = fileURLToPath(url);
+  } catch {
+    throw new UsageError(`${flag} must be a file path or a file: URL, got '${raw}'`);
+  }
+  if (!existsSync(path)) throw new UsageError(`${flag} must name an existing file (a module whose default export is ${what}), got '${raw}'`);
+  return url;
+}
+
+function protocolModuleUrl(raw: string): string {
+  return moduleFileUrl('--protocol-module', 'a protocol variant', raw);
+}
+
+function strategyModuleUrl(raw: string): string {
+  return moduleFileUrl('--strategy-module', 'an entry strategy', raw);
+}
+
+/**
+ * `--protocol` (or its alias `--retry`) and `--protocol-module`. A name that is neither shipped
+ * nor registered is a usage error here, unless modules are given: runStress checks it again once
+ * they are loaded.
+ */
+function resolveProtocolChoice(input: StressOptions): { protocol: string; protocolModules: string[] } {
+  const protocolModules = listOf(input.protocolModules).map(protocolModuleUrl);
+  const alias = input.retry === undefined ? undefined : RETRY_ALIASES[parseChoiceOption('--retry', input.retry, RETRY_ALIAS_NAMES)];
+  if (alias !== undefined && input.protocol !== undefined && input.protocol !== alias) {
+    throw new UsageError(`--retry ${input.retry} is --protocol ${alias}: it conflicts with --protocol ${input.protocol} (give one of them)`);
+  }
+  const protocol = input.protocol ?? alias ?? DEFAULT_PROTOCOL;
+  if (protocolModules.length === 0) parseProtocolOption('--protocol', protocol);
+  return { protocol, protocolModules };
+}
+
 export function resolveStressConfig(input: StressOptions): StressConfig {
   const vcpus = input.vcpus === undefined ? STRESS_DEFAULTS.vcpus : parseIntegerOption('--vcpus', input.vcpus, 1, MAX_VCPUS);
   const durationS = input.duration === undefined ? STRESS_DEFAULTS.durationS : parseSecondsOption('--duration', input.duration, MAX_DURATION_S);
   const seed = input.seed === undefined ? (Math.random() * 4294967296) >>> 0 : parseIntegerOption('--seed', input.seed, 0, 4294967295);
-  const strategy = parseChoiceOption('--strategy', input.strategy ?? STRESS_DEFAULTS.strategy, STRATEGY_NAMES);
+  const strategyModules = listOf(input.strategyModules).map(strategyModuleUrl);
+  // With strategy modules the name is checked once they are loaded (runStress).
+  const strategy = (strategyModules.length > 0 ? input.strategy ?? STRESS_DEFAULTS.strategy : parseChoiceOption('--strategy', input.strategy ?? STRESS_DEFAULTS.strategy, STRATEGY_NAMES)) as StrategyName;
   const workloadList = listOf(input.workload);
   if (input.workload !== undefined && workloadList.length === 0) {
     throw new UsageError(`--workload must be one or more of ${WORKLOAD_NAMES.join(', ')} (comma-separated), got '${[input.workload].flat().join(',')}'`);
@@ -151,6 +208,7 @@ export function resolveStressConfig(input: StressOptions): StressConfig {
     durationS,
     seed,
     strategy,
+    strategyModules,
     invalRate: rate('--inval-rate', input.invalRate, STRESS_DEFAULTS.invalRate),
     inflight: input.inflight === undefined ? STRESS_DEFAULTS.inflight : parseIntegerOption('--inflight', input.inflight, 1, 8),
     memslotRate: rate('--memslot-rate', input.memslotRate, STRESS_DEFAULTS.memslotRate),
@@ -166,7 +224,7 @@ export function resolveStressConfig(input: StressOptions): StressConfig {
     guestSteps: input.guestSteps === undefined ? STRESS_DEFAULTS.guestSteps : parseIntegerOption('--guest-steps', input.guestSteps, 1, 10_000),
     livelockTimeoutS: input.livelockTimeout === undefined ? STRESS_DEFAULTS.livelockTimeoutS : parseSecondsOption('--livelock-timeout', input.livelockTimeout, 3600),
     lockdep: input.lockdep === true,
-    retry: parseChoiceOption('--retry', input.retry ?? 'any', RETRY_MODE_NAMES),
+    ...resolveProtocolChoice(input),
     invalidate: parseChoiceOption('--invalidate', input.invalidate ?? 'mixed', INVAL_TARGET_NAMES),
     stopOnFinding: input.stopOnFinding === true,
     json: input.json === true,
@@ -196,7 +254,9 @@ export function rerunCommand(config: StressConfig): string {
   if (config.livelockTimeoutS !== d.livelockTimeoutS) parts.push(`--livelock-timeout ${config.livelockTimeoutS}`);
   if (config.traceDepth !== d.traceDepth) parts.push(`--trace-depth ${config.traceDepth}`);
   if (!config.oracles) parts.push('--oracles off');
-  if (config.retry !== 'any') parts.push(`--retry ${config.retry}`);
+  if (config.protocol !== DEFAULT_PROTOCOL) parts.push(`--protocol ${config.protocol}`);
+  for (const url of config.protocolModules) parts.push(`--protocol-module ${fileURLToPath(url)}`);
+  for (const url of config.strategyModules) parts.push(`--strategy-module ${fileURLToPath(url)}`);
   if (config.invalidate !== 'mixed') parts.push(`--invalidate ${config.invalidate}`);
   for (const bug of config.bugs) parts.push(`--bug ${bug}`);
   if (config.lockdep) parts.push('--lockdep');

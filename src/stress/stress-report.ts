@@ -1,5 +1,6 @@
 /** The typed result of `gpc-lab stress` (what `--json` prints and `runStress` returns). */
 import type { LatencySummary } from '../harness/histogram.js';
+import type { ProtocolDescription } from '../kvm/protocols/protocol-variant.js';
 
 export interface PropertyRow {
   name: string;
@@ -140,6 +141,8 @@ export interface StressReport {
   seed: number;
   command: string;
   stopReason: string;
+  /** The protocol variant that ran (`--protocol`): name, summary, source, and the steps it replaces with their sources. */
+  protocol: ProtocolDescription;
   config: Record<string, unknown>;
   environment: Record<string, unknown>;
   /** Measured window (from the start barrier to the stop), seconds. */

@@ -20,6 +20,13 @@ describe('bench options', () => {
     expect(parseBenchOptions({ quick: true, samples: '12' }).plan.samples).toBe(12);
   });
 
+  it('--protocol: mainline by default, a shipped variant by name, an unknown one a usage error listing the known ones', () => {
+    expect(parseBenchOptions({}).protocol).toBe('mainline');
+    expect(parseBenchOptions({ protocol: 'range-retry' }).protocol).toBe('range-retry');
+    expect(() => parseBenchOptions({ protocol: 'seed-2021' })).toThrow(UsageError);
+    expect(() => parseBenchOptions({ protocol: 'seed-2021' })).toThrow("--protocol must be one of mainline, range-retry, got 'seed-2021'");
+  });
+
   it('lists keep the canonical order and accept all', () => {
     const c = parseBenchOptions({ strategy: 'none,locked', load: 'all', vcpus: '3' });
     expect(c.strategies).toEqual(['locked', 'none']);

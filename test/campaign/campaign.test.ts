@@ -26,6 +26,29 @@ describe('a short campaign', () => {
     const markdown = formatCampaignMarkdown(report).join('\n');
     expect(markdown).toContain('| `refresh-skips-retry` | B1 | safety | 2/2 |');
   });
+
+  it('--protocol range-retry: the bug runs and the reference run on that variant, and the report says so', async () => {
+    const report = await runCampaign(resolveCampaignConfig({ bug: 'check-ignores-generation', runs: 1, budget: 10, seed: 7, protocol: 'range-retry' }));
+    expect(report.protocol).toBe('range-retry');
+    const row = report.rows[0]!;
+    expect(row.detected).toBe(1);
+    expect(row.runs[0]!.protocol).toBe('range-retry');
+    expect(row.runs[0]!.rerun).toContain('--protocol range-retry');
+    expect(row.reference.protocol).toBe('range-retry');
+    expect(row.reference.findings).toBe(0);
+    expect(formatCampaignText(report)[0]).toContain('gpc-lab campaign: protocol range-retry,');
+  });
+
+  it('B20 on the default protocol: its runs are mainline (the livelock is caught), its reference is the cure, range-retry', async () => {
+    const report = await runCampaign(resolveCampaignConfig({ bug: 'unrelated-invalidation-livelock', runs: 1, budget: 10, seed: 7 }));
+    expect(report.protocol).toBe('mainline');
+    const row = report.rows[0]!;
+    expect(row.runs[0]!.protocol).toBe('mainline');
+    expect(row.runs[0]!.property).toBe('livelock');
+    expect(row.reference.protocol).toBe('range-retry');
+    expect(row.reference.findings).toBe(0);
+    expect(formatCampaignText(report).join('\n')).toMatch(/0 in \d+\.\d s \(range-retry\)/);
+  });
 });
 
 describe('campaign options', () => {

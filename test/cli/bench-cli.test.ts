@@ -79,10 +79,11 @@ describe('gpc-lab bench (CLI)', () => {
     expect(readFileSync(report.chartFile, 'utf8').startsWith('<svg')).toBe(true);
   });
 
-  it('the text report has the summary tables and names the chart', () => {
+  it('the text report has the summary tables, names the protocol variant every phase ran (--protocol) and the chart', () => {
     const out = join(dir, 'text.html');
-    const result = gpcLab('bench', '--quick', '--vcpus', '1', '--load', 'idle', '--strategy', 'generation,locked', '--out', out);
+    const result = gpcLab('bench', '--quick', '--vcpus', '1', '--load', 'idle', '--strategy', 'generation,locked', '--protocol', 'range-retry', '--out', out);
     expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout.split('\n')[0]).toContain('(protocol range-retry)');
     expect(result.stdout).toMatch(/Summary: ns per entry check/);
     expect(result.stdout).toMatch(/check: generation/);
     expect(result.stdout).not.toMatch(/check: lockless/);

@@ -1,8 +1,10 @@
 /**
  * The entry-check strategies, in id order (the id is what the VM config stores, VM_STRATEGY).
- * Adding a strategy: one module beside this file and one line here. `registerStrategy` adds one at
- * run time (an extension module loaded by every thread in the same order, so ids agree).
+ * Adding a strategy: one module beside this file and one line here. `--strategy-module FILE`
+ * (StressOptions.strategyModules) adds strategies at run time: modules whose default export is an
+ * EntryStrategy, loaded by the main thread and every model thread in the same order, so ids agree.
  */
+import { UsageError } from '../../util/usage-error.js';
 import type { EntryStrategy } from './entry-strategy.js';
 import { GENERATION } from './generation.js';
 import { LOCKED } from './locked.js';
@@ -46,4 +48,36 @@ export function registerStrategy(strategy: EntryStrategy): number {
   if (known >= 0) return known;
   STRATEGIES.push(strategy);
   return STRATEGIES.length - 1;
+}
+
+/** What an EntryStrategy must have: checked when a module brings one, so a bad file is a usage error, not a crash in a thread. */
+function validStrategy(value: unknown): value is EntryStrategy {
+  const s = value as Partial<EntryStrategy> | undefined;
+  return (
+    typeof s === 'object' && s !== null && typeof s.name === 'string' && s.name.length > 0 && typeof s.check === 'function' &&
+    typeof s.evictionRequest === 'number' && typeof s.note === 'function' && typeof s.benchFloor === 'function' &&
+    typeof s.source === 'string' && typeof s.summary === 'string'
+  );
+}
+
+/**
+ * Loads the strategy modules (file: URLs) in order and registers their default exports, after the
+ * built-ins; a second call replaces the extras of the first (one run's set per process).
+ */
+export async function useStrategyModules(urls: readonly string[]): Promise<void> {
+  STRATEGIES.length = STRATEGY_NAMES.length;
+  for (const url of urls) {
+    const mod = (await import(url)) as { default?: unknown };
+    if (!validStrategy(mod.default)) {
+      throw new UsageError(`strategy module ${url} must export default an entry strategy (name, source, summary, check, evictionRequest, note, benchFloor)`);
+    }
+    registerStrategy(mod.default);
+  }
+}
+
+/** `--strategy NAME` against the strategies registered now: the id, or a UsageError naming the known ones. */
+export function parseStrategyOption(flag: string, name: string): number {
+  const id = strategyId(name);
+  if (id < 0) throw new UsageError(`${flag} must be one of ${strategyNames().join(', ')}, got '${name}'`);
+  return id;
 }

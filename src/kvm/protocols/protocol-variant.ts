@@ -1,0 +1,110 @@
+/**
+ * A protocol variant: one module that names the protocol steps it replaces and where each comes
+ * from (DESIGN 11). `mainline` (mainline.ts) supplies every step; a variant supplies only what it
+ * changes, and `resolveProtocol` (registry.ts) fills the rest from mainline. Bug switches stay one-
+ * line reverts inside the steps (src/kvm/bug-switches.ts) and combine with any variant.
+ *
+ * Threads pick the steps once: openModelContext puts the resolved ProtocolSteps on `ctx.protocol`,
+ * and the protocol's entry points (gpcCheckLocked, mmuNotifierRetryCache, gpcInvalidateStart, ...)
+ * dispatch through it, so their callers never change. One variant per run: every call site stays
+ * monomorphic. The hot steps take and return numbers and allocate nothing, like the code they
+ * replace; memslotUpdate is the main thread's control plane (cold, async).
+ */
+import type { SlotValue } from '../../mem/memslot-update.js';
+import type { ModelContext } from '../model-context.js';
+import type { GuestRegisters } from '../guest-registers.js';
+
+/** What the control plane gives the memslot-update step (src/stress/control-plane.ts). */
+export interface MemslotUpdateHooks {
+  /** synchronize_srcu gives up (the update then completes without the drain) when this says the run is over. */
+  readonly shouldGiveUp: () => boolean;
+  /** Runs once the old copy's readers drained, before the vCPUs are kicked (a move retires its old window here); null: nothing. */
+  readonly afterDrain: (() => void) | null;
+}
+
+/** One typed function per replaceable step of the protocol. */
+export interface ProtocolSteps {
+  /**
+   * mmu_notifier_retry_cache: must hva_to_pfn_retry try again? Called under the cache's write
+   * lock with the seq snapshot taken before the lock was dropped; `gfn` is the guest-RAM file page
+   * the refresh resolves, `vpage` its host virtual page. Mainline: src/kvm/mmu-retry.ts.
+   */
+  readonly retryPredicate: (ctx: ModelContext, seqSnapshot: number, gfn: number, vpage: number) => boolean;
+  /**
+   * gfn_to_pfn_cache_invalidate_start: the gpc's MMU-notifier hook for uhvas in [start, end), after
+   * the count was raised and before the mm changes anything; clears what overlaps and collects
+   * guest-uses vCPUs in ctx.evictList. Mainline: src/kvm/gpc-invalidate.ts.
+   */
+  readonly invalidationHook: (ctx: ModelContext, start: number, end: number) => void;
+  /** kvm_gpc_check under the cache's read (or write) lock; no side effects. Mainline: src/kvm/gpc.ts. */
+  readonly check: (ctx: ModelContext, g: number, gpa: number, len: number) => boolean;
+  /**
+   * hva_to_pfn inside hva_to_pfn_retry, with no gpc lock held: the pfn of host virtual page
+   * `vpage` (setting ctx.lastFaultEpoch), or a negative errno. Mainline: src/kvm/host-fault.ts.
+   */
+  readonly resolvePfn: (ctx: ModelContext, vpage: number) => number;
+  /**
+   * The request bits an invalidation's eviction of a guest-uses vCPU carries (0: none).
+   * Mainline (src/kvm/mmu-notifier.ts): the entry strategy's (ctx.evictionRequest).
+   */
+  readonly evictionRequest: (ctx: ModelContext) => number;
+  /**
+   * kvm_set_memslot on the main thread, under slots_lock: publish slot `slot` = `value` as the
+   * next generation, wait for the old copy's SRCU readers, then kvm_arch_memslots_updated.
+   * Mainline: src/kvm/set-memslot.ts.
+   */
+  readonly memslotUpdate: (main: ModelContext, slot: number, value: SlotValue, hooks: MemslotUpdateHooks) => Promise<void>;
+  /**
+   * The vmentry check of a vCPU's guest-uses registers (as EntryStrategy.check,
+   * src/kvm/strategies/). Declared only: the entry-check strategies are not dispatched through the
+   * protocol yet, and no variant may replace it until they are (registerProtocol refuses one that does).
+   */
+  readonly entryCheck?: (ctx: ModelContext, gr: GuestRegisters) => boolean;
+}
+
+export type ProtocolStepName = keyof ProtocolSteps;
+
+/** Every step name, in the order listings show them. */
+export const PROTOCOL_STEP_NAMES: readonly ProtocolStepName[] = [
+  'retryPredicate',
+  'invalidationHook',
+  'check',
+  'resolvePfn',
+  'evictionRequest',
+  'memslotUpdate',
+  'entryCheck',
+];
+
+/** Steps the model dispatches today (entryCheck is declared, not wired). */
+export const WIRED_STEP_NAMES: readonly ProtocolStepName[] = PROTOCOL_STEP_NAMES.filter((s) => s !== 'entryCheck');
+
+export interface ProtocolVariant {
+  /** `--protocol NAME`: lower-case letters, digits and dashes. */
+  readonly name: string;
+  /** One line: what the variant changes. */
+  readonly summary: string;
+  /** Where it comes from: a commit, a message id, or 'upstream 6.17'. */
+  readonly source: string;
+  /** The steps it replaces (mainline: every wired step). */
+  readonly steps: Partial<ProtocolSteps>;
+  /** For each replaced step: the commit, message id or kernel function it models. */
+  readonly stepSources: Partial<Readonly<Record<ProtocolStepName, string>>>;
+}
+
+/** A variant as listings and reports show it (`gpc-lab protocols`, the stress report). */
+export interface ProtocolDescription {
+  readonly name: string;
+  readonly summary: string;
+  readonly source: string;
+  /** The steps it supplies, with their sources (mainline: all of them; a variant: what it replaces). */
+  readonly steps: readonly { readonly step: ProtocolStepName; readonly source: string }[];
+}
+
+export function describeProtocol(variant: ProtocolVariant): ProtocolDescription {
+  return {
+    name: variant.name,
+    summary: variant.summary,
+    source: variant.source,
+    steps: PROTOCOL_STEP_NAMES.filter((s) => variant.steps[s] !== undefined).map((step) => ({ step, source: variant.stepSources[step] ?? '' })),
+  };
+}

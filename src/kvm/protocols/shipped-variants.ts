@@ -1,0 +1,6 @@
+/**
+ * The shipped protocol variants, one line each: adding a variant is its own file in this folder
+ * plus one line here. The registry (registry.ts) lists them mainline first, then by name.
+ */
+export { MAINLINE } from './mainline.js';
+export { RANGE_RETRY } from './range-retry.js';
