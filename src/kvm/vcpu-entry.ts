@@ -28,7 +28,7 @@ import {
 import { recordStealTime } from './users/steal-time.js';
 import { sendEvent } from './users/xen-evtchn.js';
 import { getNestedStatePages, nestedHardwareStep } from './users/nested-pages.js';
-import { emptyGuestState, guestStep, type GuestState } from './users/guest-code.js';
+import { guestStep, openGuestState, type GuestState } from './users/guest-code.js';
 import {
   enterGuestMode,
   exitGuestMode,
@@ -64,16 +64,19 @@ export interface VcpuState {
   readonly check: (ctx: ModelContext, gr: GuestRegisters) => boolean;
 }
 
-/** vCPU v's loop state, with the run's strategy (or `strategyIdOverride`, for the bench). Cold path. */
+/**
+ * vCPU v's loop state. Its check: the run's protocol variant's entryCheck if it replaces one, else
+ * the run's entry strategy's (`strategyIdOverride` >= 0: that strategy's, for the bench). Cold path.
+ */
 export function openVcpuState(ctx: ModelContext, v: number, strategyIdOverride = -1): VcpuState {
   return {
     v,
     session: 0,
     srcu: -1,
     gr: openGuestRegisters(ctx.layout.caches, v),
-    guest: emptyGuestState(),
+    guest: openGuestState(ctx, v),
     nested: (ctx.workload & WORKLOAD_NESTED) !== 0,
-    check: strategyById(strategyIdOverride >= 0 ? strategyIdOverride : ctx.strategy).check,
+    check: strategyIdOverride >= 0 ? strategyById(strategyIdOverride).check : (ctx.protocol.entryCheck ?? strategyById(ctx.strategy).check),
   };
 }
 

@@ -56,8 +56,8 @@ export interface ProtocolSteps {
   readonly memslotUpdate: (main: ModelContext, slot: number, value: SlotValue, hooks: MemslotUpdateHooks) => Promise<void>;
   /**
    * The vmentry check of a vCPU's guest-uses registers (as EntryStrategy.check,
-   * src/kvm/strategies/). Declared only: the entry-check strategies are not dispatched through the
-   * protocol yet, and no variant may replace it until they are (registerProtocol refuses one that does).
+   * src/kvm/strategies/). Optional: mainline has none of its own (the run's `--strategy` gives
+   * it); a variant that replaces it overrides the strategy's check in every vCPU (openVcpuState).
    */
   readonly entryCheck?: (ctx: ModelContext, gr: GuestRegisters) => boolean;
 }
@@ -75,7 +75,7 @@ export const PROTOCOL_STEP_NAMES: readonly ProtocolStepName[] = [
   'entryCheck',
 ];
 
-/** Steps the model dispatches today (entryCheck is declared, not wired). */
+/** Steps mainline supplies and every resolved variant has (entryCheck is optional: see above). */
 export const WIRED_STEP_NAMES: readonly ProtocolStepName[] = PROTOCOL_STEP_NAMES.filter((s) => s !== 'entryCheck');
 
 export interface ProtocolVariant {

@@ -78,7 +78,6 @@ function invalidVariant(variant: ProtocolVariant): string | null {
   if (typeof variant.steps !== 'object' || variant.steps === null) return 'it has no steps object';
   for (const key of Object.keys(variant.steps)) {
     if (!(PROTOCOL_STEP_NAMES as readonly string[]).includes(key)) return `'${key}' is not a protocol step (steps: ${PROTOCOL_STEP_NAMES.join(', ')})`;
-    if (!(WIRED_STEP_NAMES as readonly string[]).includes(key)) return `step '${key}' is declared but not wired yet: no variant may replace it`;
     if (typeof (variant.steps as Record<string, unknown>)[key] !== 'function') return `step '${key}' is not a function`;
     const source = (variant.stepSources as Record<string, unknown> | undefined)?.[key];
     if (typeof source !== 'string' || source.length === 0) return `step '${key}' has no source in stepSources`;
@@ -131,6 +130,7 @@ export function resolveProtocol(variant: ProtocolVariant): ProtocolSteps {
       resolvePfn: variant.steps.resolvePfn ?? base.resolvePfn,
       evictionRequest: variant.steps.evictionRequest ?? base.evictionRequest,
       memslotUpdate: variant.steps.memslotUpdate ?? base.memslotUpdate,
+      ...(variant.steps.entryCheck ? { entryCheck: variant.steps.entryCheck } : {}),
     };
     for (const name of WIRED_STEP_NAMES) {
       if (typeof steps[name] !== 'function') throw new Error(`protocol ${variant.name}: step ${name} resolved to ${typeof steps[name]} (a module cycle evaluated mainline.ts too early?)`);

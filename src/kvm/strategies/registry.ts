@@ -1,26 +1,29 @@
 /**
  * The entry-check strategies, in id order (the id is what the VM config stores, VM_STRATEGY).
- * Adding a strategy: one module beside this file and one line here. `--strategy-module FILE`
+ * Adding a strategy: one module beside this file and one line in shipped-strategies.ts. `--strategy-module FILE`
  * (StressOptions.strategyModules) adds strategies at run time: modules whose default export is an
  * EntryStrategy, loaded by the main thread and every model thread in the same order, so ids agree.
  */
 import { UsageError } from '../../util/usage-error.js';
 import type { EntryStrategy } from './entry-strategy.js';
-import { GENERATION } from './generation.js';
-import { LOCKED } from './locked.js';
-import { LOCKLESS } from './lockless.js';
-import { NONE } from './none.js';
+import * as SHIPPED from './shipped-strategies.js';
 
-const STRATEGIES: EntryStrategy[] = [
-  LOCKED,
-  GENERATION,
-  LOCKLESS,
-  NONE,
-];
+/** The default strategy, listed first. */
+const DEFAULT_STRATEGY = 'locked';
 
-/** The built-in strategy names, in id order (the CLI's choices before any extension is loaded). */
-export const STRATEGY_NAMES = ['locked', 'generation', 'lockless', 'none'] as const;
-export type StrategyName = (typeof STRATEGY_NAMES)[number];
+/** The shipped strategies in id order: the default first, then by name. */
+function shippedInIdOrder(): EntryStrategy[] {
+  return (Object.values(SHIPPED) as EntryStrategy[]).sort((a, b) =>
+    a.name === DEFAULT_STRATEGY ? -1 : b.name === DEFAULT_STRATEGY ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+  );
+}
+
+const STRATEGIES: EntryStrategy[] = shippedInIdOrder();
+
+/** The shipped strategy names, in id order (the CLI's choices before any module is loaded). */
+export const STRATEGY_NAMES: readonly string[] = STRATEGIES.map((s) => s.name);
+/** A strategy's name: a shipped one ('locked', 'generation', 'lockless', 'none') or a loaded module's. */
+export type StrategyName = string;
 
 export function strategies(): readonly EntryStrategy[] {
   return STRATEGIES;

@@ -14,15 +14,35 @@ import { WORKLOAD_NESTED, WORKLOAD_STEAL, WORKLOAD_XEN } from '../vm-layout.js';
 import { PI_PIR, STEAL_VALUE, STEAL_VERSION, VAPIC_HW_TICK, VAPIC_IRR } from './page-fields.js';
 import { guestPageBegin, guestPageEnd } from './guest-memory.js';
 
-/** What the guest remembers between steps (per vCPU, allocated once). */
+/** What the guest remembers between steps, and where its pages are (per vCPU, allocated once). */
 export interface GuestState {
   step: number;
   lastSteal: number;
   lastTick: number;
+  /** The gfns it reads (from the cache table, looked up once): shared_info candidates, its steal-time page, its vAPIC page. */
+  readonly shinfoGfns: Int32Array;
+  readonly stealGfn: number;
+  readonly vapicGfn: number;
+  /** Every vCPU's posted-interrupt descriptor gfn (it posts to others). */
+  readonly piGfns: Int32Array;
 }
 
-export function emptyGuestState(): GuestState {
-  return { step: 0, lastSteal: 0, lastTick: 0 };
+/** vCPU v's guest state (cold path). */
+export function openGuestState(ctx: ModelContext, v: number): GuestState {
+  const table = ctx.layout.caches;
+  const shinfoGfns = new Int32Array(SHINFO_CANDIDATES);
+  for (let c = 0; c < SHINFO_CANDIDATES; c++) shinfoGfns[c] = userGfn(table, USER_XEN_SHINFO, -1, c);
+  const piGfns = new Int32Array(ctx.nvcpus);
+  for (let t = 0; t < ctx.nvcpus; t++) piGfns[t] = userGfn(table, USER_NESTED_VMX, t, NESTED_PAGE_PI);
+  return {
+    step: 0,
+    lastSteal: 0,
+    lastTick: 0,
+    shinfoGfns,
+    stealGfn: userGfn(table, USER_STEAL_TIME, v, 0),
+    vapicGfn: userGfn(table, USER_NESTED_VMX, v, NESTED_PAGE_VAPIC),
+    piGfns,
+  };
 }
 
 export function guestStep(ctx: ModelContext, v: number, gs: GuestState): void {
@@ -30,7 +50,7 @@ export function guestStep(ctx: ModelContext, v: number, gs: GuestState): void {
   const pageInts = ctx.pageInts;
   gs.step++;
   if ((ctx.workload & WORKLOAD_XEN) !== 0) {
-    const pfn = guestPageBegin(ctx, userGfn(ctx.layout.caches, USER_XEN_SHINFO, -1, gs.step % SHINFO_CANDIDATES));
+    const pfn = guestPageBegin(ctx, gs.shinfoGfns[gs.step % SHINFO_CANDIDATES]!);
     if (pfn >= 0) {
       const events = Atomics.exchange(ram, pfn * pageInts + v, 0);
       guestPageEnd(ctx);
@@ -38,7 +58,7 @@ export function guestStep(ctx: ModelContext, v: number, gs: GuestState): void {
     }
   }
   if ((ctx.workload & WORKLOAD_STEAL) !== 0 && (gs.step & 3) === 0) {
-    const pfn = guestPageBegin(ctx, userGfn(ctx.layout.caches, USER_STEAL_TIME, v, 0));
+    const pfn = guestPageBegin(ctx, gs.stealGfn);
     if (pfn >= 0) {
       const at = pfn * pageInts;
       const before = Atomics.load(ram, at + STEAL_VERSION);
@@ -47,13 +67,13 @@ export function guestStep(ctx: ModelContext, v: number, gs: GuestState): void {
       guestPageEnd(ctx);
       if (before === after && (before & 1) === 0 && ctx.oracles) {
         countCheck(ctx, PROP_RECORDS);
-        if (steal < gs.lastSteal) finding(ctx, PROP_RECORDS, -1, userGfn(ctx.layout.caches, USER_STEAL_TIME, v, 0) << ctx.pageShift, pfn, steal, gs.lastSteal, RECORD_STEAL_BACKWARDS);
+        if (steal < gs.lastSteal) finding(ctx, PROP_RECORDS, -1, gs.stealGfn << ctx.pageShift, pfn, steal, gs.lastSteal, RECORD_STEAL_BACKWARDS);
         gs.lastSteal = steal;
       }
     }
   }
   if ((ctx.workload & WORKLOAD_NESTED) !== 0) {
-    const pfn = guestPageBegin(ctx, userGfn(ctx.layout.caches, USER_NESTED_VMX, v, NESTED_PAGE_VAPIC));
+    const pfn = guestPageBegin(ctx, gs.vapicGfn);
     if (pfn >= 0) {
       const delivered = Atomics.exchange(ram, pfn * pageInts + VAPIC_IRR, 0);
       const tick = Atomics.load(ram, pfn * pageInts + VAPIC_HW_TICK);
@@ -61,14 +81,14 @@ export function guestStep(ctx: ModelContext, v: number, gs: GuestState): void {
       ctx.counters[ST_NESTED_CONSUMED]! += delivered;
       if (ctx.oracles) {
         countCheck(ctx, PROP_RECORDS);
-        if (tick < gs.lastTick) finding(ctx, PROP_RECORDS, -1, userGfn(ctx.layout.caches, USER_NESTED_VMX, v, NESTED_PAGE_VAPIC) << ctx.pageShift, pfn, tick, gs.lastTick, RECORD_HW_TICK_BACKWARDS);
+        if (tick < gs.lastTick) finding(ctx, PROP_RECORDS, -1, gs.vapicGfn << ctx.pageShift, pfn, tick, gs.lastTick, RECORD_HW_TICK_BACKWARDS);
       }
       gs.lastTick = tick;
     }
     if (ctx.nvcpus > 1 && ctx.rng.below(1000) < ctx.postPermille) {
       let target = ctx.rng.below(ctx.nvcpus - 1);
       if (target >= v) target++;
-      const piPfn = guestPageBegin(ctx, userGfn(ctx.layout.caches, USER_NESTED_VMX, target, NESTED_PAGE_PI));
+      const piPfn = guestPageBegin(ctx, gs.piGfns[target]!);
       if (piPfn >= 0) {
         Atomics.add(ram, piPfn * pageInts + PI_PIR, 1);
         guestPageEnd(ctx);

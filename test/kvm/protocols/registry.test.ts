@@ -9,6 +9,9 @@ import { guestLayout } from '../../../src/kvm/guest-layout.js';
 import { cacheNamed } from '../../../src/kvm/cache-table.js';
 import { strategyId } from '../../../src/kvm/strategies/registry.js';
 import { WORKLOAD_ALL } from '../../../src/kvm/vm-layout.js';
+import { openVcpuState } from '../../../src/kvm/vcpu-entry.js';
+import { GENERATION } from '../../../src/kvm/strategies/generation.js';
+import { LOCKED } from '../../../src/kvm/strategies/locked.js';
 import { MAINLINE } from '../../../src/kvm/protocols/mainline.js';
 import { RANGE_RETRY, rangeAwareRetryCache } from '../../../src/kvm/protocols/range-retry.js';
 import { WIRED_STEP_NAMES, describeProtocol, type ProtocolVariant } from '../../../src/kvm/protocols/protocol-variant.js';
@@ -119,15 +122,35 @@ describe('protocol registry', () => {
     expect(calls).toBeGreaterThan(0);
   });
 
-  it('registration refuses a known name, an unknown step, a step without a source, and a replaced entryCheck (declared, not wired yet)', () => {
+  it('a variant that replaces entryCheck overrides the strategy\'s check in every vCPU; without one the strategy\'s is used', () => {
+    const refuseEntry: ProtocolVariant = {
+      name: 'test-entry-check',
+      summary: 'the entry check always fails',
+      source: 'this test',
+      steps: {
+        entryCheck: function refuseEntry(): boolean {
+          return false;
+        },
+      },
+      stepSources: { entryCheck: 'an entry check that never passes (test)' },
+    };
+    const id = registerProtocol(refuseEntry);
+    const { main } = mainVm(id);
+    expect(main.protocol.entryCheck).toBe(refuseEntry.steps.entryCheck);
+    expect(openVcpuState(main, 0).check).toBe(refuseEntry.steps.entryCheck);
+    // The bench's explicit strategy still wins (it times each strategy's own check).
+    expect(openVcpuState(main, 0, strategyId('generation')).check).toBe(GENERATION.check);
+    const plain = mainVm(0).main;
+    expect(plain.protocol.entryCheck).toBeUndefined();
+    expect(openVcpuState(plain, 0).check).toBe(LOCKED.check);
+  });
+
+  it('registration refuses a known name, an unknown step and a step without a source', () => {
     const base = { summary: 'x', source: 'y', stepSources: {} };
     expect(() => registerProtocol({ ...base, name: 'mainline', steps: {} })).toThrow(/'mainline' is already registered/);
     expect(() => registerProtocol({ ...base, name: 'Bad Name', steps: {} })).toThrow(/name must be 1-40 of \[a-z0-9-\]/);
     expect(() => registerProtocol({ ...base, name: 'test-typo', steps: { retryPredicat: () => true } as never })).toThrow(/'retryPredicat' is not a protocol step/);
     expect(() => registerProtocol({ ...base, name: 'test-unsourced', steps: { check: () => true } })).toThrow(/step 'check' has no source/);
-    expect(() =>
-      registerProtocol({ ...base, name: 'test-entry', steps: { entryCheck: () => true }, stepSources: { entryCheck: 'z' } }),
-    ).toThrow(/step 'entryCheck' is declared but not wired yet/);
     expect(protocolNames()).not.toContain('test-typo');
   });
 });
