@@ -39,7 +39,7 @@ export function formatCampaignText(report: CampaignReport): string[] {
   );
   out.push(`environment: ${JSON.stringify(report.environment)}`);
   out.push('');
-  const head = ['bug', 'kind', 'detected', 'median', 'max', 'caught first by (runs)', 'runs/s', 'kvmentries/s', 'reference findings'];
+  const head = ['bug', 'kind', 'detected', 'median', 'max', 'caught first by (runs)', 'runs/s', 'vmentries/s (thousands)', 'reference findings'];
   const rows = report.rows.map((r) => [
     label(r),
     r.kind,
@@ -76,7 +76,7 @@ export function formatCampaignMarkdown(report: CampaignReport): string[] {
   const out: string[] = [];
   out.push(`### gpc-lab campaign: protocol ${report.protocol}, ${report.runs} runs per bug, budget ${report.budgetS} s, shard ${report.shard}, seed ${report.seed}`);
   out.push('');
-  out.push('| bug | history | kind | detected | median | max | caught first by (runs) | runs/s | kvmentries/s | reference findings |');
+  out.push('| bug | history | kind | detected | median | max | caught first by (runs) | runs/s | vmentries/s (thousands) | reference findings |');
   out.push('|---|---|---|---|---|---|---|---|---|---|');
   for (const r of report.rows) {
     out.push(
