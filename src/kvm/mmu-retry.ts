@@ -23,6 +23,10 @@ export function mmuNotifierRetryCache(ctx: ModelContext, seqSnapshot: number, gf
 
 /** Upstream's predicate: any invalidation in flight, or one ended since the snapshot. */
 export function mainlineRetryCache(ctx: ModelContext, seqSnapshot: number, _gfn: number, _vpage: number): boolean {
+  // if (kvm->mn_active_invalidate_count) return true;
   if (Atomics.load(ctx.vm, VM_MN_COUNT) !== 0) return true;
+  // smp_rmb(), pairing with the smp_wmb() between seq++ and in_progress-- in
+  // kvm_mmu_invalidate_end: both loads are sequentially consistent Atomics, so the count is read
+  // before the seq (and the notifier's seq++ is ordered before its count--), which is that order.
   return Atomics.load(ctx.vm, VM_MMU_SEQ) !== seqSnapshot;
 }

@@ -2,9 +2,16 @@
  * Requests and kicks (kvm_make_request, kvm_vcpu_kick, kvm_make_vcpus_request_mask with WAIT) and
  * the vCPU side of the mode handshake.
  *
- * The pairing (the kernel's, with sequentially consistent Atomics standing in for smp_mb):
- *   kicker:  Atomics.or(REQUESTS) ; w = load(MODE) ; if IN: compareExchange(w -> EXITING)
- *   vCPU:    store(MODE, IN) ; load(REQUESTS) ; ... between guest steps: load(MODE) != IN -> exit
+ * The pairing (the kernel's, with sequentially consistent Atomics standing in for its barriers):
+ *   kicker:  Atomics.or(REQUESTS)            __kvm_make_request: smp_wmb(); set_bit()
+ *            w = load(MODE) ; if IN:
+ *            compareExchange(w -> EXITING)    kvm_vcpu_exiting_guest_mode: smp_mb__before_atomic(); cmpxchg()
+ *   vCPU:    store(MODE, IN)                  vcpu_enter_guest: smp_store_release(&vcpu->mode, IN_GUEST_MODE)
+ *            (srcuExit's Atomics.sub)         kvm_vcpu_srcu_read_unlock + smp_mb__after_srcu_read_unlock()
+ *            load(REQUESTS), load(MODE)       kvm_vcpu_exit_request: kvm_request_pending, READ_ONCE(mode)
+ *            ... between guest steps: load(MODE) != IN -> exit
+ *   (All of these are sequentially consistent Atomics: the store-then-load order the Dekker pair
+ *   needs is given by them, not by x86 TSO; the kernel gets it from the smp_mb after the SRCU unlock.)
  * Either the vCPU sees the request before it enters, or the kicker sees IN_GUEST_MODE and makes it
  * exit. A kick WAITs until the session it saw ends (the vCPU's exit bumps the session in MODE and
  * notifies), which is when the vCPU has left guest mode: the "IPI acknowledged".
@@ -19,7 +26,11 @@ import {
   VCPU_INTS,
 } from './vcpu-layout.js';
 
-/** kvm_make_request: sets request bits (Atomics.or: pairs with the vCPU's request load after IN). */
+/**
+ * kvm_make_request: sets request bits. Atomics.or is sequentially consistent: it gives the
+ * smp_wmb of __kvm_make_request (the request's payload, written before, is visible first) and
+ * pairs with the vCPU's request load after IN_GUEST_MODE.
+ */
 export function makeRequest(vcpus: Int32Array, v: number, bits: number): void {
   if (bits !== 0) Atomics.or(vcpus, v * VCPU_INTS + V_REQUESTS, bits);
 }
@@ -70,13 +81,20 @@ export function waitForSessionEnd(vcpus: Int32Array, v: number, w: number, slice
   }
 }
 
-/** vCPU: mode = IN_GUEST_MODE for `session` (sequentially consistent store: the smp_mb before the request check). */
+/**
+ * vCPU: mode = IN_GUEST_MODE for `session` — vcpu_enter_guest's smp_store_release(&vcpu->mode,
+ * IN_GUEST_MODE). The sequentially consistent store, with the Atomics.sub of the SRCU unlock after
+ * it, gives smp_mb__after_srcu_read_unlock's order: mode is written before requests (and the
+ * caches) are read, pairing with kvm_vcpu_exiting_guest_mode's cmpxchg in the kicker.
+ */
 export function enterGuestMode(vcpus: Int32Array, v: number, session: number): void {
   Atomics.store(vcpus, v * VCPU_INTS + V_MODE, ((session & 0x1fffffff) << 2) | MODE_IN);
 }
 
 /**
- * vCPU: mode = OUTSIDE_GUEST_MODE, ending `session` (the next one is session + 1). Wakes a kicker
+ * vCPU: mode = OUTSIDE_GUEST_MODE, ending `session` (the next one is session + 1) — the kernel's
+ * `vcpu->mode = OUTSIDE_GUEST_MODE; smp_wmb()`: the exchange is sequentially consistent, so the
+ * guest's accesses before it are visible to a kicker that sees the new session. Wakes a kicker
  * that waits for this session to end. Returns true if the vCPU had been kicked (mode was EXITING).
  */
 export function exitGuestMode(vcpus: Int32Array, v: number, session: number): boolean {
