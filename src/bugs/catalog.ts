@@ -55,7 +55,8 @@ export const BUG_CATALOG: readonly BugEntry[] = [
     source: '58cd407ca4c6 "KVM: Fix multiple races in gfn=>pfn cache refresh" (6.0-rc1)',
     wrong: 'hva_to_pfn_retry installs the pfn without the count/seq retry: an invalidation already in flight frees that page, and readers of the valid cache use it (use-after-free)',
     kind: 'safety',
-    expect: ['uaf-khva', 'uaf-guest-mode', 'free-while-in-guest', 'stale-pte', 'wrong-page'],
+    // state-invariant: the pfn installed while the invalidation is in flight is seen as its hook returns.
+    expect: ['uaf-khva', 'uaf-guest-mode', 'free-while-in-guest', 'stale-pte', 'wrong-page', 'state-invariant'],
     stress: { vcpus: 2 },
   },
   {
@@ -162,7 +163,8 @@ export const BUG_CATALOG: readonly BugEntry[] = [
     source: 'gfn_to_pfn_cache_invalidate_start clearing valid (982ed0de4753)',
     wrong: 'the notifier hook does not clear valid: the cache keeps a pfn the mm frees',
     kind: 'safety',
-    expect: ['uaf-khva', 'stale-pte', 'uaf-guest-mode', 'free-while-in-guest', 'events', 'records'],
+    // state-invariant: the notifier's check as the hook returns (the cache still valid in its range).
+    expect: ['state-invariant', 'uaf-khva', 'stale-pte', 'uaf-guest-mode', 'free-while-in-guest', 'events', 'records'],
     stress: { vcpus: 2 },
   },
   {

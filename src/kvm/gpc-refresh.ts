@@ -5,6 +5,7 @@
 import { assertHeld } from '../sync/lockdep.js';
 import { writeLock, writeUnlock } from '../sync/rwlock.js';
 import { checkCacheStateLocked } from '../oracle/access-oracles.js';
+import { checkNotValidAfterRelockLocked } from '../oracle/properties/state-invariant.js';
 import { condResched } from './pacing.js';
 import { gfnToVpage, memslotsGeneration } from '../mem/memslots.js';
 import { EFAULT, EINVAL } from '../util/errno.js';
@@ -141,8 +142,8 @@ function markValidSpeculatively(gpcs: Int32Array, base: number): void {
 /**
  * hva_to_pfn_retry (upstream 6.17, virt/kvm/pfncache.c): clear valid (gpa/uhva are already
  * updated, so a concurrent check must fail), then loop { snapshot seq; drop the write lock; put
- * the previous attempt's page; hva_to_pfn (+1 page reference) and map; retake the write lock }
- * while an invalidation is in flight or has happened since the snapshot;
+ * the previous attempt's page; hva_to_pfn (+1 page reference) and map; retake the write lock;
+ * WARN_ON_ONCE(valid) } while an invalidation is in flight or has happened since the snapshot;
  * then install and put the reference (kvm_release_page_clean) under the write lock: the cache
  * holds no page reference afterwards. Returns 0, or -EFAULT with the write lock held (and no
  * reference held).
@@ -167,6 +168,9 @@ function hvaToPfnRetryLocked(ctx: ModelContext, g: number): number {
   do {
     retries++;
     gpcs[base + G_CURRENT_RETRIES] = retries;
+    // `mmu_seq = kvm->mmu_invalidate_seq; smp_rmb();` under the write lock: the Atomics.load is
+    // sequentially consistent, so it is ordered before every later load (the rmb), and pairs with
+    // invalidate_range_end's "seq++ (Atomics.add), then count-- (Atomics.sub)" (its smp_wmb).
     const seq = Atomics.load(ctx.vm, VM_MMU_SEQ);
     traceStep(ctx, STEP_REFRESH_UNLOCKED, g, gpcs[base + G_GPA]!, newPfn, seq);
     writeUnlock(gpcs, base + GPC_LOCK);
@@ -191,14 +195,20 @@ function hvaToPfnRetryLocked(ctx: ModelContext, g: number): number {
     reused = newPfn === gpcs[base + G_PFN];
     newKhva = reused ? oldKhva : gpcMap(ctx, newPfn);
     writeLock(gpcs, base + GPC_LOCK);
+    // Upstream's WARN_ON_ONCE(gpc->valid): other tasks must wait for this refresh to complete.
+    checkNotValidAfterRelockLocked(ctx, g);
     // History B1 (58cd407ca4c6 "Fix multiple races in gfn=>pfn cache refresh"): 5.17 accepted the pfn here.
     if (isBugOn(BUG_REFRESH_SKIPS_RETRY)) break;
+    // mmu_notifier_retry_cache, under the write lock: count, then (smp_rmb) seq; mainline's two
+    // seq-cst Atomics.loads in that order give the rmb (src/kvm/mmu-retry.ts).
     if (!mmuNotifierRetryCache(ctx, seq, gpcs[base + G_GPA]! >> ctx.pageShift, uhva >> ctx.pageShift)) break;
     traceStep(ctx, STEP_REFRESH_RETRY, g, gpcs[base + G_GPA]!, newPfn, Atomics.load(ctx.vm, VM_MN_COUNT));
   } while (true);
   gpcs[base + G_PFN] = newPfn;
   gpcs[base + G_KHVA] = newKhva + (uhva & ctx.offsetMask);
   gpcs[base + G_INSTALL_EPOCH] = newEpoch;
+  // After pfn/khva: readers under the read lock are ordered by the lock; a lock-free reader that
+  // sees valid = 1 through an Atomics.load also sees the plain stores before this Atomics.store.
   Atomics.store(gpcs, base + G_VALID, 1);
   // kvm_release_page_clean(page), still under the write lock. History B4 (3dddf65b4f4c "KVM: Put
   // the extra pfn reference when reusing a pfn in the gpc cache"): before it, a refresh that got

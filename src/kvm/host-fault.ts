@@ -19,7 +19,9 @@ import { putPage } from './page-refs.js';
  * refresher retrying in a loop must not keep the notifier from the write lock it needs to finish
  * its invalidation); anything else faults under the write lock (the slow path). Either way the
  * reference is taken before the mm lock is dropped, so the mm cannot free the page in between: a
- * later migrate or zap only drops the file page's reference.
+ * later migrate or zap only drops the file page's reference. (Upstream GUP-fast takes the
+ * reference with a try-get and re-checks the pte, against a concurrent zap; here the mm lock held
+ * for read excludes the zap, which needs it for write.)
  */
 export function hostFaultInWithEpoch(ctx: ModelContext, vpage: number): number {
   const mm = ctx.host.mm;

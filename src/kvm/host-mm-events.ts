@@ -1,7 +1,8 @@
 /**
  * Host mm events the notifier thread performs, each bracketed by invalidate_range_start/end:
  *
- *   begin:  count++ ; gpc hook on every host virtual alias of the page ; evict guest-uses vCPUs
+ *   begin:  count++ ; gpc hook on every host virtual alias of the page, each followed by the
+ *           check that it left no listed cache valid in its range ; evict guest-uses vCPUs
  *   finish: under the mm write lock: the pte change (migrate: copy to a new page; zap: save to
  *           swap; protect; munmap of a retired window) and the put of the file page's reference
  *           on the old page (freed only if that was the last: a refresher holding it through GUP
@@ -19,6 +20,7 @@ import {
   writeProtectFilePageLocked,
   zapFilePageLocked,
 } from '../mem/host-page-table.js';
+import { checkInvalidatedRangeClear } from '../oracle/properties/state-invariant.js';
 import { MM_MIGRATE, MM_PROTECT, MM_UNMAP_WINDOW, MM_ZAP, STEP_MM_CHANGE } from '../trace/trace-steps.js';
 import { evictCollectedVcpus, invalidateBegin, invalidateEnd, invalidateRangeHook } from './mmu-notifier.js';
 import { traceStep, type ModelContext } from './model-context.js';
@@ -34,12 +36,17 @@ export function mmEventBegin(ctx: ModelContext, kind: number, target: number): v
     const first = windowFirstVpage(mm, target);
     invalidateBegin(ctx, first);
     invalidateRangeHook(ctx, first, mm.slotPages);
+    checkInvalidatedRangeClear(ctx, first, mm.slotPages);
   } else {
     // Count first, then look for aliases: a window mapped after this point is covered by the
     // raised count (a refresh through it retries until invalidateEnd).
     invalidateBegin(ctx, -1 - target);
     const n = aliasVpagesOf(mm, target, ctx.aliases);
-    for (let i = 0; i < n; i++) invalidateRangeHook(ctx, ctx.aliases[i]!, 1);
+    for (let i = 0; i < n; i++) {
+      invalidateRangeHook(ctx, ctx.aliases[i]!, 1);
+      // What the hook promises, checked as it returns (the invalidation is in the interleaving).
+      checkInvalidatedRangeClear(ctx, ctx.aliases[i]!, 1);
+    }
   }
   evictCollectedVcpus(ctx);
 }
@@ -65,5 +72,9 @@ export function mmEventFinish(ctx: ModelContext, kind: number, target: number): 
   if (old >= 0) putPageLocked(ctx, -1, old);
   writeUnlock(mm.mem, MM_LOCK);
   ctx.counters[ST_MM_EVENTS]! += 1;
+  // The pte change and the put are done (the mm write unlock publishes them) before range_end's
+  // seq++ and count-- (seq-cst Atomics: upstream's smp_wmb in kvm_mmu_invalidate_end orders the
+  // seq store before the in_progress/count decrement), so a refresher that sees the count at 0
+  // sees the new seq, and an hva_to_pfn after that sees the new pte.
   invalidateEnd(ctx, kind === MM_UNMAP_WINDOW ? windowFirstVpage(mm, target) : -1 - target);
 }

@@ -28,6 +28,10 @@ function freeUnreferencedPageLocked(ctx: ModelContext, g: number, pfn: number): 
   traceStep(ctx, STEP_PAGE_FREE, g, gfn < 0 ? -1 : gfn << ctx.pageShift, pfn, pageEpoch(mm, pfn));
 }
 
+// Ordering: put_page's atomic_dec_and_test is a full barrier in the kernel; putPageTestZero's
+// Atomics.sub is sequentially consistent, so every access the putter made to the page comes
+// before the free that a zero count allows.
+
 /** put_page with the mm write lock held (the mm's own puts). Returns the count left (-1: none to put). */
 export function putPageLocked(ctx: ModelContext, g: number, pfn: number): number {
   const left = putPageTestZero(ctx.host.mm, pfn);

@@ -13,7 +13,7 @@ const SAMPLES: Record<string, [number, number, number][]> = {
   'stale-generation': [[1, 2, 0]],
   'stale-entry': [[0, 1, 53 * 1024 + 2 * 2 + 1]],
   'wrong-page': [[4, 0, 0], [-1, 0, 0]],
-  'state-invariant': [[1, 4096, 0], [3, -1, 0], [1, 6, 9]],
+  'state-invariant': [[1, 4096, 0], [3, -1, 0], [1, 6, 9], [6, -1, 0], [6, 4096, 0], [7, 25, 0]],
   events: [[10, 8, 1], [10, 12, 2]],
   records: [[1, 2, 1], [1, 2, 2], [5, 4, 3], [5, 4, 4]],
   'lock-sanity': [[1, 2, 8], [1, 16, 7], [2, 0, 10], [0, 0, 11]],
