@@ -55,7 +55,8 @@ export const BUG_CATALOG: readonly BugEntry[] = [
     source: '58cd407ca4c6 "KVM: Fix multiple races in gfn=>pfn cache refresh" (6.0-rc1)',
     wrong: 'hva_to_pfn_retry installs the pfn without the count/seq retry: an invalidation already in flight frees that page, and readers of the valid cache use it (use-after-free)',
     kind: 'safety',
-    expect: ['uaf-khva', 'uaf-guest-mode', 'free-while-in-guest', 'stale-pte', 'wrong-page'],
+    // state-invariant: the pfn installed while the invalidation is in flight is seen as its hook returns.
+    expect: ['uaf-khva', 'uaf-guest-mode', 'free-while-in-guest', 'stale-pte', 'wrong-page', 'state-invariant'],
     stress: { vcpus: 2 },
   },
   {
@@ -162,7 +163,8 @@ export const BUG_CATALOG: readonly BugEntry[] = [
     source: 'gfn_to_pfn_cache_invalidate_start clearing valid (982ed0de4753)',
     wrong: 'the notifier hook does not clear valid: the cache keeps a pfn the mm frees',
     kind: 'safety',
-    expect: ['uaf-khva', 'stale-pte', 'uaf-guest-mode', 'free-while-in-guest', 'events', 'records'],
+    // state-invariant: the notifier's check as the hook returns (the cache still valid in its range).
+    expect: ['state-invariant', 'uaf-khva', 'stale-pte', 'uaf-guest-mode', 'free-while-in-guest', 'events', 'records'],
     stress: { vcpus: 2 },
   },
   {
@@ -210,6 +212,30 @@ export const BUG_CATALOG: readonly BugEntry[] = [
     stress: { vcpus: 2, workload: 'xen', lockdep: true, stallTimeout: 1 },
     attemptS: 0.5,
     slowBecause: 'lockdep-lite records the inverted order in its graph; the report turns it into a finding when the attempt (0.5 s) ends (or the watchdog sees the deadlock)',
+  },
+  {
+    name: 'refresh-reuse-leaks-ref',
+    switchName: 'refresh-reuse-leaks-ref',
+    history: 'B4',
+    source: '3dddf65b4f4c "KVM: Put the extra pfn reference when reusing a pfn in the gpc cache" (6.0-rc1)',
+    wrong: 'an invalidation clears valid without moving the page (a write-protect), the next refresh gets the same pfn back from hva_to_pfn, reuses the old khva and keeps the page reference GUP took: the page is pinned forever (a leak)',
+    kind: 'safety',
+    expect: ['leaks'],
+    // The default mix has write-protects, whose refreshes get the same pfn back.
+    stress: { vcpus: 2 },
+    attemptS: 0.5,
+    slowBecause: 'a leaked reference is seen by the end-of-run oracle (each page\'s count against its holders): each attempt must end first',
+  },
+  {
+    name: 'refresh-error-puts-old-page',
+    switchName: 'refresh-error-puts-old-page',
+    history: 'B5',
+    source: '79593c086eb9 "KVM: avoid double put_page with gfn-to-pfn cache" (5.18-rc1)',
+    wrong: 'a memslot update leaves the cache\'s gpa without a uhva; the refresh\'s error path puts the old page, a reference the cache does not hold (since B6 it holds none): the page is freed while its file still maps it, and the mm\'s own put later finds no reference (a double put, use-after-free)',
+    kind: 'safety',
+    expect: ['leaks', 'uaf-khva', 'records'],
+    stress: { vcpus: 2, workload: 'steal' },
+    notInCampaign: 'no stress workload leaves a cache\'s gpa outside every memslot yet (DELETE is issue 9 item 2); test/oracle/properties/leaks.test.ts deletes the slot and catches it at the free',
   },
   {
     name: 'invalidate-end-leaks-count',

@@ -47,6 +47,10 @@ export const BUG_CHECK_IGNORES_ACTIVE = 1 << 13;
 export const BUG_GUEST_USES_NO_EVICT = 1 << 14;
 /** The notifier's gpc hook write-locks every listed cache, with no read-lock overlap pre-check (history B18). */
 export const BUG_INVALIDATE_NO_READ_PRECHECK = 1 << 15;
+/** hva_to_pfn_retry does not put hva_to_pfn's reference when the refresh reuses the cache's pfn (history B4, before 3dddf65b4f4c). */
+export const BUG_REFRESH_REUSE_LEAKS_REF = 1 << 16;
+/** A refresh whose uhva became invalid puts the cache's old page, a reference it does not hold (history B5, before 79593c086eb9). */
+export const BUG_REFRESH_ERROR_PUTS_OLD_PAGE = 1 << 17;
 
 /** Name, mask and what it breaks, for `--bug NAME` and `gpc-lab bugs`. */
 export interface BugSwitchInfo {
@@ -72,6 +76,8 @@ export const BUG_SWITCHES: readonly BugSwitchInfo[] = [
   { name: 'activate-reinits-locks', mask: BUG_ACTIVATE_REINITS_LOCKS, description: 'activate re-initializes the gpc locks (B9)' },
   { name: 'refresh-leaks-lock-on-error', mask: BUG_REFRESH_LEAKS_LOCK_ON_ERROR, description: 'a failed refresh keeps refreshLock held' },
   { name: 'activate-nests-list-lock', mask: BUG_ACTIVATE_NESTS_LIST_LOCK, description: 'activate takes vm.gpcLock inside gpc.lock (an ABBA with the notifier)' },
+  { name: 'refresh-reuse-leaks-ref', mask: BUG_REFRESH_REUSE_LEAKS_REF, description: 'a refresh that reuses the same pfn keeps the reference hva_to_pfn took (B4: a page reference leak)' },
+  { name: 'refresh-error-puts-old-page', mask: BUG_REFRESH_ERROR_PUTS_OLD_PAGE, description: 'a refresh whose uhva became invalid puts the old page it holds no reference on (B5: a double put)' },
   { name: 'invalidate-end-leaks-count', mask: BUG_INVALIDATE_END_LEAKS_COUNT, description: 'invalidate_range_end forgets count-- (refreshes then retry forever)' },
 ];
 

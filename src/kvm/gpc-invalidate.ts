@@ -5,7 +5,12 @@
  * caches that were cleared have their vCPU remembered for eviction (ctx.evictList).
  *
  * Runs after mn_active_invalidate_count++ (so a concurrent refresh retries) and before the mm
- * changes anything.
+ * changes anything. Ordering: the count's Atomics.add (seq-cst) comes before this hook takes any
+ * gpc lock, so a refresher that relocks after the hook has cleared valid sees the raised count
+ * (mmu_notifier_retry_cache's comment: the count "is guaranteed to be elevated before the
+ * mmu_notifier acquires gpc->lock"); the kernel gets that order from the spinlock/rwlock acquire.
+ * When the hook returns, the notifier checks that no listed cache is still valid in the range
+ * (checkInvalidatedRangeClear, src/oracle/properties/state-invariant.ts).
  */
 import { readLock, readUnlock, writeLock, writeUnlock } from '../sync/rwlock.js';
 import { spinLock, spinUnlock } from '../sync/spinlock.js';

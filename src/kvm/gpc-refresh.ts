@@ -5,12 +5,15 @@
 import { assertHeld } from '../sync/lockdep.js';
 import { writeLock, writeUnlock } from '../sync/rwlock.js';
 import { checkCacheStateLocked } from '../oracle/access-oracles.js';
+import { checkNotValidAfterRelockLocked } from '../oracle/properties/state-invariant.js';
 import { condResched } from './pacing.js';
 import { gfnToVpage, memslotsGeneration } from '../mem/memslots.js';
 import { EFAULT, EINVAL } from '../util/errno.js';
 import {
   BUG_KHVA_KEEPS_OLD_OFFSET,
+  BUG_REFRESH_ERROR_PUTS_OLD_PAGE,
   BUG_REFRESH_IGNORES_ACTIVE,
+  BUG_REFRESH_REUSE_LEAKS_REF,
   BUG_REFRESH_SKIPS_RETRY,
   BUG_REFRESH_VALID_BEFORE_RESOLVE,
   isBugOn,
@@ -34,6 +37,8 @@ import {
   gpcBase,
 } from './gpc-layout.js';
 import { gpcMap, gpcUnmap } from './gpc-mapping.js';
+import { kvmReleasePageClean, kvmReleasePageUnused } from './host-fault.js';
+import { putPage } from './page-refs.js';
 import { mmuNotifierRetryCache } from './mmu-retry.js';
 import { traceStep, type ModelContext } from './model-context.js';
 import { VM_MMU_SEQ, VM_MN_COUNT } from './vm-layout.js';
@@ -75,6 +80,7 @@ export function gpcRefreshLocked(ctx: ModelContext, g: number, gpa: number): num
   const oldUhva = uhva < 0 ? -1 : uhva - (uhva & mask);
   const pageOffset = gpa & mask;
   let hvaChange = false;
+  let badHva = false;
   let result = 0;
   const generation = memslotsGeneration(ctx.ms);
   if (gpcs[base + G_GPA] !== gpa || gpcs[base + G_GENERATION] !== generation || uhva < 0) {
@@ -83,6 +89,7 @@ export function gpcRefreshLocked(ctx: ModelContext, g: number, gpa: number): num
     const vpage = gfnToVpage(ctx.ms, generation, gpa >> ctx.pageShift);
     if (vpage < 0) {
       gpcs[base + G_UHVA] = -1;
+      badHva = true;
       result = -EFAULT;
     } else {
       gpcs[base + G_UHVA] = vpage << ctx.pageShift;
@@ -117,6 +124,10 @@ export function gpcRefreshLocked(ctx: ModelContext, g: number, gpa: number): num
   const unmapOld = oldPfn !== gpcs[base + G_PFN];
   writeUnlock(gpcs, base + GPC_LOCK);
   if (unmapOld) gpcUnmap(ctx, g, oldPfn, oldKhva);
+  // History B5 (79593c086eb9 "KVM: avoid double put_page with gfn-to-pfn cache"): 5.17's bad-hva
+  // path released the old pfn (a put) and kept it in gpc->pfn to be released again. Since B6 the
+  // cache holds no reference at all, so that put is always one too many.
+  if (badHva && oldPfn >= 0 && isBugOn(BUG_REFRESH_ERROR_PUTS_OLD_PAGE)) putPage(ctx, g, oldPfn);
   ctx.refreshLatency.record((performance.now() - startedAt) * 1000);
   return result;
 }
@@ -129,10 +140,13 @@ function markValidSpeculatively(gpcs: Int32Array, base: number): void {
 }
 
 /**
- * hva_to_pfn_retry: clear valid (gpa/uhva are already updated, so a concurrent check must fail),
- * then loop { snapshot seq; drop the write lock; fault in and map; retake the write lock } while
- * an invalidation is in flight or has happened since the snapshot; then install.
- * Returns 0, or -EFAULT with the write lock held.
+ * hva_to_pfn_retry (upstream 6.17, virt/kvm/pfncache.c): clear valid (gpa/uhva are already
+ * updated, so a concurrent check must fail), then loop { snapshot seq; drop the write lock; put
+ * the previous attempt's page; hva_to_pfn (+1 page reference) and map; retake the write lock;
+ * WARN_ON_ONCE(valid) } while an invalidation is in flight or has happened since the snapshot;
+ * then install and put the reference (kvm_release_page_clean) under the write lock: the cache
+ * holds no page reference afterwards. Returns 0, or -EFAULT with the write lock held (and no
+ * reference held).
  */
 function hvaToPfnRetryLocked(ctx: ModelContext, g: number): number {
   const gpcs = ctx.gpcs;
@@ -145,6 +159,7 @@ function hvaToPfnRetryLocked(ctx: ModelContext, g: number): number {
   let newPfn = -1;
   let newKhva = -1;
   let newEpoch = 0;
+  let reused = false;
   let retries = -1;
   // History B2 (58cd407ca4c6, v1 2/2 "Do not speculatively mark pfn cache valid"): 5.17 set valid
   // here, with placeholder pfn/khva, before dropping the lock to resolve the pfn.
@@ -153,6 +168,9 @@ function hvaToPfnRetryLocked(ctx: ModelContext, g: number): number {
   do {
     retries++;
     gpcs[base + G_CURRENT_RETRIES] = retries;
+    // `mmu_seq = kvm->mmu_invalidate_seq; smp_rmb();` under the write lock: the Atomics.load is
+    // sequentially consistent, so it is ordered before every later load (the rmb), and pairs with
+    // invalidate_range_end's "seq++ (Atomics.add), then count-- (Atomics.sub)" (its smp_wmb).
     const seq = Atomics.load(ctx.vm, VM_MMU_SEQ);
     traceStep(ctx, STEP_REFRESH_UNLOCKED, g, gpcs[base + G_GPA]!, newPfn, seq);
     writeUnlock(gpcs, base + GPC_LOCK);
@@ -160,9 +178,11 @@ function hvaToPfnRetryLocked(ctx: ModelContext, g: number): number {
       // The previous attempt lost to an invalidation: drop its mapping (unless it reused the old
       // one), and let others run (cond_resched): the invalidation we lost to must finish.
       if (newKhva !== oldKhva) gpcUnmap(ctx, g, newPfn, newKhva);
+      kvmReleasePageUnused(ctx, g, newPfn);
       condResched();
     }
-    // hva_to_pfn: the protocol step `resolvePfn` (mainline: hostFaultInWithEpoch, src/kvm/host-fault.ts).
+    // hva_to_pfn: the protocol step `resolvePfn` (mainline: hostFaultInWithEpoch, src/kvm/host-fault.ts):
+    // on success it holds one page reference (GUP's), which this function puts.
     newPfn = ctx.protocol.resolvePfn(ctx, uhva >> ctx.pageShift);
     if (newPfn < 0) {
       writeLock(gpcs, base + GPC_LOCK);
@@ -172,17 +192,28 @@ function hvaToPfnRetryLocked(ctx: ModelContext, g: number): number {
     newEpoch = ctx.lastFaultEpoch;
     traceStep(ctx, STEP_REFRESH_FAULTED, g, gpcs[base + G_GPA]!, newPfn, uhva >> ctx.pageShift);
     // gpc.pfn is stable here: refreshLock excludes every other writer of it.
-    newKhva = newPfn === gpcs[base + G_PFN] ? oldKhva : gpcMap(ctx, newPfn);
+    reused = newPfn === gpcs[base + G_PFN];
+    newKhva = reused ? oldKhva : gpcMap(ctx, newPfn);
     writeLock(gpcs, base + GPC_LOCK);
+    // Upstream's WARN_ON_ONCE(gpc->valid): other tasks must wait for this refresh to complete.
+    checkNotValidAfterRelockLocked(ctx, g);
     // History B1 (58cd407ca4c6 "Fix multiple races in gfn=>pfn cache refresh"): 5.17 accepted the pfn here.
     if (isBugOn(BUG_REFRESH_SKIPS_RETRY)) break;
+    // mmu_notifier_retry_cache, under the write lock: count, then (smp_rmb) seq; mainline's two
+    // seq-cst Atomics.loads in that order give the rmb (src/kvm/mmu-retry.ts).
     if (!mmuNotifierRetryCache(ctx, seq, gpcs[base + G_GPA]! >> ctx.pageShift, uhva >> ctx.pageShift)) break;
     traceStep(ctx, STEP_REFRESH_RETRY, g, gpcs[base + G_GPA]!, newPfn, Atomics.load(ctx.vm, VM_MN_COUNT));
   } while (true);
   gpcs[base + G_PFN] = newPfn;
   gpcs[base + G_KHVA] = newKhva + (uhva & ctx.offsetMask);
   gpcs[base + G_INSTALL_EPOCH] = newEpoch;
+  // After pfn/khva: readers under the read lock are ordered by the lock; a lock-free reader that
+  // sees valid = 1 through an Atomics.load also sees the plain stores before this Atomics.store.
   Atomics.store(gpcs, base + G_VALID, 1);
+  // kvm_release_page_clean(page), still under the write lock. History B4 (3dddf65b4f4c "KVM: Put
+  // the extra pfn reference when reusing a pfn in the gpc cache"): before it, a refresh that got
+  // the cache's own pfn back reused the old khva and kept hva_to_pfn's reference.
+  if (!(reused && isBugOn(BUG_REFRESH_REUSE_LEAKS_REF))) kvmReleasePageClean(ctx, g, newPfn);
   traceStep(ctx, STEP_REFRESH_INSTALL, g, gpcs[base + G_GPA]!, newPfn, retries);
   gpcs[base + G_RETRIES] = (gpcs[base + G_RETRIES]! + retries) | 0;
   if (retries > gpcs[base + G_MAX_RETRIES]!) gpcs[base + G_MAX_RETRIES] = retries;

@@ -1,9 +1,12 @@
 /**
  * Host mm events the notifier thread performs, each bracketed by invalidate_range_start/end:
  *
- *   begin:  count++ ; gpc hook on every host virtual alias of the page ; evict guest-uses vCPUs
+ *   begin:  count++ ; gpc hook on every host virtual alias of the page, each followed by the
+ *           check that it left no listed cache valid in its range ; evict guest-uses vCPUs
  *   finish: under the mm write lock: the pte change (migrate: copy to a new page; zap: save to
- *           swap; protect; munmap of a retired window) and the free of the old page ; seq++, count--
+ *           swap; protect; munmap of a retired window) and the put of the file page's reference
+ *           on the old page (freed only if that was the last: a refresher holding it through GUP
+ *           frees it at its own put) ; seq++, count--
  *
  * Split in two so that several events can be in flight at once (--inflight): the notifier begins
  * k events, then finishes them.
@@ -17,12 +20,12 @@ import {
   writeProtectFilePageLocked,
   zapFilePageLocked,
 } from '../mem/host-page-table.js';
-import { freePageLocked, pageEpoch } from '../mem/page-allocator.js';
-import { checkFreeWhileInGuest } from '../oracle/properties/free-while-in-guest.js';
-import { MM_MIGRATE, MM_PROTECT, MM_UNMAP_WINDOW, MM_ZAP, STEP_MM_CHANGE, STEP_PAGE_FREE } from '../trace/trace-steps.js';
+import { checkInvalidatedRangeClear } from '../oracle/properties/state-invariant.js';
+import { MM_MIGRATE, MM_PROTECT, MM_UNMAP_WINDOW, MM_ZAP, STEP_MM_CHANGE } from '../trace/trace-steps.js';
 import { evictCollectedVcpus, invalidateBegin, invalidateEnd, invalidateRangeHook } from './mmu-notifier.js';
 import { traceStep, type ModelContext } from './model-context.js';
-import { ST_MM_EVENTS, ST_PAGES_FREED, ST_WINDOW_UNMAPS } from './thread-stats.js';
+import { putPageLocked } from './page-refs.js';
+import { ST_MM_EVENTS, ST_WINDOW_UNMAPS } from './thread-stats.js';
 
 export { MM_MIGRATE, MM_PROTECT, MM_UNMAP_WINDOW, MM_ZAP };
 
@@ -33,17 +36,25 @@ export function mmEventBegin(ctx: ModelContext, kind: number, target: number): v
     const first = windowFirstVpage(mm, target);
     invalidateBegin(ctx, first);
     invalidateRangeHook(ctx, first, mm.slotPages);
+    checkInvalidatedRangeClear(ctx, first, mm.slotPages);
   } else {
     // Count first, then look for aliases: a window mapped after this point is covered by the
     // raised count (a refresh through it retries until invalidateEnd).
     invalidateBegin(ctx, -1 - target);
     const n = aliasVpagesOf(mm, target, ctx.aliases);
-    for (let i = 0; i < n; i++) invalidateRangeHook(ctx, ctx.aliases[i]!, 1);
+    for (let i = 0; i < n; i++) {
+      invalidateRangeHook(ctx, ctx.aliases[i]!, 1);
+      // What the hook promises, checked as it returns (the invalidation is in the interleaving).
+      checkInvalidatedRangeClear(ctx, ctx.aliases[i]!, 1);
+    }
   }
   evictCollectedVcpus(ctx);
 }
 
-/** The mm change, the free of the old page, and invalidate_range_end. */
+/**
+ * The mm change, the put of the old page's file reference (put_page: the page is freed if no GUP
+ * reference is left), and invalidate_range_end.
+ */
 export function mmEventFinish(ctx: ModelContext, kind: number, target: number): void {
   const host = ctx.host;
   const mm = host.mm;
@@ -57,13 +68,13 @@ export function mmEventFinish(ctx: ModelContext, kind: number, target: number): 
     ctx.counters[ST_WINDOW_UNMAPS]! += 1;
   }
   traceStep(ctx, STEP_MM_CHANGE, -1, kind === MM_UNMAP_WINDOW ? -1 : target << ctx.pageShift, old, kind);
-  if (old >= 0) {
-    checkFreeWhileInGuest(ctx, old);
-    freePageLocked(mm, host.ram, old);
-    ctx.counters[ST_PAGES_FREED]! += 1;
-    traceStep(ctx, STEP_PAGE_FREE, -1, target << ctx.pageShift, old, pageEpoch(mm, old));
-  }
+  // The file page no longer holds the old page (and no pte maps it): drop the file's reference.
+  if (old >= 0) putPageLocked(ctx, -1, old);
   writeUnlock(mm.mem, MM_LOCK);
   ctx.counters[ST_MM_EVENTS]! += 1;
+  // The pte change and the put are done (the mm write unlock publishes them) before range_end's
+  // seq++ and count-- (seq-cst Atomics: upstream's smp_wmb in kvm_mmu_invalidate_end orders the
+  // seq store before the in_progress/count decrement), so a refresher that sees the count at 0
+  // sees the new seq, and an hva_to_pfn after that sees the new pte.
   invalidateEnd(ctx, kind === MM_UNMAP_WINDOW ? windowFirstVpage(mm, target) : -1 - target);
 }

@@ -4,7 +4,7 @@
  *
  *   line 0   header: PFNS PAGE_SHIFT VPAGES GFNS WINDOWS SLOT_PAGES FREE_COUNT ALLOCS FREES ...
  *   line 1   MM_LOCK (rwlock block, class host.mmLock)
- *   META     pfn * 4:   STATE | EPOCH | OWNER_GFN | KMAP
+ *   META     pfn * 5:   STATE | EPOCH | OWNER_GFN | KMAP | REFCOUNT
  *   FREE     PFNS slots: the free pfns, FREE_COUNT of them used (a random one is taken)
  *   PTE      vpage:     pfn | PTE_WRITE_PROTECT, or PTE_NONE
  *   FILE     gfn * 2:   FILE_PFN (pfn or -1) | FILE_SWAPPED (1 if the content is in the swap area)
@@ -44,7 +44,7 @@ export const MM_FREES = 8;
 export const MM_LOCK = CACHE_LINE_INTS;
 
 // ---- page metadata (per pfn) ----
-export const META_INTS = 4;
+export const META_INTS = 5;
 /**
  * PAGE_FREE / PAGE_ALLOCATED. Guard: MM_LOCK write for writes (allocator) | Writers: allocator |
  * Readers: oracles on every access (Atomics.load, lock-free: a racy read is what the oracle wants).
@@ -56,6 +56,16 @@ export const META_EPOCH = 1;
 export const META_OWNER_GFN = 2;
 /** Live kernel mappings (gpc_map - gpc_unmap). Guard: lock-free Atomics.add | Writers: gpc map/unmap | Readers: leak oracle. */
 export const META_KMAP = 3;
+/**
+ * The page's reference count (struct page's _refcount). The file page that holds it (the page
+ * cache entry every pte of it maps through) holds one from allocation until the mm's migrate or
+ * zap drops it; hva_to_pfn (GUP) takes one more, which hva_to_pfn_retry puts
+ * (kvm_release_page_unused / _clean). The page is freed when the last reference goes.
+ * Guard: lock-free Atomics.add / Atomics.sub (get_page / put_page); a get needs the mm lock (read
+ * or write) held, so the page is still mapped and its count is >= 1 | Writers: allocator (1 at
+ * alloc), GUP (src/kvm/host-fault.ts), puts (src/kvm/page-refs.ts) | Readers: puts, leak oracle.
+ */
+export const META_REFCOUNT = 4;
 
 export const PAGE_FREE = 0;
 export const PAGE_ALLOCATED = 1;

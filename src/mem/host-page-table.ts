@@ -133,8 +133,9 @@ function repointPtesLocked(mm: HostMm, gfn: number, from: number, to: number, sc
 
 /**
  * Migration of file page gfn: a new page, the content copied, the file and every pte re-pointed.
- * Returns the old pfn (the caller frees it, still inside the invalidation bracket), -1 if the page
- * was not resident, or -ENOMEM.
+ * Returns the old pfn, or -1 if the page was not resident, or -ENOMEM. The file no longer holds
+ * the old page: the caller puts the file's reference on it (still inside the invalidation
+ * bracket), which frees it unless a GUP reference is still held (src/kvm/page-refs.ts).
  */
 export function migrateFilePageLocked(host: HostMemory, rng: Random, gfn: number, scratch: Int32Array): number {
   const mm = host.mm;
@@ -150,7 +151,7 @@ export function migrateFilePageLocked(host: HostMemory, rng: Random, gfn: number
   return old;
 }
 
-/** Swap-out of file page gfn: content saved, every pte cleared. Returns the old pfn or -1. */
+/** Swap-out of file page gfn: content saved, every pte cleared. Returns the old pfn (its file reference for the caller to put) or -1. */
 export function zapFilePageLocked(host: HostMemory, gfn: number, scratch: Int32Array): number {
   const mm = host.mm;
   assertHeld(mm.mem, MM_LOCK, 'write');

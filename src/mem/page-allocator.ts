@@ -15,6 +15,7 @@ import {
   META_EPOCH,
   META_INTS,
   META_OWNER_GFN,
+  META_REFCOUNT,
   META_STATE,
   PAGE_ALLOCATED,
   PAGE_FREE,
@@ -33,13 +34,41 @@ export function allocPageLocked(mm: HostMm, rng: Random, gfn: number): number {
   mem[MM_FREE_COUNT] = free - 1;
   const meta = mm.metaBase + pfn * META_INTS;
   Atomics.store(mem, meta + META_OWNER_GFN, gfn);
+  // The file page's reference (the caller installs the pfn in the file).
+  Atomics.store(mem, meta + META_REFCOUNT, 1);
   Atomics.store(mem, meta + META_STATE, PAGE_ALLOCATED);
   mem[MM_ALLOCS] = (mem[MM_ALLOCS]! + 1) | 0;
   return pfn;
 }
 
 /**
- * Frees a pfn: state FREE and epoch bumped first (so an access oracle racing with the poisoning
+ * get_page: one more reference. The caller holds the mm lock (read or write) and found the pfn
+ * through a pte or the file, so the page is allocated and its count is >= 1.
+ */
+export function getPage(mm: HostMm, pfn: number): void {
+  Atomics.add(mm.mem, mm.metaBase + pfn * META_INTS + META_REFCOUNT, 1);
+}
+
+/**
+ * put_page's decrement (put_page_testzero): returns the count left (0: the caller dropped the
+ * last reference and must free the page), or -1 if the page had no reference (a put too many:
+ * the count is left at 0). Lock-free.
+ */
+export function putPageTestZero(mm: HostMm, pfn: number): number {
+  const at = mm.metaBase + pfn * META_INTS + META_REFCOUNT;
+  const before = Atomics.sub(mm.mem, at, 1);
+  if (before > 0) return before - 1;
+  Atomics.add(mm.mem, at, 1);
+  return -1;
+}
+
+/** The page's reference count. Lock-free read for the oracles. */
+export function pageRefcount(mm: HostMm, pfn: number): number {
+  return Atomics.load(mm.mem, mm.metaBase + pfn * META_INTS + META_REFCOUNT);
+}
+
+/**
+ * Frees a pfn (its last reference is gone): state FREE and epoch bumped first (so an access oracle racing with the poisoning
  * already sees the page gone), then poison, then back on the free list.
  */
 export function freePageLocked(mm: HostMm, ram: Int32Array, pfn: number): void {

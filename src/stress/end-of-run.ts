@@ -12,6 +12,7 @@ import {
   META_INTS,
   META_KMAP,
   META_OWNER_GFN,
+  META_REFCOUNT,
   META_STATE,
   PAGE_ALLOCATED,
 } from '../mem/host-mm-layout.js';
@@ -34,7 +35,7 @@ import { PI_PIR, STEAL_VALUE, VAPIC_HW_TICK, VAPIC_IRR } from '../kvm/users/page
 import { VM_GPC_LOCK, VM_MN_COUNT, WORKLOAD_NESTED, WORKLOAD_STEAL, WORKLOAD_XEN } from '../kvm/vm-layout.js';
 // Each finding's `c` says which check fired; the property's module names its fields and says it.
 import { END_EVENTS_EVTCHN, END_EVENTS_POSTED, PROP_EVENTS } from '../oracle/properties/events.js';
-import { END_LEAK_KMAP, END_LEAK_PAGE, END_LEAK_PAGE_COUNT, PROP_LEAKS } from '../oracle/properties/leaks.js';
+import { END_LEAK_KMAP, END_LEAK_PAGE, END_LEAK_PAGE_COUNT, END_LEAK_REFCOUNT, PROP_LEAKS } from '../oracle/properties/leaks.js';
 import { END_LOCK_CORRUPT, END_LOCK_HELD, END_MN_COUNT, PROP_LOCK_SANITY } from '../oracle/properties/lock-sanity.js';
 import { END_RECORD_HW_TICK, END_RECORD_STEAL, PROP_RECORDS } from '../oracle/properties/records.js';
 import { END_INVARIANT, PROP_STATE_INVARIANT } from '../oracle/properties/state-invariant.js';
@@ -134,6 +135,16 @@ export function runEndOfRunOracles(main: ModelContext, countsComplete: boolean):
     if (isAllocated) allocated++;
     if (isAllocated !== (holder[pfn]! >= 0) || (isAllocated && mm.mem[meta + META_OWNER_GFN] !== holder[pfn])) {
       finding(main, PROP_LEAKS, -1, -1, pfn, isAllocated ? 1 : 0, holder[pfn]!, END_LEAK_PAGE);
+    }
+  }
+  // Page references: with every thread stopped, no GUP reference is held (hva_to_pfn_retry puts
+  // each one; the caches hold none, history B6): an allocated page has its file page's, a free page none.
+  if (countsComplete) {
+    for (let pfn = 0; pfn < mm.pfns; pfn++) {
+      countCheck(main, PROP_LEAKS);
+      const refs = mm.mem[mm.metaBase + pfn * META_INTS + META_REFCOUNT]!;
+      const expected = mm.mem[mm.metaBase + pfn * META_INTS + META_STATE] === PAGE_ALLOCATED && holder[pfn]! >= 0 ? 1 : 0;
+      if (refs !== expected) finding(main, PROP_LEAKS, -1, -1, pfn, refs, expected, END_LEAK_REFCOUNT);
     }
   }
   if (allocated + mm.mem[MM_FREE_COUNT]! !== mm.pfns) finding(main, PROP_LEAKS, -1, -1, -1, allocated, mm.mem[MM_FREE_COUNT]!, END_LEAK_PAGE_COUNT);
