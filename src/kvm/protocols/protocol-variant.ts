@@ -40,7 +40,9 @@ export interface ProtocolSteps {
   readonly check: (ctx: ModelContext, g: number, gpa: number, len: number) => boolean;
   /**
    * hva_to_pfn inside hva_to_pfn_retry, with no gpc lock held: the pfn of host virtual page
-   * `vpage` (setting ctx.lastFaultEpoch), or a negative errno. Mainline: src/kvm/host-fault.ts.
+   * `vpage` (setting ctx.lastFaultEpoch), or a negative errno. The pfn comes with one page
+   * reference taken for the caller (GUP's), which hva_to_pfn_retry puts (kvm_release_page_unused on
+   * a retry, kvm_release_page_clean at install). Mainline: src/kvm/host-fault.ts.
    */
   readonly resolvePfn: (ctx: ModelContext, vpage: number) => number;
   /**
