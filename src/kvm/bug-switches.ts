@@ -48,6 +48,8 @@ export const BUG_GUEST_USES_NO_EVICT = 1 << 14;
 /** The notifier's gpc hook write-locks every listed cache, with no read-lock overlap pre-check (history B18). */
 export const BUG_INVALIDATE_NO_READ_PRECHECK = 1 << 15;
 
+/** The non-atomic runstate update takes the cache holding the update byte first: gpc2 before gpc1 when that byte is on the second page (history B12's order reversed). */
+export const BUG_RUNSTATE_LOCK_ORDER = 1 << 16;
 /** Name, mask and what it breaks, for `--bug NAME` and `gpc-lab bugs`. */
 export interface BugSwitchInfo {
   readonly name: string;
@@ -73,6 +75,7 @@ export const BUG_SWITCHES: readonly BugSwitchInfo[] = [
   { name: 'refresh-leaks-lock-on-error', mask: BUG_REFRESH_LEAKS_LOCK_ON_ERROR, description: 'a failed refresh keeps refreshLock held' },
   { name: 'activate-nests-list-lock', mask: BUG_ACTIVATE_NESTS_LIST_LOCK, description: 'activate takes vm.gpcLock inside gpc.lock (an ABBA with the notifier)' },
   { name: 'invalidate-end-leaks-count', mask: BUG_INVALIDATE_END_LEAKS_COUNT, description: 'invalidate_range_end forgets count-- (refreshes then retry forever)' },
+  { name: 'runstate-lock-order', mask: BUG_RUNSTATE_LOCK_ORDER, description: 'the runstate update takes gpc2 before gpc1 when the update byte is on the second page (B12 order reversed)' },
 ];
 
 /** The switch called `name` (or one of its aliases), or undefined. Cold path. */
