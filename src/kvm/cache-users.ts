@@ -111,8 +111,8 @@ export const CACHE_USERS: readonly CacheUser[] = [
     pages: 2,
     caches: [
       // KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_ADDR: gpc1 covers the rest of the first page (sz1), gpc2 the rest of the area.
-      { name: 'runstate', usage: 'host', page: 0, offset: 0, ownerOffset: runstateGpc1Offset, length: runstateGpc1Length },
-      { name: 'runstate2', usage: 'host', page: 1, offset: 0, length: runstateGpc2Length },
+      { name: 'runstate_cache', usage: 'host', page: 0, offset: 0, ownerOffset: runstateGpc1Offset, length: runstateGpc1Length },
+      { name: 'runstate2_cache', usage: 'host', page: 1, offset: 0, length: runstateGpc2Length },
     ],
   },
 ];

@@ -72,8 +72,8 @@ afterEach(() => lockdepDisable());
 describe('the Xen runstate area: placement (kvm_xen_vcpu_set_attr RUNSTATE_ADDR)', () => {
   it('odd vCPUs put the area across a page: gpc1 covers the rest of page 0, gpc2 the rest of the area at the start of the next gfn', () => {
     for (const v of [1, 3]) {
-      const gpc1 = cacheNamed(TABLE, `runstate vcpu-${v}`);
-      const gpc2 = cacheNamed(TABLE, `runstate2 vcpu-${v}`);
+      const gpc1 = cacheNamed(TABLE, `runstate_cache vcpu-${v}`);
+      const gpc2 = cacheNamed(TABLE, `runstate2_cache vcpu-${v}`);
       expect(gpc1.offset + gpc1.length).toBe(PAGE);
       expect(gpc1.length).toBeLessThan(RUNSTATE_BYTES);
       expect(gpc2.gfn).toBe(gpc1.gfn + 1);
@@ -81,22 +81,22 @@ describe('the Xen runstate area: placement (kvm_xen_vcpu_set_attr RUNSTATE_ADDR)
       expect(gpc1.length + gpc2.length).toBe(RUNSTATE_BYTES);
     }
     // The splits differ: vCPU 1's page boundary falls inside state_entry_time, vCPU 3's after it.
-    expect(cacheNamed(TABLE, 'runstate vcpu-1').length).toBe(12);
-    expect(cacheNamed(TABLE, 'runstate vcpu-3').length).toBe(24);
+    expect(cacheNamed(TABLE, 'runstate_cache vcpu-1').length).toBe(12);
+    expect(cacheNamed(TABLE, 'runstate_cache vcpu-3').length).toBe(24);
   });
 
   it('even vCPUs put it inside one page at a non-zero offset, and leave runstate2 inactive (sz1 >= sz)', () => {
     const ctx = runstateVm();
     for (const v of [0, 2]) {
-      const gpc1 = cacheNamed(TABLE, `runstate vcpu-${v}`);
-      const gpc2 = cacheNamed(TABLE, `runstate2 vcpu-${v}`);
+      const gpc1 = cacheNamed(TABLE, `runstate_cache vcpu-${v}`);
+      const gpc2 = cacheNamed(TABLE, `runstate2_cache vcpu-${v}`);
       expect(gpc1.offset).toBeGreaterThan(0);
       expect(gpc1.offset + gpc1.length).toBe(PAGE);
       expect(gpc2.length).toBe(0);
       expect(ctx.gpcs[gpcBase(gpc1.index) + G_ACTIVE]).toBe(1);
       expect(ctx.gpcs[gpcBase(gpc2.index) + G_ACTIVE]).toBe(0);
     }
-    expect(ctx.gpcs[gpcBase(cacheNamed(TABLE, 'runstate2 vcpu-1').index) + G_ACTIVE]).toBe(1);
+    expect(ctx.gpcs[gpcBase(cacheNamed(TABLE, 'runstate2_cache vcpu-1').index) + G_ACTIVE]).toBe(1);
   });
 });
 
@@ -171,7 +171,7 @@ describe('the guest runstate oracle (records) fires on a bad copy', () => {
     guestReads(ctx, vs);
     expect(totalFindings(ctx.findings)).toBe(0);
     // time[3] (words 10, 11) lives on the second page for vCPU 1 (12 bytes on the first).
-    const gfn2 = cacheNamed(TABLE, 'runstate2 vcpu-1').gfn;
+    const gfn2 = cacheNamed(TABLE, 'runstate2_cache vcpu-1').gfn;
     const at2 = filePfn(ctx.host.mm, gfn2) * ctx.pageInts - 3;
     ctx.ram[at2 + rsTimeLo(3)] = (ctx.ram[at2 + rsTimeLo(3)]! + 7) | 0;
     guestReads(ctx, vs);
@@ -183,7 +183,7 @@ describe('the guest runstate oracle (records) fires on a bad copy', () => {
   it('an older consistent copy after a newer one is a runstate-backwards finding', () => {
     const ctx = runstateVm();
     const vs = openVcpuState(ctx, 0);
-    const gpc1 = cacheNamed(TABLE, 'runstate vcpu-0');
+    const gpc1 = cacheNamed(TABLE, 'runstate_cache vcpu-0');
     const at = filePfn(ctx.host.mm, gpc1.gfn) * ctx.pageInts + (gpc1.offset >> 2);
     inSrcu(ctx, () => kvmXenRunstateSetRunning(ctx, vs.runstate!));
     const older = ctx.ram.slice(at, at + RUNSTATE_BYTES / 4);
