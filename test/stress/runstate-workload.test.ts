@@ -31,6 +31,15 @@ describe('the runstate workload on the reference protocol', () => {
   });
 });
 
+describe('the guest runstate check under a broken protocol (real threads)', () => {
+  it('invalidate-skips-clear: a cache that keeps a migrated page writes part of the area to the old page, and the guest reads a torn copy', async () => {
+    const report = await shortStress({ vcpus: 4, duration: 3, workload: 'runstate', bug: 'invalidate-skips-clear' });
+    expect(report.internalErrors).toEqual([]);
+    expect(findingsOf(report, 'records'), firing(report)).toBeGreaterThan(0);
+    expect(report.findings.some((f) => f.property === 'records' && f.details.check === 'runstate-torn'), JSON.stringify(report.findings.map((f) => f.details))).toBe(true);
+  });
+});
+
 describe('the runstate-lock-order switch', () => {
   it('gpc2 before gpc1 on one vCPU while another takes gpc1 first: lock-sanity reports the circular dependency', async () => {
     const report = await shortStress({ vcpus: 4, duration: 2, workload: 'runstate', lockdep: true, bug: 'runstate-lock-order' });

@@ -151,6 +151,9 @@ export function kvmXenUpdateRunstateGuest(ctx: ModelContext, rs: Runstate, atomi
       if (!lockBothReversed(ctx, rs)) return false;
       break;
     }
+    // History B13 (bbe17c625d68): the sched-out path runs with the runqueue lock held; a blocking
+    // read_lock behind a queued writer closes gpc->lock -> p->pi_lock -> rq->__lock. So: trylock, and
+    // give up on contention (the cache is being invalidated or refreshed anyway).
     if (atomic) {
       if (!readTryLock(gpcs, lock1)) {
         ctx.counters[ST_RUNSTATE_TRYLOCK_GIVEUPS]! += 1;
