@@ -248,6 +248,18 @@ export const BUG_CATALOG: readonly BugEntry[] = [
     stress: { vcpus: 2, workload: 'steal', livelockTimeout: 0.3, stallTimeout: 1 },
     slowBecause: 'a livelock is a refresh still retrying after --livelock-timeout (0.3 s here)',
   },
+  {
+    name: 'runstate-lock-order',
+    switchName: 'runstate-lock-order',
+    history: 'B12',
+    source: '23e60258aeaf "KVM: x86/xen: Fix lockdep warning on \'recursive\' gpc locking" (6.2-rc4): gpc1 (lock_set_subclass 1) before gpc2',
+    wrong: 'the runstate update of an area whose update byte is on the second page takes gpc2 before gpc1, the others gpc1 before gpc2: two orders of the two gpc locks (an ABBA once writers queue on both)',
+    kind: 'safety',
+    expect: ['lock-sanity'],
+    stress: { vcpus: 4, workload: 'runstate', lockdep: true, stallTimeout: 1 },
+    attemptS: 0.5,
+    slowBecause: 'lockdep-lite records the inverted subclass order in its graph; the report turns it into a finding when the attempt (0.5 s) ends',
+  },
 ];
 
 /** The entry called `name` (or whose switch has that alias). Cold path. */

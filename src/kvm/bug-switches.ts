@@ -52,6 +52,8 @@ export const BUG_REFRESH_REUSE_LEAKS_REF = 1 << 16;
 /** A refresh whose uhva became invalid puts the cache's old page, a reference it does not hold (history B5, before 79593c086eb9). */
 export const BUG_REFRESH_ERROR_PUTS_OLD_PAGE = 1 << 17;
 
+/** The non-atomic runstate update takes the cache holding the update byte first: gpc2 before gpc1 when that byte is on the second page (history B12's order reversed). */
+export const BUG_RUNSTATE_LOCK_ORDER = 1 << 16;
 /** Name, mask and what it breaks, for `--bug NAME` and `gpc-lab bugs`. */
 export interface BugSwitchInfo {
   readonly name: string;
@@ -79,6 +81,7 @@ export const BUG_SWITCHES: readonly BugSwitchInfo[] = [
   { name: 'refresh-reuse-leaks-ref', mask: BUG_REFRESH_REUSE_LEAKS_REF, description: 'a refresh that reuses the same pfn keeps the reference hva_to_pfn took (B4: a page reference leak)' },
   { name: 'refresh-error-puts-old-page', mask: BUG_REFRESH_ERROR_PUTS_OLD_PAGE, description: 'a refresh whose uhva became invalid puts the old page it holds no reference on (B5: a double put)' },
   { name: 'invalidate-end-leaks-count', mask: BUG_INVALIDATE_END_LEAKS_COUNT, description: 'invalidate_range_end forgets count-- (refreshes then retry forever)' },
+  { name: 'runstate-lock-order', mask: BUG_RUNSTATE_LOCK_ORDER, description: 'the runstate update takes gpc2 before gpc1 when the update byte is on the second page (B12 order reversed)' },
 ];
 
 /** The switch called `name` (or one of its aliases), or undefined. Cold path. */

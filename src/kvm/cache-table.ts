@@ -84,8 +84,8 @@ export function buildCacheTable(vcpus: number, pageSize: number, regionGfn: read
           owner,
           addressKind: user.addressKind,
           gfn: regionGfn[u]! + (owner < 0 ? 0 : owner * user.pages) + decl.page,
-          offset: decl.offset,
-          length: decl.length(vcpus, pageSize),
+          offset: decl.ownerOffset ? decl.ownerOffset(owner, pageSize) : decl.offset,
+          length: decl.length(vcpus, pageSize, owner),
           register,
           workload: workloadBit(u),
         });

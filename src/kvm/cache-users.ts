@@ -10,6 +10,7 @@
  * does with its caches), and the call that runs it (docs/ARCHITECTURE.md, "How to add").
  */
 import { STEAL_RECORD_BYTES } from './users/page-fields.js';
+import { runstateGpc1Length, runstateGpc1Offset, runstateGpc2Length } from './users/runstate-area.js';
 
 export type CacheUsage = 'host' | 'guest';
 export type AddressKind = 'gpa' | 'hva';
@@ -23,8 +24,13 @@ export interface CacheDecl {
   readonly page: number;
   /** Bytes from the start of that page. */
   readonly offset: number;
-  /** Bytes the user maps (kvm_gpc_activate's len), from the VM's vCPU count and page size. */
-  readonly length: (vcpus: number, pageSize: number) => number;
+  /** When the offset differs per owner (the runstate area crosses a page for some vCPUs): it, instead of `offset`. */
+  readonly ownerOffset?: (owner: number, pageSize: number) => number;
+  /**
+   * Bytes the user maps (kvm_gpc_activate's len), from the VM's vCPU count, page size and the
+   * owner (-1 for a VM-wide user). 0: the VMM leaves it inactive (runstate2 when the area fits one page).
+   */
+  readonly length: (vcpus: number, pageSize: number, owner: number) => number;
 }
 
 export interface CacheUser {
@@ -63,6 +69,7 @@ export const NESTED_PAGE_PI = 1;
 export const USER_XEN_SHINFO = 0;
 export const USER_STEAL_TIME = 1;
 export const USER_NESTED_VMX = 2;
+export const USER_XEN_RUNSTATE = 3;
 
 export const CACHE_USERS: readonly CacheUser[] = [
   {
@@ -93,6 +100,19 @@ export const CACHE_USERS: readonly CacheUser[] = [
     caches: [
       { name: 'vAPIC page', usage: 'guest', page: NESTED_PAGE_VAPIC, offset: 0, length: wholePage },
       { name: 'PI descriptor', usage: 'guest', page: NESTED_PAGE_PI, offset: 0, length: wholePage },
+    ],
+  },
+  {
+    name: 'xen-runstate',
+    source: 'arch/x86/kvm/xen.c: vcpu->arch.xen.runstate_cache / runstate2_cache, kvm_xen_update_runstate_guest',
+    workload: 'runstate',
+    perVcpu: true,
+    addressKind: 'gpa',
+    pages: 2,
+    caches: [
+      // KVM_XEN_VCPU_ATTR_TYPE_RUNSTATE_ADDR: gpc1 covers the rest of the first page (sz1), gpc2 the rest of the area.
+      { name: 'runstate_cache', usage: 'host', page: 0, offset: 0, ownerOffset: runstateGpc1Offset, length: runstateGpc1Length },
+      { name: 'runstate2_cache', usage: 'host', page: 1, offset: 0, length: runstateGpc2Length },
     ],
   },
 ];

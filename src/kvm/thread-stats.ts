@@ -55,8 +55,16 @@ export const ST_OLD_GENERATION_ENTRIES = 33;
 export const ST_INVAL_HOOK_US = 34;
 /** Irq-context fast paths whose read_trylock failed (history B17/B18: a spurious slow-path fallback). */
 export const ST_FASTPATH_TRYLOCK_FAILS = 35;
+/** Runstate areas published (kvm_xen_update_runstate_guest ran to the end), and those written through both caches (the area crosses a page). */
+export const ST_RUNSTATE_UPDATES = 36;
+export const ST_RUNSTATE_SPLIT_UPDATES = 37;
+/** Atomic (sched-out) runstate updates that gave up: a read_trylock failed, or a check failed (the atomic path never refreshes). */
+export const ST_RUNSTATE_TRYLOCK_GIVEUPS = 38;
+export const ST_RUNSTATE_CHECK_GIVEUPS = 39;
+/** Runstate gpc2 check failures answered by kvm_gpc_activate(gpc2) and a retry (history B12). */
+export const ST_RUNSTATE_GPC2_ACTIVATIONS = 40;
 /** Oracle checks per property: ST_PROP_CHECKS + property (room for every property id). */
-export const ST_PROP_CHECKS = 36;
+export const ST_PROP_CHECKS = 41;
 export const STAT_COUNT = ST_PROP_CHECKS + MAX_PROPERTIES;
 
 export function createStatsBuffer(threads: number): SharedArrayBuffer {

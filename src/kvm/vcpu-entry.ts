@@ -26,6 +26,7 @@ import {
   ST_VMENTRIES,
 } from './thread-stats.js';
 import { recordStealTime } from './users/steal-time.js';
+import { kvmXenRunstateSetPreempted, kvmXenRunstateSetRunning, openRunstate, type Runstate } from './users/xen-runstate.js';
 import { sendEvent } from './users/xen-evtchn.js';
 import { getNestedStatePages, nestedHardwareStep } from './users/nested-pages.js';
 import { guestStep, openGuestState, type GuestState } from './users/guest-code.js';
@@ -48,7 +49,7 @@ import {
   VCPU_ACT_REQUESTS,
   VCPU_INTS,
 } from './vcpu-layout.js';
-import { WORKLOAD_NESTED, WORKLOAD_STEAL, WORKLOAD_XEN } from './vm-layout.js';
+import { WORKLOAD_NESTED, WORKLOAD_RUNSTATE, WORKLOAD_STEAL, WORKLOAD_XEN } from './vm-layout.js';
 
 /** Per-vCPU state the loop keeps (allocated once, by openVcpuState). */
 export interface VcpuState {
@@ -60,6 +61,8 @@ export interface VcpuState {
   readonly gr: GuestRegisters;
   readonly guest: GuestState;
   readonly nested: boolean;
+  /** The Xen runstate area (kernel side), or null when the runstate workload is off. */
+  readonly runstate: Runstate | null;
   /** The run's entry-check strategy's check, picked once (the hot call stays monomorphic). */
   readonly check: (ctx: ModelContext, gr: GuestRegisters) => boolean;
 }
@@ -69,13 +72,15 @@ export interface VcpuState {
  * the run's entry strategy's (`strategyIdOverride` >= 0: that strategy's, for the bench). Cold path.
  */
 export function openVcpuState(ctx: ModelContext, v: number, strategyIdOverride = -1): VcpuState {
+  const runstate = (ctx.workload & WORKLOAD_RUNSTATE) !== 0 ? openRunstate(ctx, v) : null;
   return {
     v,
     session: 0,
     srcu: -1,
     gr: openGuestRegisters(ctx.layout.caches, v),
-    guest: openGuestState(ctx, v),
+    guest: openGuestState(ctx, v, runstate),
     nested: (ctx.workload & WORKLOAD_NESTED) !== 0,
+    runstate,
     check: strategyIdOverride >= 0 ? strategyById(strategyIdOverride).check : (ctx.protocol.entryCheck ?? strategyById(ctx.strategy).check),
   };
 }
@@ -87,7 +92,12 @@ export function vcpuHandleRequests(ctx: ModelContext, vs: VcpuState): void {
   Atomics.store(ctx.vcpus, vs.v * VCPU_INTS + V_ACTIVITY, VCPU_ACT_REQUESTS);
   traceStep(ctx, STEP_REQUESTS, -1, -1, -1, requests);
   if ((requests & (REQ_GET_NESTED_STATE_PAGES | REQ_GPC_INVALIDATE)) !== 0 && vs.nested) getNestedStatePages(ctx, vs.gr);
-  if ((requests & REQ_STEAL_UPDATE) !== 0) recordStealTime(ctx, vs.v);
+  if ((requests & REQ_STEAL_UPDATE) !== 0) {
+    // record_steal_time: for a Xen guest upstream updates only the runstate (kvm_xen_runstate_set_running)
+    // and returns; the model's VM has both users, so it does both.
+    if (vs.runstate !== null) kvmXenRunstateSetRunning(ctx, vs.runstate);
+    if ((ctx.workload & WORKLOAD_STEAL) !== 0) recordStealTime(ctx, vs.v);
+  }
   // REQ_EVENT needs nothing here: the guest takes its pending events in guest mode.
 }
 
@@ -188,4 +198,17 @@ export function vcpuEnterGuest(ctx: ModelContext, vs: VcpuState): void {
   // The exit handler: now and then the guest made an EVTCHNOP_send hypercall.
   Atomics.store(vcpus, v * VCPU_INTS + V_ACTIVITY, VCPU_ACT_EXIT_HANDLER);
   if ((ctx.workload & WORKLOAD_XEN) !== 0 && ctx.rng.below(1000) < ctx.eventPermille) sendEvent(ctx, ctx.rng.below(ctx.nvcpus), false);
+  // Now and then the vCPU thread is preempted here (outside guest mode, in the SRCU section).
+  if (vs.runstate !== null && ctx.rng.below(1000) < ctx.stealPermille) vcpuPreempted(ctx, vs, vs.runstate);
+}
+
+/**
+ * The vCPU thread is preempted and scheduled back in: kvm_sched_out -> kvm_arch_vcpu_put with
+ * vcpu->preempted -> kvm_xen_runstate_set_preempted (atomic: the runqueue lock is held); then
+ * kvm_sched_in -> kvm_arch_vcpu_load -> KVM_REQ_STEAL_UPDATE, handled before the next entry
+ * (record_steal_time -> kvm_xen_runstate_set_running).
+ */
+function vcpuPreempted(ctx: ModelContext, vs: VcpuState, rs: Runstate): void {
+  kvmXenRunstateSetPreempted(ctx, rs);
+  makeRequest(ctx.vcpus, vs.v, REQ_STEAL_UPDATE);
 }

@@ -14,7 +14,7 @@
  * Config slots: Guard: written once by the main thread before any worker starts | Readers: all.
  */
 import { CACHE_LINE_INTS, allocateSharedInts } from '../mem/shared-buffer.js';
-import { CACHE_USERS, USER_NESTED_VMX, USER_STEAL_TIME, USER_XEN_SHINFO, workloadBit } from './cache-users.js';
+import { CACHE_USERS, USER_NESTED_VMX, USER_STEAL_TIME, USER_XEN_RUNSTATE, USER_XEN_SHINFO, workloadBit } from './cache-users.js';
 import { spinLockInit } from '../sync/spinlock.js';
 import { LockClass } from '../sync/lock-classes.js';
 
@@ -80,6 +80,7 @@ export const VM_INTS = VM_RANGES_BASE + (VM_RANGE_SLOTS + VM_ENDED_RING) * VM_RA
 export const WORKLOAD_XEN = workloadBit(USER_XEN_SHINFO);
 export const WORKLOAD_STEAL = workloadBit(USER_STEAL_TIME);
 export const WORKLOAD_NESTED = workloadBit(USER_NESTED_VMX);
+export const WORKLOAD_RUNSTATE = workloadBit(USER_XEN_RUNSTATE);
 export const WORKLOAD_ALL = (1 << CACHE_USERS.length) - 1;
 
 

@@ -140,7 +140,7 @@ export function buildVm(config: VmConfig): BuiltVm {
   const srcu = srcuEnter(main);
   const setupOrder = [...layout.caches.caches].sort((a, b) => a.owner - b.owner || a.index - b.index);
   for (const cache of setupOrder) {
-    if ((config.workload & cache.workload) === 0) continue;
+    if ((config.workload & cache.workload) === 0 || cache.length === 0) continue; // length 0: left inactive (runstate2 of an area in one page)
     const result = gpcActivate(main, cache.index, (cache.gfn << pageShift) + cache.offset, cache.length);
     if (result !== 0) throw new Error(`buildVm: activating gpc ${cache.index} (${cache.name}) at gfn ${cache.gfn} failed: ${errnoName(result)}`);
   }

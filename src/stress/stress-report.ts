@@ -122,6 +122,12 @@ export interface StressTotals {
   nestedConsumed: number;
   postedPendingAtEnd: number;
   stealWrites: number;
+  /** Xen runstate areas published, those through both caches (page-crossing), atomic give-ups (trylock / check), gpc2 re-activations. */
+  runstateUpdates: number;
+  runstateSplitUpdates: number;
+  runstateTrylockGiveUps: number;
+  runstateCheckGiveUps: number;
+  runstateGpc2Activations: number;
   getNestedStatePages: number;
   /** vmentries whose guest-uses translation had an old generation but was still right (not stale). */
   oldGenerationEntries: number;

@@ -44,6 +44,14 @@ export function readLock(mem: Int32Array, base: number): void {
   readLockSlow(mem, base);
 }
 
+/** read_lock_nested(): read_lock() whose lockdep entry is `subclass` of the lock's class (a nesting annotation). */
+export function readLockNested(mem: Int32Array, base: number, subclass: number): void {
+  if (lockdepEnabled) lockdepAcquire(mem, base, LOCK_MODE_READ, false, subclass);
+  const state = Atomics.add(mem, base + LockSlot.STATE, RW_READER);
+  if ((state & WRITER_MASK) === 0) return;
+  readLockSlow(mem, base);
+}
+
 /** read_lock() in irq context: passes a waiting writer, waits only for a holding one. */
 export function readLockIrq(mem: Int32Array, base: number): void {
   if (lockdepEnabled) lockdepAcquire(mem, base, LOCK_MODE_READ_IRQ, false);

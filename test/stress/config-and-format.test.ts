@@ -11,7 +11,7 @@ describe('stress config', () => {
       expect(() => resolveStressConfig({ workload })).toThrow(UsageError);
       expect(() => resolveStressConfig({ workload })).toThrow(/--workload must be one or more of xen, steal, nested/);
     }
-    expect(resolveStressConfig({}).workload).toEqual(['xen', 'steal', 'nested']);
+    expect(resolveStressConfig({}).workload).toEqual(['xen', 'steal', 'nested', 'runstate']);
     expect(resolveStressConfig({ workload: 'xen' }).workload).toEqual(['xen']);
   });
 });

@@ -7,9 +7,11 @@ import {
   lockdepEnable,
   lockdepFindingCount,
   lockdepHeldCount,
+  lockdepHeldDescription,
+  lockdepSetSubclass,
   readLockdepFindings,
 } from '../../src/sync/lockdep.js';
-import { readLock, readLockIrq, readUnlock, rwlockInit, writeLock, writeUnlock } from '../../src/sync/rwlock.js';
+import { readLock, readLockIrq, readLockNested, readTryLock, readUnlock, rwlockInit, writeLock, writeUnlock } from '../../src/sync/rwlock.js';
 import { mutexInit, mutexLock, mutexTryLock, mutexUnlock } from '../../src/sync/mutex.js';
 import { spinLock, spinLockInit, spinUnlock } from '../../src/sync/spinlock.js';
 import { LockClass } from '../../src/sync/lock-classes.js';
@@ -96,6 +98,111 @@ describe('lockdep-lite on one thread', () => {
       mutexUnlock(mem, A);
     }
     expect(lockdepFindingCount(buffer)).toBe(0);
+  });
+});
+
+describe('lockdep-lite subclasses (lock_set_subclass, read_lock_nested)', () => {
+  /** Two rwlocks of one class, like a vCPU's runstate gpc1 and gpc2 (both gpc.lock). */
+  function twoOfOneClass(): Int32Array {
+    const { mem } = scriptMemory();
+    rwlockInit(mem, A, LockClass.TEST_A);
+    rwlockInit(mem, B, LockClass.TEST_A);
+    return mem;
+  }
+
+  it('without an annotation, nesting two locks of one class in both orders goes unchecked (no edge within a class)', () => {
+    const mem = twoOfOneClass();
+    const buffer = createLockdepBuffer();
+    lockdepEnable(buffer, 0, 'main');
+    readLock(mem, A);
+    readLock(mem, B);
+    readUnlock(mem, B);
+    readUnlock(mem, A);
+    readLock(mem, B);
+    readLock(mem, A);
+    readUnlock(mem, A);
+    readUnlock(mem, B);
+    expect(lockdepFindingCount(buffer)).toBe(0);
+  });
+
+  it('gpc1 set to subclass 1 then gpc2 taken, always in that order: the edge A/1 -> A is recorded and no finding', () => {
+    const mem = twoOfOneClass();
+    const buffer = createLockdepBuffer();
+    lockdepEnable(buffer, 0, 'main');
+    for (let i = 0; i < 3; i++) {
+      readLock(mem, A);
+      lockdepSetSubclass(mem, A, 1);
+      expect(lockdepHeldDescription()).toEqual(['A/1(read)']);
+      readLock(mem, B);
+      expect(lockdepHeldDescription()).toEqual(['A/1(read)', 'A(read)']);
+      readUnlock(mem, B);
+      readUnlock(mem, A);
+    }
+    expect(lockdepFindingCount(buffer)).toBe(0);
+    expect(lockdepHeldCount()).toBe(0);
+  });
+
+  it('the reverse nesting (gpc2 held, then gpc1 taken and set to subclass 1) closes a cycle A/1 -> A -> A/1, reported with both chains', () => {
+    const mem = twoOfOneClass();
+    const buffer = createLockdepBuffer();
+    lockdepEnable(buffer, 0, 'main');
+    readLock(mem, A);
+    lockdepSetSubclass(mem, A, 1);
+    readLock(mem, B);
+    readUnlock(mem, B);
+    readUnlock(mem, A);
+    expect(lockdepFindingCount(buffer)).toBe(0);
+    // The reverse order: B first (subclass 0), then A, re-set to subclass 1 (the re-validation adds A -> A/1).
+    readLock(mem, B);
+    readLock(mem, A);
+    lockdepSetSubclass(mem, A, 1);
+    readUnlock(mem, A);
+    readUnlock(mem, B);
+    const findings = readLockdepFindings(buffer);
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ kind: 'order-inversion', chainA: ['A', 'A/1'], chainB: ['A/1', 'A'] });
+    expect(findings[0]!.message).toMatch(/took A\/1 while holding A /);
+  });
+
+  it('read_lock_nested takes the lock at its subclass: nested(1) then plain, and plain then nested(1), is a cycle', () => {
+    const mem = twoOfOneClass();
+    const buffer = createLockdepBuffer();
+    lockdepEnable(buffer, 0, 'main');
+    readLockNested(mem, A, 1);
+    readLock(mem, B);
+    readUnlock(mem, B);
+    readUnlock(mem, A);
+    readLock(mem, B);
+    readLockNested(mem, A, 1);
+    readUnlock(mem, A);
+    readUnlock(mem, B);
+    expect(lockdepFindingCount(buffer)).toBe(1);
+  });
+
+  it('trylocks add no order edge, also when a trylocked lock gets its subclass (the atomic runstate path)', () => {
+    const mem = twoOfOneClass();
+    const buffer = createLockdepBuffer();
+    lockdepEnable(buffer, 0, 'main');
+    readLock(mem, A);
+    lockdepSetSubclass(mem, A, 1);
+    readLock(mem, B);
+    readUnlock(mem, B);
+    readUnlock(mem, A);
+    expect(readTryLock(mem, B)).toBe(true);
+    expect(readTryLock(mem, A)).toBe(true);
+    lockdepSetSubclass(mem, A, 1);
+    readUnlock(mem, A);
+    readUnlock(mem, B);
+    expect(lockdepFindingCount(buffer)).toBe(0);
+  });
+
+  it('setting the subclass of a lock this thread does not hold, or an out-of-range subclass, throws', () => {
+    const mem = twoOfOneClass();
+    lockdepEnable(createLockdepBuffer(), 0, 'main');
+    expect(() => lockdepSetSubclass(mem, A, 1)).toThrow(/lock_set_subclass on a lock not held/);
+    readLock(mem, A);
+    expect(() => lockdepSetSubclass(mem, A, 9)).toThrow(/subclass 9 out of range/);
+    readUnlock(mem, A);
   });
 });
 
