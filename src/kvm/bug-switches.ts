@@ -53,7 +53,7 @@ export const BUG_REFRESH_REUSE_LEAKS_REF = 1 << 16;
 export const BUG_REFRESH_ERROR_PUTS_OLD_PAGE = 1 << 17;
 
 /** The non-atomic runstate update takes the cache holding the update byte first: gpc2 before gpc1 when that byte is on the second page (history B12's order reversed). */
-export const BUG_RUNSTATE_LOCK_ORDER = 1 << 16;
+export const BUG_RUNSTATE_LOCK_ORDER = 1 << 18;
 /** Name, mask and what it breaks, for `--bug NAME` and `gpc-lab bugs`. */
 export interface BugSwitchInfo {
   readonly name: string;
