@@ -55,8 +55,14 @@ export const ST_OLD_GENERATION_ENTRIES = 33;
 export const ST_INVAL_HOOK_US = 34;
 /** Irq-context fast paths whose read_trylock failed (history B17/B18: a spurious slow-path fallback). */
 export const ST_FASTPATH_TRYLOCK_FAILS = 35;
+/** Events the irq-context fast path delivered (kvm_xen_set_evtchn_fast returned >= 0 in irq context). */
+export const ST_EVENTS_FROM_IRQ = 36;
+/** Events the irq fast path could not deliver (-EWOULDBLOCK) that the deferred process-context work delivered. */
+export const ST_EVENTS_DEFERRED = 37;
+/** Deliveries whose vcpu_info check failed: the selector went to the vCPU's kernel-side copy. */
+export const ST_VCPU_INFO_FALLBACKS = 38;
 /** Oracle checks per property: ST_PROP_CHECKS + property (room for every property id). */
-export const ST_PROP_CHECKS = 36;
+export const ST_PROP_CHECKS = 39;
 export const STAT_COUNT = ST_PROP_CHECKS + MAX_PROPERTIES;
 
 export function createStatsBuffer(threads: number): SharedArrayBuffer {
