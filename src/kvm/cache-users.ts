@@ -120,9 +120,9 @@ export const CACHE_USERS: readonly CacheUser[] = [
 /** The `--workload` names, in user order (users sharing a workload, as xen's shared_info and vcpu_info do, give it once). */
 export const WORKLOAD_NAMES: readonly string[] = [...new Set(CACHE_USERS.map((u) => u.workload))];
 
-/** The workload bit of user u (the VM config's VM_WORKLOAD mask has one bit per user). */
+/** The workload bit of user u: its workload name's bit (the VM config's VM_WORKLOAD mask has one bit per workload name; users of one workload share it). */
 export function workloadBit(user: number): number {
-  return 1 << user;
+  return 1 << WORKLOAD_NAMES.indexOf(CACHE_USERS[user]!.workload);
 }
 
 /** The mask of the named workloads; unknown names are ignored (the config validates them). */

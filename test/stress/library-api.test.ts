@@ -19,9 +19,9 @@ describe('the library API', () => {
       stealPermille: 50,
       postPermille: 100,
     });
-    expect(vm.layout.gpcs).toBe(7);
+    expect(vm.layout.gpcs).toBe(9);
     expect(vm.buffers.ram.byteLength).toBeGreaterThan(0);
-    // workload 7 = steal + xen + nested: all 7 caches (shared_info, 2 steal-time, 2 x vAPIC + PI) are in use.
+    // workload 7 = steal + xen + nested: all 9 caches (shared_info, 2 steal-time, 2 x vAPIC + PI, 2 vcpu_info) are in use.
     const gpcs = new Int32Array(vm.buffers.gpcs);
     for (let g = 0; g < vm.layout.gpcs; g++) {
       expect(gpcs[gpcBase(g) + G_ACTIVE], `gpc ${g} active`).toBe(1);
@@ -36,7 +36,7 @@ describe('the library API', () => {
     expect(report.properties.map((p) => p.name)).toEqual(PROPERTIES.map((p) => p.name));
     expect(report.threads.filter((t) => t.role === 'vcpu')).toHaveLength(2);
     expect(report.totals.vmentries).toBeGreaterThan(0);
-    expect(report.caches.length).toBe(7);
+    expect(report.caches.length).toBe(9);
     expect(report.command).toContain('--seed 21');
   });
 
