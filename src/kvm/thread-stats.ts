@@ -57,7 +57,7 @@ export const ST_INVAL_HOOK_US = 34;
 export const ST_FASTPATH_TRYLOCK_FAILS = 35;
 /** Events the irq-context fast path delivered (kvm_xen_set_evtchn_fast returned >= 0 in irq context). */
 export const ST_EVENTS_FROM_IRQ = 36;
-/** Events the irq fast path could not deliver (-EWOULDBLOCK) that the deferred process-context work delivered. */
+/** Events the irq fast path could not deliver (-EWOULDBLOCK) that process context then delivered (the irqfd work item, or the vCPU for its Xen timer). */
 export const ST_EVENTS_DEFERRED = 37;
 /** Deliveries whose vcpu_info check failed: the selector went to the vCPU's kernel-side copy. */
 export const ST_VCPU_INFO_FALLBACKS = 38;

@@ -27,7 +27,7 @@ import {
   ST_VMENTRIES,
 } from './thread-stats.js';
 import { recordStealTime } from './users/steal-time.js';
-import { setEvtchn } from './users/xen-evtchn.js';
+import { setEvtchn, xenInjectTimerIrqs } from './users/xen-evtchn.js';
 import { xenInjectPendingEvents } from './users/xen-vcpu-info.js';
 import { getNestedStatePages, nestedHardwareStep } from './users/nested-pages.js';
 import { guestStep, openGuestState, type GuestState } from './users/guest-code.js';
@@ -86,8 +86,12 @@ export function openVcpuState(ctx: ModelContext, v: number, strategyIdOverride =
 export function vcpuHandleRequests(ctx: ModelContext, vs: VcpuState): void {
   const requests = takeRequests(ctx.vcpus, vs.v);
   // vcpu_run, after the last entry: kvm_clear_request(KVM_REQ_UNBLOCK) (taken above), then
-  // kvm_xen_inject_pending_events if kvm_xen_has_pending_events (the kernel-side selector copy).
-  if ((ctx.workload & WORKLOAD_XEN) !== 0) xenInjectPendingEvents(ctx, vs.v);
+  // kvm_xen_inject_pending_events if kvm_xen_has_pending_events (the kernel-side selector copy),
+  // then the Xen timer's deferred expiry (kvm_inject_pending_timer_irqs).
+  if ((ctx.workload & WORKLOAD_XEN) !== 0) {
+    xenInjectPendingEvents(ctx, vs.v);
+    xenInjectTimerIrqs(ctx, vs.v);
+  }
   if (requests === 0) return;
   Atomics.store(ctx.vcpus, vs.v * VCPU_INTS + V_ACTIVITY, VCPU_ACT_REQUESTS);
   traceStep(ctx, STEP_REQUESTS, -1, -1, -1, requests);

@@ -1,7 +1,7 @@
 /**
  * The vCPU table: two cache lines per vCPU.
  *
- *   line A (written by others)   MODE | REQUESTS | XEN_PENDING_SEL
+ *   line A (written by others)   MODE | REQUESTS | XEN_PENDING_SEL | XEN_TIMER_PENDING
  *   line B (the vCPU's own)      RUNNING | ACTIVITY
  *
  * MODE packs a session number with the mode: (session << 2) | OUTSIDE/IN/EXITING. The vCPU bumps
@@ -21,6 +21,10 @@
  * (Atomics.and of what it folded into vcpu_info) | Readers: the vCPU (kvm_xen_has_pending_events),
  * end-of-run oracles.
  *
+ * XEN_TIMER_PENDING: vcpu->arch.xen.timer_pending, set by the Xen timer's hard-irq callback when
+ * its fast-path delivery returned -EWOULDBLOCK. Guard: lock-free | Writers: the timer (Atomics.add,
+ * before the UNBLOCK request), the vCPU (store 0 after kvm_xen_inject_timer_irqs) | Readers: both.
+ *
  * Line B: RUNNING (1 while the vCPU executes guest steps, after its entry check committed) and
  * ACTIVITY. Guard: written only by the vCPU | Readers: the free-while-in-guest oracle (notifier),
  * stall dumps. The "hardware" registers the guest-uses caches load are the register file
@@ -32,6 +36,7 @@ export const VCPU_INTS = 2 * CACHE_LINE_INTS;
 export const V_MODE = 0;
 export const V_REQUESTS = 1;
 export const V_XEN_PENDING_SEL = 2;
+export const V_XEN_TIMER_PENDING = 3;
 export const V_RUNNING = CACHE_LINE_INTS + 0;
 /** What the vCPU is doing (VCPU_ACT_*), for stall dumps. */
 export const V_ACTIVITY = CACHE_LINE_INTS + 1;

@@ -21,11 +21,13 @@ import { SHINFO_CANDIDATES, USER_XEN_SHINFO, VCPU_INFO_BYTES } from '../cache-us
 import { userCache, userGfn } from '../cache-table.js';
 import { traceStep, type ModelContext } from '../model-context.js';
 import { kickVcpu, makeRequest } from '../vcpu-kick.js';
-import { REQ_UNBLOCK } from '../vcpu-layout.js';
+import { REQ_UNBLOCK, V_XEN_TIMER_PENDING, VCPU_INTS } from '../vcpu-layout.js';
 import {
   ST_CHECKS_FAILED,
   ST_CHECKS_OK,
+  ST_EVENTS_DEFERRED,
   ST_EVENTS_DROPPED,
+  ST_EVENTS_FROM_IRQ,
   ST_EVENTS_SENT,
   ST_KICKS_SENT,
   ST_SLOW_PATH,
@@ -170,4 +172,41 @@ export function setEvtchn(ctx: ModelContext, port: number): number {
       return refreshed;
     }
   }
+}
+
+/**
+ * xen_timer_callback (HRTIMER_MODE_ABS_HARD: hard irq) for vCPU v's timer port (port v): returns
+ * at once if an earlier expiry is still pending; else the fast path in irq context, and on
+ * -EWOULDBLOCK `atomic_inc(&timer_pending)`, KVM_REQ_UNBLOCK and a kick, so that the vCPU delivers
+ * it from process context (xenInjectTimerIrqs). Returns the fast path's result, or 0 if it did
+ * not run.
+ */
+export function xenTimerCallback(ctx: ModelContext, v: number): number {
+  const at = v * VCPU_INTS + V_XEN_TIMER_PENDING;
+  if (Atomics.load(ctx.vcpus, at) !== 0) return 0;
+  const rc = setEvtchnFast(ctx, v, true);
+  if (rc !== -EWOULDBLOCK) {
+    if (rc >= 0) ctx.counters[ST_EVENTS_FROM_IRQ]! += 1;
+    return rc;
+  }
+  // atomic_inc before kvm_make_request (its smp_wmb publishes timer_pending): both SC Atomics.
+  Atomics.add(ctx.vcpus, at, 1);
+  makeRequest(ctx.vcpus, v, REQ_UNBLOCK);
+  if (kickVcpu(ctx.vcpus, v)) ctx.counters[ST_KICKS_SENT]! += 1;
+  return rc;
+}
+
+/**
+ * vcpu_run's kvm_inject_pending_timer_irqs -> kvm_xen_inject_timer_irqs for vCPU v (process
+ * context, in the SRCU section): if timer_pending, kvm_xen_set_evtchn to its timer port (the slow
+ * path: it may refresh shared_info), then timer_pending = 0. Returns the delivery's result, or 0
+ * if nothing was pending.
+ */
+export function xenInjectTimerIrqs(ctx: ModelContext, v: number): number {
+  const at = v * VCPU_INTS + V_XEN_TIMER_PENDING;
+  if (Atomics.load(ctx.vcpus, at) === 0) return 0;
+  const rc = setEvtchn(ctx, v);
+  if (rc >= 0) ctx.counters[ST_EVENTS_DEFERRED]! += 1;
+  Atomics.store(ctx.vcpus, at, 0);
+  return rc;
 }

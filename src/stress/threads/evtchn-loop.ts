@@ -1,8 +1,10 @@
 /**
  * The evtchn thread: events at --event-rate to a random port, each inside the memslots SRCU read
  * section as kvm_xen_set_evtchn is. Half come from userspace (KVM_XEN_HVM_EVTCHN_SEND: the slow
- * path, kvm_xen_set_evtchn, in process context); half from an irqfd in irq context
- * (irqfd_wakeup -> kvm_arch_set_irq_inatomic -> kvm_xen_set_evtchn_fast). An irq-context delivery
+ * path, kvm_xen_set_evtchn, in process context); a quarter from the port's vCPU's Xen timer in
+ * hard irq (xen_timer_callback: on -EWOULDBLOCK, timer_pending and a kick; the vCPU delivers it,
+ * src/kvm/users/xen-evtchn.ts); a quarter from an irqfd in irq context
+ * (irqfd_wakeup -> kvm_arch_set_irq_inatomic -> kvm_xen_set_evtchn_fast). An irqfd delivery
  * that returns -EWOULDBLOCK schedules the irqfd's work item (one per port; scheduling a queued
  * one again is a no-op), which runs at the thread's next turn in process context (irqfd_inject ->
  * kvm_set_irq -> evtchn_set_fn -> kvm_xen_set_evtchn, the only path that refreshes shared_info),
@@ -13,7 +15,7 @@ import { reportProgress, shouldStop } from '../../harness/run-control.js';
 import { flushCounters, type ModelContext } from '../../kvm/model-context.js';
 import { Pacer } from '../../kvm/pacing.js';
 import { waitForPacedTurn } from './paced-turn.js';
-import { EWOULDBLOCK, setEvtchn, setEvtchnFast } from '../../kvm/users/xen-evtchn.js';
+import { EWOULDBLOCK, setEvtchn, setEvtchnFast, xenTimerCallback } from '../../kvm/users/xen-evtchn.js';
 import { ST_EVENTS_DEFERRED, ST_EVENTS_FROM_IRQ } from '../../kvm/thread-stats.js';
 
 /** irqfd_inject for every port whose work item is queued (process context, in an SRCU section). Returns the number run. */
@@ -50,9 +52,12 @@ export function runEvtchnLoop(ctx: ModelContext, control: Int32Array, slotBase: 
       pendingWork = false;
     }
     const port = ctx.rng.below(ctx.nvcpus);
-    if (ctx.rng.below(2) === 0) {
+    const source = ctx.rng.below(4);
+    if (source === 0) {
       irqfdWakeup(ctx, queued, port);
       pendingWork = queued[port] !== 0;
+    } else if (source === 1) {
+      xenTimerCallback(ctx, port);
     } else {
       setEvtchn(ctx, port);
     }

@@ -19,13 +19,14 @@ import { peekFileWord } from '../../../src/mem/host-page-table.js';
 import { srcuEnter, srcuExit } from '../../../src/kvm/srcu.js';
 import { writeLock, writeUnlock } from '../../../src/sync/rwlock.js';
 import { pendingRequests, takeRequests } from '../../../src/kvm/vcpu-kick.js';
-import { REQ_UNBLOCK } from '../../../src/kvm/vcpu-layout.js';
+import { REQ_UNBLOCK, V_XEN_TIMER_PENDING, VCPU_INTS } from '../../../src/kvm/vcpu-layout.js';
 import { openVcpuState, vcpuHandleRequests } from '../../../src/kvm/vcpu-entry.js';
 import { guestStep, openGuestState } from '../../../src/kvm/users/guest-code.js';
-import { EWOULDBLOCK, setEvtchn, setEvtchnFast } from '../../../src/kvm/users/xen-evtchn.js';
+import { EWOULDBLOCK, setEvtchn, setEvtchnFast, xenTimerCallback } from '../../../src/kvm/users/xen-evtchn.js';
 import { VI_PENDING_SEL, VI_UPCALL_PENDING, pendingSelCopy, xenInjectPendingEvents } from '../../../src/kvm/users/xen-vcpu-info.js';
 import {
   ST_EVENTS_CONSUMED,
+  ST_EVENTS_DEFERRED,
   ST_EVENTS_SENT,
   ST_FASTPATH_TRYLOCK_FAILS,
   ST_SLOW_PATH,
@@ -159,6 +160,29 @@ describe('event delivery (kvm_xen_set_evtchn_fast)', () => {
     expect(main.counters[ST_SLOW_PATH]).toBe(1);
     expect(main.gpcs[base + G_VALID]).toBe(1);
     expect(peekFileWord(main.host, SHINFO.gfn, 0)).toBe(1);
+    expect(totalFindings(main.findings)).toBe(0);
+  });
+});
+
+describe('the Xen timer (xen_timer_callback, hard irq)', () => {
+  it('with shared_info invalid the expiry is deferred (timer_pending, UNBLOCK), a second expiry does not run, and the vCPU delivers it from process context while it handles requests', () => {
+    const { main } = buildVm(config());
+    mmEventBegin(main, MM_MIGRATE, SHINFO.gfn);
+    mmEventFinish(main, MM_MIGRATE, SHINFO.gfn);
+    const pendingAt = 1 * VCPU_INTS + V_XEN_TIMER_PENDING;
+    expect(inSrcu(main, () => xenTimerCallback(main, 1))).toBe(-EWOULDBLOCK);
+    expect(main.vcpus[pendingAt]).toBe(1);
+    expect(pendingRequests(main.vcpus, 1) & REQ_UNBLOCK).toBe(REQ_UNBLOCK);
+    expect(inSrcu(main, () => xenTimerCallback(main, 1))).toBe(0);
+    expect(main.vcpus[pendingAt]).toBe(1);
+    expect(main.counters[ST_EVENTS_SENT]).toBe(0);
+
+    inSrcu(main, () => vcpuHandleRequests(main, openVcpuState(main, 1)));
+    expect(main.vcpus[pendingAt]).toBe(0);
+    expect(main.counters[ST_EVENTS_DEFERRED]).toBe(1);
+    expect(main.counters[ST_EVENTS_SENT]).toBe(1);
+    expect(main.gpcs[gpcBase(SHINFO.index) + G_VALID]).toBe(1);
+    expect(peekFileWord(main.host, SHINFO.gfn, 1)).toBe(1);
     expect(totalFindings(main.findings)).toBe(0);
   });
 });
