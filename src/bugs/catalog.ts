@@ -137,12 +137,14 @@ export const BUG_CATALOG: readonly BugEntry[] = [
     switchName: 'invalidate-no-read-precheck',
     history: 'B18',
     source: '21dadfcd665e "KVM: pfncache: check the need for invalidation under read lock first" (6.9)',
-    wrong: 'every invalidation, even of unrelated pages, write-locks every cache: event-channel fast paths fall back (read_trylock fails) and the notifier hook takes longer. A cost, not a safety bug',
+    wrong: 'every invalidation, even of unrelated pages, write-locks every cache: with the B17 trylock fast path (protocol b17-trylock) event-channel deliveries from irq fall back (read_trylock fails) and the notifier hook takes longer. A cost, not a safety bug',
     kind: 'cost',
     expect: [],
     // Only unrelated invalidations, no juggling, no memslot updates: with the fix nothing else
-    // write-locks shared_info, so the reference's fast path never falls back (history D: ~0).
-    stress: { vcpus: 2, workload: 'steal,xen', invalidate: 'unrelated', protocol: 'range-retry', inflight: 2, invalRate: 50000, eventRate: 50000, juggleRate: 0, memslotRate: 0 },
+    // write-locks shared_info, so the reference's fast path never falls back (history D: ~0). The
+    // fallbacks exist only where the irq fast path uses read_trylock: mainline 6.17 blocks
+    // (read_lock_irqsave), so the entry runs on the B17 patch, protocol b17-trylock.
+    stress: { vcpus: 2, workload: 'steal,xen', invalidate: 'unrelated', protocol: 'b17-trylock', inflight: 2, invalRate: 50000, eventRate: 50000, juggleRate: 0, memslotRate: 0 },
   },
   {
     name: 'unrelated-invalidation-livelock',

@@ -21,7 +21,7 @@ function detectionCell(row: CampaignRow): string {
 function costLine(row: CampaignRow): string {
   const c = row.cost!;
   return (
-    `fast-path read_trylock failures ${c.bug.fastPathTrylockFailsPerS.toFixed(0)}/s (reference ${c.reference.fastPathTrylockFailsPerS.toFixed(0)}/s); ` +
+    `protocol ${row.reference.protocol}: fast-path read_trylock failures ${c.bug.fastPathTrylockFailsPerS.toFixed(0)}/s (reference ${c.reference.fastPathTrylockFailsPerS.toFixed(0)}/s); ` +
     `notifier hook ${c.bug.hookUsPerInvalidation.toFixed(1)} µs per invalidation (reference ${c.reference.hookUsPerInvalidation.toFixed(1)}); ` +
     `findings ${c.bug.findings} (reference ${c.reference.findings}) over ${c.bug.seconds.toFixed(1)} s each`
   );

@@ -58,6 +58,16 @@ function shinfoLength(vcpus: number): number {
 function stealRecordLength(): number {
   return STEAL_RECORD_BYTES;
 }
+/** sizeof(struct vcpu_info): kvm_gpc_activate(vcpu_info_cache, gpa, sizeof(struct vcpu_info)). */
+export const VCPU_INFO_BYTES = 64;
+/**
+ * Where vcpu_info sits in its page: a guest puts it in its per-cpu data, at any offset with
+ * off + 64 <= 4096 (KVM_XEN_VCPU_ATTR_TYPE_VCPU_INFO, spec 5.3); shared_info is always at 0.
+ */
+export const VCPU_INFO_OFFSET = 0x540;
+function vcpuInfoLength(): number {
+  return VCPU_INFO_BYTES;
+}
 function wholePage(_vcpus: number, pageSize: number): number {
   return pageSize;
 }
@@ -69,7 +79,8 @@ export const NESTED_PAGE_PI = 1;
 export const USER_XEN_SHINFO = 0;
 export const USER_STEAL_TIME = 1;
 export const USER_NESTED_VMX = 2;
-export const USER_XEN_RUNSTATE = 3;
+export const USER_XEN_VCPU_INFO = 3;
+export const USER_XEN_RUNSTATE = 4;
 
 export const CACHE_USERS: readonly CacheUser[] = [
   {
@@ -103,6 +114,15 @@ export const CACHE_USERS: readonly CacheUser[] = [
     ],
   },
   {
+    name: 'xen-vcpu-info',
+    source: 'arch/x86/kvm/xen.c: vcpu->arch.xen.vcpu_info_cache, kvm_xen_set_evtchn_fast, kvm_xen_inject_pending_events',
+    workload: 'xen',
+    perVcpu: true,
+    addressKind: 'gpa',
+    pages: 1,
+    caches: [{ name: 'vcpu_info', usage: 'host', page: 0, offset: VCPU_INFO_OFFSET, length: vcpuInfoLength }],
+  },
+  {
     name: 'xen-runstate',
     source: 'arch/x86/kvm/xen.c: vcpu->arch.xen.runstate_cache / runstate2_cache, kvm_xen_update_runstate_guest',
     workload: 'runstate',
@@ -117,12 +137,12 @@ export const CACHE_USERS: readonly CacheUser[] = [
   },
 ];
 
-/** The `--workload` names, in user order. */
-export const WORKLOAD_NAMES: readonly string[] = CACHE_USERS.map((u) => u.workload);
+/** The `--workload` names, in user order (users sharing a workload, as xen's shared_info and vcpu_info do, give it once). */
+export const WORKLOAD_NAMES: readonly string[] = [...new Set(CACHE_USERS.map((u) => u.workload))];
 
-/** The workload bit of user u (the VM config's VM_WORKLOAD mask has one bit per user). */
+/** The workload bit of user u: its workload name's bit (the VM config's VM_WORKLOAD mask has one bit per workload name; users of one workload share it). */
 export function workloadBit(user: number): number {
-  return 1 << user;
+  return 1 << WORKLOAD_NAMES.indexOf(CACHE_USERS[user]!.workload);
 }
 
 /** The mask of the named workloads; unknown names are ignored (the config validates them). */

@@ -55,16 +55,22 @@ export const ST_OLD_GENERATION_ENTRIES = 33;
 export const ST_INVAL_HOOK_US = 34;
 /** Irq-context fast paths whose read_trylock failed (history B17/B18: a spurious slow-path fallback). */
 export const ST_FASTPATH_TRYLOCK_FAILS = 35;
+/** Events the irq-context fast path delivered (kvm_xen_set_evtchn_fast returned >= 0 in irq context). */
+export const ST_EVENTS_FROM_IRQ = 36;
+/** Events the irq fast path could not deliver (-EWOULDBLOCK) that process context then delivered (the irqfd work item, or the vCPU for its Xen timer). */
+export const ST_EVENTS_DEFERRED = 37;
+/** Deliveries whose vcpu_info check failed: the selector went to the vCPU's kernel-side copy. */
+export const ST_VCPU_INFO_FALLBACKS = 38;
 /** Runstate areas published (kvm_xen_update_runstate_guest ran to the end), and those written through both caches (the area crosses a page). */
-export const ST_RUNSTATE_UPDATES = 36;
-export const ST_RUNSTATE_SPLIT_UPDATES = 37;
+export const ST_RUNSTATE_UPDATES = 39;
+export const ST_RUNSTATE_SPLIT_UPDATES = 40;
 /** Atomic (sched-out) runstate updates that gave up: a read_trylock failed, or a check failed (the atomic path never refreshes). */
-export const ST_RUNSTATE_TRYLOCK_GIVEUPS = 38;
-export const ST_RUNSTATE_CHECK_GIVEUPS = 39;
+export const ST_RUNSTATE_TRYLOCK_GIVEUPS = 41;
+export const ST_RUNSTATE_CHECK_GIVEUPS = 42;
 /** Runstate gpc2 check failures answered by kvm_gpc_activate(gpc2) and a retry (history B12). */
-export const ST_RUNSTATE_GPC2_ACTIVATIONS = 40;
+export const ST_RUNSTATE_GPC2_ACTIVATIONS = 43;
 /** Oracle checks per property: ST_PROP_CHECKS + property (room for every property id). */
-export const ST_PROP_CHECKS = 41;
+export const ST_PROP_CHECKS = 44;
 export const STAT_COUNT = ST_PROP_CHECKS + MAX_PROPERTIES;
 
 export function createStatsBuffer(threads: number): SharedArrayBuffer {

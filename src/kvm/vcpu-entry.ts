@@ -6,7 +6,8 @@
  *   pages; STEAL_UPDATE writes the steal-time record) -> mode = IN_GUEST_MODE -> drop SRCU ->
  *   entry check (strategy) -> a request or kick pending? cancel -> guest steps, polling for a kick
  *   between steps -> mode = OUTSIDE_GUEST_MODE -> SRCU again -> handle the exit (an
- *   EVTCHNOP_send hypercall now and then).
+ *   EVTCHNOP_send hypercall now and then: kvm_xen_set_evtchn). Xen events whose vcpu_info check
+ *   failed are folded into vcpu_info while requests are handled (kvm_xen_inject_pending_events).
  *
  * The vCPU holds the memslots SRCU read lock except in guest mode, as KVM does (kvm->srcu).
  */
@@ -27,7 +28,8 @@ import {
 } from './thread-stats.js';
 import { recordStealTime } from './users/steal-time.js';
 import { kvmXenRunstateSetPreempted, kvmXenRunstateSetRunning, openRunstate, type Runstate } from './users/xen-runstate.js';
-import { sendEvent } from './users/xen-evtchn.js';
+import { setEvtchn, xenInjectTimerIrqs } from './users/xen-evtchn.js';
+import { xenInjectPendingEvents } from './users/xen-vcpu-info.js';
 import { getNestedStatePages, nestedHardwareStep } from './users/nested-pages.js';
 import { guestStep, openGuestState, type GuestState } from './users/guest-code.js';
 import {
@@ -88,6 +90,13 @@ export function openVcpuState(ctx: ModelContext, v: number, strategyIdOverride =
 /** Entry step 1: take the pending requests and handle them (outside guest mode, in the SRCU section). */
 export function vcpuHandleRequests(ctx: ModelContext, vs: VcpuState): void {
   const requests = takeRequests(ctx.vcpus, vs.v);
+  // vcpu_run, after the last entry: kvm_clear_request(KVM_REQ_UNBLOCK) (taken above), then
+  // kvm_xen_inject_pending_events if kvm_xen_has_pending_events (the kernel-side selector copy),
+  // then the Xen timer's deferred expiry (kvm_inject_pending_timer_irqs).
+  if ((ctx.workload & WORKLOAD_XEN) !== 0) {
+    xenInjectPendingEvents(ctx, vs.v);
+    xenInjectTimerIrqs(ctx, vs.v);
+  }
   if (requests === 0) return;
   Atomics.store(ctx.vcpus, vs.v * VCPU_INTS + V_ACTIVITY, VCPU_ACT_REQUESTS);
   traceStep(ctx, STEP_REQUESTS, -1, -1, -1, requests);
@@ -98,7 +107,7 @@ export function vcpuHandleRequests(ctx: ModelContext, vs: VcpuState): void {
     if (vs.runstate !== null) kvmXenRunstateSetRunning(ctx, vs.runstate);
     if ((ctx.workload & WORKLOAD_STEAL) !== 0) recordStealTime(ctx, vs.v);
   }
-  // REQ_EVENT needs nothing here: the guest takes its pending events in guest mode.
+  // REQ_UNBLOCK needs nothing more: the guest takes its pending events in guest mode.
 }
 
 /**
@@ -197,7 +206,7 @@ export function vcpuEnterGuest(ctx: ModelContext, vs: VcpuState): void {
 
   // The exit handler: now and then the guest made an EVTCHNOP_send hypercall.
   Atomics.store(vcpus, v * VCPU_INTS + V_ACTIVITY, VCPU_ACT_EXIT_HANDLER);
-  if ((ctx.workload & WORKLOAD_XEN) !== 0 && ctx.rng.below(1000) < ctx.eventPermille) sendEvent(ctx, ctx.rng.below(ctx.nvcpus), false);
+  if ((ctx.workload & WORKLOAD_XEN) !== 0 && ctx.rng.below(1000) < ctx.eventPermille) setEvtchn(ctx, ctx.rng.below(ctx.nvcpus));
   // Now and then the vCPU thread is preempted here (outside guest mode, in the SRCU section).
   if (vs.runstate !== null && ctx.rng.below(1000) < ctx.stealPermille) vcpuPreempted(ctx, vs, vs.runstate);
 }

@@ -1,7 +1,7 @@
 /**
  * The vCPU table: two cache lines per vCPU.
  *
- *   line A (written by others)   MODE | REQUESTS
+ *   line A (written by others)   MODE | REQUESTS | XEN_PENDING_SEL | XEN_TIMER_PENDING
  *   line B (the vCPU's own)      RUNNING | ACTIVITY
  *
  * MODE packs a session number with the mode: (session << 2) | OUTSIDE/IN/EXITING. The vCPU bumps
@@ -15,6 +15,16 @@
  * kicker's "set request, then read mode" pairs with the vCPU's "store IN_GUEST_MODE, then read
  * requests" (both sequentially consistent: the kernel's smp_mb pair): at least one sees the other.
  *
+ * XEN_PENDING_SEL: vcpu->arch.xen.evtchn_pending_sel, the kernel-side copy of the vCPU's
+ * evtchn_pending_sel for events whose vcpu_info check failed (src/kvm/users/xen-vcpu-info.ts).
+ * Guard: lock-free | Writers: event senders (Atomics.or, before the UNBLOCK request), the vCPU
+ * (Atomics.and of what it folded into vcpu_info) | Readers: the vCPU (kvm_xen_has_pending_events),
+ * end-of-run oracles.
+ *
+ * XEN_TIMER_PENDING: vcpu->arch.xen.timer_pending, set by the Xen timer's hard-irq callback when
+ * its fast-path delivery returned -EWOULDBLOCK. Guard: lock-free | Writers: the timer (Atomics.add,
+ * before the UNBLOCK request), the vCPU (store 0 after kvm_xen_inject_timer_irqs) | Readers: both.
+ *
  * Line B: RUNNING (1 while the vCPU executes guest steps, after its entry check committed) and
  * ACTIVITY. Guard: written only by the vCPU | Readers: the free-while-in-guest oracle (notifier),
  * stall dumps. The "hardware" registers the guest-uses caches load are the register file
@@ -25,6 +35,8 @@ import { CACHE_LINE_INTS, allocateSharedInts } from '../mem/shared-buffer.js';
 export const VCPU_INTS = 2 * CACHE_LINE_INTS;
 export const V_MODE = 0;
 export const V_REQUESTS = 1;
+export const V_XEN_PENDING_SEL = 2;
+export const V_XEN_TIMER_PENDING = 3;
 export const V_RUNNING = CACHE_LINE_INTS + 0;
 /** What the vCPU is doing (VCPU_ACT_*), for stall dumps. */
 export const V_ACTIVITY = CACHE_LINE_INTS + 1;
@@ -43,7 +55,9 @@ export const REQ_GPC_INVALIDATE = 2;
 export const REQ_STEAL_UPDATE = 4;
 /** KVM_REQ_EVENT: an event is pending (the guest consumes it in guest mode). */
 export const REQ_EVENT = 8;
-export const REQUEST_NAMES: Record<number, string> = { 1: 'GET_NESTED_STATE_PAGES', 2: 'GPC_INVALIDATE', 4: 'STEAL_UPDATE', 8: 'EVENT' };
+/** KVM_REQ_UNBLOCK: wake or stop the vCPU so vcpu_run injects pending Xen events (kvm_xen_set_evtchn_fast's kick). */
+export const REQ_UNBLOCK = 16;
+export const REQUEST_NAMES: Record<number, string> = { 1: 'GET_NESTED_STATE_PAGES', 2: 'GPC_INVALIDATE', 4: 'STEAL_UPDATE', 8: 'EVENT', 16: 'UNBLOCK' };
 
 export const VCPU_ACT_LOOP = 0;
 export const VCPU_ACT_REQUESTS = 1;

@@ -18,7 +18,8 @@ import {
 } from '../mem/host-mm-layout.js';
 import { peekFileWord } from '../mem/host-page-table.js';
 import { G_ACTIVE, G_KHVA, G_ON_LIST, G_PFN, G_VALID, GPC_LOCK, GPC_REFRESH_LOCK, gpcBase } from '../kvm/gpc-layout.js';
-import { NESTED_PAGE_PI, NESTED_PAGE_VAPIC, SHINFO_CANDIDATES, USER_NESTED_VMX, USER_STEAL_TIME, USER_XEN_SHINFO } from '../kvm/cache-users.js';
+import { NESTED_PAGE_PI, NESTED_PAGE_VAPIC, SHINFO_CANDIDATES, USER_NESTED_VMX, USER_STEAL_TIME, USER_XEN_SHINFO, VCPU_INFO_OFFSET } from '../kvm/cache-users.js';
+import { VI_PENDING_SEL, VI_UPCALL_PENDING, pendingSelCopy, portWordBit, vcpuInfoCache, vcpuInfoGfn } from '../kvm/users/xen-vcpu-info.js';
 import { userCache, userGfn } from '../kvm/cache-table.js';
 import { countCheck, finding, type ModelContext } from '../kvm/model-context.js';
 import {
@@ -34,7 +35,7 @@ import {
 import { PI_PIR, STEAL_VALUE, VAPIC_HW_TICK, VAPIC_IRR } from '../kvm/users/page-fields.js';
 import { VM_GPC_LOCK, VM_MN_COUNT, WORKLOAD_NESTED, WORKLOAD_STEAL, WORKLOAD_XEN } from '../kvm/vm-layout.js';
 // Each finding's `c` says which check fired; the property's module names its fields and says it.
-import { END_EVENTS_EVTCHN, END_EVENTS_POSTED, PROP_EVENTS } from '../oracle/properties/events.js';
+import { END_EVENTS_EVTCHN, END_EVENTS_NO_UPCALL, END_EVENTS_POSTED, PROP_EVENTS } from '../oracle/properties/events.js';
 import { END_LEAK_KMAP, END_LEAK_PAGE, END_LEAK_PAGE_COUNT, END_LEAK_REFCOUNT, PROP_LEAKS } from '../oracle/properties/leaks.js';
 import { END_LOCK_CORRUPT, END_LOCK_HELD, END_MN_COUNT, PROP_LOCK_SANITY } from '../oracle/properties/lock-sanity.js';
 import { END_RECORD_HW_TICK, END_RECORD_STEAL, PROP_RECORDS } from '../oracle/properties/records.js';
@@ -70,6 +71,29 @@ function lockSane(main: ModelContext, mem: Int32Array, base: number, g: number):
 }
 
 /**
+ * At rest, every event pending for port v (in any shared_info candidate page) can reach vCPU v:
+ * its word bit is in v's vcpu_info with evtchn_upcall_pending (the guest's next upcall takes it),
+ * or in v's kernel-side copy (kvm_xen_inject_pending_events folds it in). Senders and the guest
+ * finish each delivery and upcall before their threads stop, so a missing bit means a write that
+ * went to a page the guest does not read (through a stale mapping) or was never made.
+ */
+function checkEventsCanReachGuest(main: ModelContext): void {
+  const host = main.host;
+  const table = main.layout.caches;
+  for (let v = 0; v < main.nvcpus; v++) {
+    let pending = 0;
+    for (let c = 0; c < SHINFO_CANDIDATES; c++) pending += peekFileWord(host, userGfn(table, USER_XEN_SHINFO, -1, c), v);
+    if (pending === 0) continue;
+    countCheck(main, PROP_EVENTS);
+    const bit = portWordBit(v);
+    const vi = VCPU_INFO_OFFSET >> 2;
+    const gfn = vcpuInfoGfn(main, v);
+    const inVcpuInfo = (peekFileWord(host, gfn, vi + VI_PENDING_SEL) & bit) !== 0 && peekFileWord(host, gfn, vi + VI_UPCALL_PENDING) !== 0;
+    if (!inVcpuInfo && (pendingSelCopy(main, v) & bit) === 0) finding(main, PROP_EVENTS, vcpuInfoCache(main, v), -1, -1, clamp32(pending), v, END_EVENTS_NO_UPCALL);
+  }
+}
+
+/**
  * Runs every end-of-run check. `countsComplete` is false when some thread was killed (its
  * counters are from its last flush): conservation and last-value checks are then skipped.
  */
@@ -97,6 +121,7 @@ export function runEndOfRunOracles(main: ModelContext, countsComplete: boolean):
     const seen = totals.eventsConsumed + totals.eventsPending;
     if (seen !== totals.eventsSent) finding(main, PROP_EVENTS, userCache(table, USER_XEN_SHINFO, -1, 0), -1, -1, clamp32(totals.eventsSent), clamp32(seen), END_EVENTS_EVTCHN);
   }
+  if (countsComplete && (main.workload & WORKLOAD_XEN) !== 0) checkEventsCanReachGuest(main);
   if (countsComplete && (main.workload & WORKLOAD_NESTED) !== 0) {
     countCheck(main, PROP_EVENTS);
     const seen = totals.nestedConsumed + totals.postedPending;

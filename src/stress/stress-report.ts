@@ -118,6 +118,12 @@ export interface StressTotals {
   eventsConsumed: number;
   eventsPendingAtEnd: number;
   slowPathSends: number;
+  /** Events the irq-context fast path delivered (irqfd_wakeup or xen_timer_callback -> kvm_xen_set_evtchn_fast). */
+  eventsFromIrq: number;
+  /** Irq-context events deferred (-EWOULDBLOCK) and delivered from process context (irqfd work item, or the vCPU's timer injection). */
+  eventsDeferred: number;
+  /** Deliveries whose vcpu_info failed its check: the selector went to the vCPU's kernel-side copy. */
+  vcpuInfoFallbacks: number;
   posted: number;
   nestedConsumed: number;
   postedPendingAtEnd: number;

@@ -92,7 +92,7 @@ export const STEPS: Readonly<Record<number, StepInfo>> = {
   [STEP_ACTIVATE]: { name: 'activate', gpa: 'gfn', pfn: 'pfn' },
   [STEP_DEACTIVATE]: { name: 'deactivate', gpa: 'gfn', pfn: 'pfn' },
   [STEP_EVENT_SENT]: { name: 'event-sent', pfn: 'pfn', arg: n('port') },
-  // errno 0: no error, the sender gave up after its retries.
+  // errno: why kvm_xen_set_evtchn's shared_info refresh failed (the event is dropped).
   [STEP_EVENT_DROPPED]: { name: 'event-dropped', arg: { label: 'errno', as: 'errno', zeroAbsent: true } },
   [STEP_FINDING]: { name: 'FINDING', gpa: 'gfn', pfn: 'pfn', arg: { label: 'property', as: 'property' } },
 };

@@ -17,18 +17,20 @@ describe('gpc-lab protocols', () => {
     expect(result.stdout).toMatch(/^range-retry$/m);
     expect(result.stdout).toContain('Zw8DINUkJJKDByXE@google.com');
     expect(result.stdout).toMatch(/replaces:\n {4}retryPredicate {2}range-aware mmu_notifier_retry_cache/);
-    for (const step of ['retryPredicate', 'invalidationHook', 'check', 'resolvePfn', 'evictionRequest', 'memslotUpdate']) expect(result.stdout).toContain(`    ${step}`);
+    for (const step of ['retryPredicate', 'invalidationHook', 'check', 'resolvePfn', 'evictionRequest', 'memslotUpdate', 'irqReadLock']) expect(result.stdout).toContain(`    ${step}`);
   });
 
   it('--json: one object per variant with name, summary, source, default, and its steps with their sources', () => {
     const result = run(['protocols', '--json']);
     expect(result.status).toBe(0);
     const list = JSON.parse(result.stdout) as { name: string; summary: string; source: string; default: boolean; steps: { step: string; source: string }[] }[];
-    expect(list.map((p) => p.name)).toEqual(['mainline', 'range-retry']);
-    const [mainline, range] = list;
+    expect(list.map((p) => p.name)).toEqual(['mainline', 'b17-trylock', 'range-retry']);
+    const [mainline, trylock, range] = list;
     expect(mainline!.default).toBe(true);
     expect(mainline!.source).toContain('upstream 6.17');
-    expect(mainline!.steps.map((s) => s.step)).toEqual(['retryPredicate', 'invalidationHook', 'check', 'resolvePfn', 'evictionRequest', 'memslotUpdate']);
+    expect(mainline!.steps.map((s) => s.step)).toEqual(['retryPredicate', 'invalidationHook', 'check', 'resolvePfn', 'evictionRequest', 'memslotUpdate', 'irqReadLock']);
+    expect(trylock!.default).toBe(false);
+    expect(trylock!.steps).toEqual([{ step: 'irqReadLock', source: expect.stringContaining('read_trylock') }]);
     expect(range!.default).toBe(false);
     expect(range!.source).toContain('Zw8DINUkJJKDByXE@google.com');
     expect(range!.summary).not.toContain('\n');
@@ -36,9 +38,9 @@ describe('gpc-lab protocols', () => {
   });
 
   it.each([
-    [['stress', '--protocol', 'nope'], "error: --protocol must be one of mainline, range-retry, got 'nope'"],
-    [['bench', '--protocol', 'nope'], "error: --protocol must be one of mainline, range-retry, got 'nope'"],
-    [['campaign', '--protocol', 'nope'], "error: --protocol must be one of mainline, range-retry, got 'nope'"],
+    [['stress', '--protocol', 'nope'], "error: --protocol must be one of mainline, b17-trylock, range-retry, got 'nope'"],
+    [['bench', '--protocol', 'nope'], "error: --protocol must be one of mainline, b17-trylock, range-retry, got 'nope'"],
+    [['campaign', '--protocol', 'nope'], "error: --protocol must be one of mainline, b17-trylock, range-retry, got 'nope'"],
     [['stress', '--retry', 'range', '--protocol', 'mainline'], 'error: --retry range is --protocol range-retry: it conflicts with --protocol mainline (give one of them)'],
     [['stress', '--retry', 'some'], "error: --retry must be one of any, range, got 'some'"],
   ])('%j: exit 2, one line naming the value and what is allowed, nothing run', (args, line) => {

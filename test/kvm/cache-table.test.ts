@@ -4,7 +4,7 @@ import { cacheLabel, cacheNamed, guestUsesCaches, registerCache, userCache, user
 import { CACHE_USERS, USER_NESTED_VMX, USER_STEAL_TIME, USER_XEN_SHINFO } from '../../src/kvm/cache-users.js';
 
 describe('the cache table (built from the cache users)', () => {
-  it('a 2-vCPU VM: shared_info, then each vCPU\'s steal time, then each vCPU\'s two nested pages, then each vCPU\'s two runstate caches, in that index order', () => {
+  it('a 2-vCPU VM: shared_info, then each vCPU\'s steal time, then each vCPU\'s two nested pages, then each vCPU\'s vcpu_info, then each vCPU\'s two runstate caches, in that index order', () => {
     const { caches: table, gpcs } = guestLayout(2, 4096);
     expect(table.caches.map((c) => c.name)).toEqual([
       'shared_info',
@@ -14,15 +14,18 @@ describe('the cache table (built from the cache users)', () => {
       'PI descriptor vcpu-0',
       'vAPIC page vcpu-1',
       'PI descriptor vcpu-1',
+      'vcpu_info vcpu-0',
+      'vcpu_info vcpu-1',
       'runstate_cache vcpu-0',
       'runstate2_cache vcpu-0',
       'runstate_cache vcpu-1',
       'runstate2_cache vcpu-1',
     ]);
-    expect(gpcs).toBe(11);
-    expect(table.caches.map((c) => c.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(gpcs).toBe(13);
+    expect(table.caches.map((c) => c.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
     expect(cacheNamed(table, 'shared_info')).toMatchObject({ owner: -1, usage: 'host', addressKind: 'gpa', register: -1, length: 8 });
     expect(cacheNamed(table, 'PI descriptor vcpu-1')).toMatchObject({ owner: 1, usage: 'guest', register: 1, length: 4096 });
+    expect(cacheNamed(table, 'vcpu_info vcpu-1')).toMatchObject({ owner: 1, usage: 'host', addressKind: 'gpa', register: -1, length: 64, offset: 0x540 });
   });
 
   it('lookups by (user, owner, k) agree with the table, and each cache sits on a page of its user\'s memslot region', () => {

@@ -19,9 +19,9 @@ describe('the library API', () => {
       stealPermille: 50,
       postPermille: 100,
     });
-    expect(vm.layout.gpcs).toBe(11);
+    expect(vm.layout.gpcs).toBe(13);
     expect(vm.buffers.ram.byteLength).toBeGreaterThan(0);
-    // workload 7 = steal + xen + nested: their 7 caches (shared_info, 2 steal-time, 2 x vAPIC + PI) are in use; the runstate ones are not.
+    // workload 7 = xen + steal + nested: their 9 caches (shared_info, 2 steal-time, 2 x vAPIC + PI, 2 vcpu_info) are in use; the runstate ones are not.
     const gpcs = new Int32Array(vm.buffers.gpcs);
     const inUse = vm.layout.caches.caches.filter((c) => (c.workload & 7) !== 0).map((c) => c.index);
     expect(inUse).toHaveLength(7);
@@ -38,7 +38,7 @@ describe('the library API', () => {
     expect(report.properties.map((p) => p.name)).toEqual(PROPERTIES.map((p) => p.name));
     expect(report.threads.filter((t) => t.role === 'vcpu')).toHaveLength(2);
     expect(report.totals.vmentries).toBeGreaterThan(0);
-    expect(report.caches.length).toBe(11);
+    expect(report.caches.length).toBe(13);
     expect(report.command).toContain('--seed 21');
   });
 

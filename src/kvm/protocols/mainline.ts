@@ -9,6 +9,7 @@ import { hostFaultInWithEpoch } from '../host-fault.js';
 import { mainlineEvictionRequest } from '../mmu-notifier.js';
 import { mainlineRetryCache } from '../mmu-retry.js';
 import { kvmSetMemslot } from '../set-memslot.js';
+import { mainlineIrqReadLock } from '../users/xen-evtchn.js';
 import type { ProtocolVariant } from './protocol-variant.js';
 
 export const MAINLINE: ProtocolVariant = {
@@ -22,6 +23,7 @@ export const MAINLINE: ProtocolVariant = {
     resolvePfn: hostFaultInWithEpoch,
     evictionRequest: mainlineEvictionRequest,
     memslotUpdate: kvmSetMemslot,
+    irqReadLock: mainlineIrqReadLock,
   },
   stepSources: {
     retryPredicate: 'mmu_notifier_retry_cache(): count != 0 or seq moved (58cd407ca4c6)',
@@ -30,5 +32,6 @@ export const MAINLINE: ProtocolVariant = {
     resolvePfn: 'hva_to_pfn() in hva_to_pfn_retry(): GUP-fast, else a write fault',
     evictionRequest: "the entry strategy's request: KVM_REQ_OUTSIDE_GUEST_MODE with WAIT (GPC_INVALIDATE with generation, 5.17)",
     memslotUpdate: 'kvm_set_memslot(): publish, synchronize_srcu(), kvm_arch_memslots_updated()',
+    irqReadLock: 'kvm_xen_set_evtchn_fast(): read_lock_irqsave() on the shinfo and vcpu_info gpc locks, blocking, no trylock (xen.c, 6.17)',
   },
 };

@@ -57,6 +57,13 @@ export interface ProtocolSteps {
    */
   readonly memslotUpdate: (main: ModelContext, slot: number, value: SlotValue, hooks: MemslotUpdateHooks) => Promise<void>;
   /**
+   * The read lock of gpc lock word `lock` in hard-irq context (kvm_xen_set_evtchn_fast from the
+   * Xen timer or irqfd_wakeup): true if it is held on return; false means "treat the cache as
+   * invalid" (the fast path returns -EWOULDBLOCK and the event is deferred). Mainline
+   * (src/kvm/users/xen-evtchn.ts): read_lock_irqsave, which blocks and always returns true.
+   */
+  readonly irqReadLock: (ctx: ModelContext, lock: number) => boolean;
+  /**
    * The vmentry check of a vCPU's guest-uses registers (as EntryStrategy.check,
    * src/kvm/strategies/). Optional: mainline has none of its own (the run's `--strategy` gives
    * it); a variant that replaces it overrides the strategy's check in every vCPU (openVcpuState).
@@ -74,6 +81,7 @@ export const PROTOCOL_STEP_NAMES: readonly ProtocolStepName[] = [
   'resolvePfn',
   'evictionRequest',
   'memslotUpdate',
+  'irqReadLock',
   'entryCheck',
 ];
 

@@ -130,6 +130,7 @@ export function resolveProtocol(variant: ProtocolVariant): ProtocolSteps {
       resolvePfn: variant.steps.resolvePfn ?? base.resolvePfn,
       evictionRequest: variant.steps.evictionRequest ?? base.evictionRequest,
       memslotUpdate: variant.steps.memslotUpdate ?? base.memslotUpdate,
+      irqReadLock: variant.steps.irqReadLock ?? base.irqReadLock,
       ...(variant.steps.entryCheck ? { entryCheck: variant.steps.entryCheck } : {}),
     };
     for (const name of WIRED_STEP_NAMES) {

@@ -4,3 +4,4 @@
  */
 export { MAINLINE } from './mainline.js';
 export { RANGE_RETRY } from './range-retry.js';
+export { B17_TRYLOCK } from './b17-trylock.js';

@@ -1,6 +1,8 @@
 /**
  * What the guest does in guest mode, one bounded step at a time, through the true translation:
- * take the events pending for its port in shared_info (one candidate page per step, in turn),
+ * its Xen upcall (if its vcpu_info says evtchn_upcall_pending: clear it, take evtchn_pending_sel,
+ * and for its port's word take its port's pending events from shared_info, every candidate page,
+ * since the model's guest does not track where the juggler put it),
  * read its steal-time record (it must never go backwards), take the interrupts the hardware
  * delivered into its vAPIC page (and watch the hardware tick never go backwards), and now and
  * then post an interrupt to another vCPU's posted-interrupt descriptor; and read its Xen runstate
@@ -25,14 +27,17 @@ import { ST_EVENTS_CONSUMED, ST_NESTED_CONSUMED, ST_POSTED } from '../thread-sta
 import { WORKLOAD_NESTED, WORKLOAD_RUNSTATE, WORKLOAD_STEAL, WORKLOAD_XEN } from '../vm-layout.js';
 import { PI_PIR, STEAL_VALUE, STEAL_VERSION, VAPIC_HW_TICK, VAPIC_IRR } from './page-fields.js';
 import { guestPageBegin, guestPageEnd } from './guest-memory.js';
+import { VI_PENDING_SEL, VI_UPCALL_PENDING, portWordBit, vcpuInfoGfn } from './xen-vcpu-info.js';
+import { VCPU_INFO_OFFSET } from '../cache-users.js';
 
 /** What the guest remembers between steps, and where its pages are (per vCPU, allocated once). */
 export interface GuestState {
   step: number;
   lastSteal: number;
   lastTick: number;
-  /** The gfns it reads (from the cache table, looked up once): shared_info candidates, its steal-time page, its vAPIC page. */
+  /** The gfns it reads (from the cache table, looked up once): shared_info candidates, its vcpu_info page, its steal-time page, its vAPIC page. */
   readonly shinfoGfns: Int32Array;
+  readonly vcpuInfoGfn: number;
   readonly stealGfn: number;
   readonly vapicGfn: number;
   /** Every vCPU's posted-interrupt descriptor gfn (it posts to others). */
@@ -67,6 +72,7 @@ export function openGuestState(ctx: ModelContext, v: number, runstate: Runstate 
     lastSteal: 0,
     lastTick: 0,
     shinfoGfns,
+    vcpuInfoGfn: vcpuInfoGfn(ctx, v),
     stealGfn: userGfn(table, USER_STEAL_TIME, v, 0),
     vapicGfn: userGfn(table, USER_NESTED_VMX, v, NESTED_PAGE_VAPIC),
     piGfns,
@@ -151,18 +157,39 @@ function guestReadRunstate(ctx: ModelContext, rs: GuestRunstate): void {
   }
 }
 
+/**
+ * The guest's event-channel upcall (Linux's xen_evtchn_do_upcall, 2-level ABI): if
+ * evtchn_upcall_pending, clear it, xchg evtchn_pending_sel to 0, and for its port's word (port v)
+ * xchg its pending events out of shared_info. Returns the events taken.
+ */
+function xenUpcall(ctx: ModelContext, v: number, gs: GuestState): number {
+  const ram = ctx.ram;
+  const pfn = guestPageBegin(ctx, gs.vcpuInfoGfn);
+  if (pfn < 0) return 0;
+  const vi = pfn * ctx.pageInts + (VCPU_INFO_OFFSET >> 2);
+  let sel = 0;
+  if (Atomics.load(ram, vi + VI_UPCALL_PENDING) !== 0) {
+    Atomics.store(ram, vi + VI_UPCALL_PENDING, 0);
+    sel = Atomics.exchange(ram, vi + VI_PENDING_SEL, 0);
+  }
+  guestPageEnd(ctx);
+  if ((sel & portWordBit(v)) === 0) return 0;
+  let events = 0;
+  for (let c = 0; c < SHINFO_CANDIDATES; c++) {
+    const page = guestPageBegin(ctx, gs.shinfoGfns[c]!);
+    if (page < 0) continue;
+    events += Atomics.exchange(ram, page * ctx.pageInts + v, 0);
+    guestPageEnd(ctx);
+  }
+  ctx.counters[ST_EVENTS_CONSUMED]! += events;
+  return events;
+}
+
 export function guestStep(ctx: ModelContext, v: number, gs: GuestState): void {
   const ram = ctx.ram;
   const pageInts = ctx.pageInts;
   gs.step++;
-  if ((ctx.workload & WORKLOAD_XEN) !== 0) {
-    const pfn = guestPageBegin(ctx, gs.shinfoGfns[gs.step % SHINFO_CANDIDATES]!);
-    if (pfn >= 0) {
-      const events = Atomics.exchange(ram, pfn * pageInts + v, 0);
-      guestPageEnd(ctx);
-      ctx.counters[ST_EVENTS_CONSUMED]! += events;
-    }
-  }
+  if ((ctx.workload & WORKLOAD_XEN) !== 0) xenUpcall(ctx, v, gs);
   if ((ctx.workload & WORKLOAD_STEAL) !== 0 && (gs.step & 3) === 0) {
     const pfn = guestPageBegin(ctx, gs.stealGfn);
     if (pfn >= 0) {
