@@ -15,11 +15,14 @@ import { runVmentryConfig } from './vmentry-phase.js';
 import { runOpsPhase } from './ops-phase.js';
 import { runEvictionPhase } from './eviction-phase.js';
 import { writeBenchChart } from './bench-chart.js';
+import { NativeBench, nativeNotRun, nativeVariantNames, type NativeBenchOptions } from './native-bench.js';
 
 export interface BenchRunOptions {
   /** Progress lines (stderr by default, none with --json). */
   readonly notice?: (line: string) => void;
   readonly handleSigint?: boolean;
+  /** Where the native program's compiler is looked for (tests point it at an empty PATH). */
+  readonly native?: NativeBenchOptions;
 }
 
 const EMPTY_LATENCY = { count: 0, mean: 0, min: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
@@ -49,9 +52,26 @@ export async function runBench(config: BenchConfig, options: BenchRunOptions = {
     }
   }
 
+  // The native program: one sample set before each vmentry configuration (the machine state the
+  // model's round after it sees), pooled; compiled once, up front.
+  const rounds = config.vcpuCounts.length * config.loads.length;
+  let native: NativeBench | null = null;
+  if (config.native !== null) {
+    const samplesPerRound = Math.max(2, Math.ceil(config.native.samples / rounds));
+    native = new NativeBench(
+      { batchSize: config.native.batchSize, samplesPerRound, warmupPerRound: 1 },
+      nativeVariantNames(config.strategies, config.lockedCounts),
+      `one native sample set (${samplesPerRound} samples per variant, variants rotated as in the model) before each of the ` +
+        `${rounds} vmentry configurations, on the main thread while no model thread runs; pooled`,
+    );
+    notice('bench: compiling the native checks (bench/native/vmentry-checks.c)');
+    if (!native.prepare(options.native)) notice(`bench: ${native.note}`);
+  }
+
   const vmentry: VmentryConfigResult[] = [];
   for (const vcpus of config.vcpuCounts) {
     for (const load of config.loads) {
+      if (native !== null && native.ready && !interrupted && !native.runRound()) notice(`bench: ${native.note}`);
       const threads = vcpus + (load === 'idle' ? 0 : 1);
       const result = await phase(`vmentry, ${vcpus} vCPU${vcpus > 1 ? 's' : ''}, ${load}`, threads, (control) =>
         runVmentryConfig(config, vcpus, load, control),
@@ -72,6 +92,7 @@ export async function runBench(config: BenchConfig, options: BenchRunOptions = {
     if (result) eviction.push(result);
   }
 
+  const nativeReport = native === null ? nativeNotRun('native figures not run (--no-native)') : native.report();
   const allFigures = [...vmentry.flatMap((c) => c.figures), ...invalidation.figures];
   const report: BenchReport = {
     command: 'bench',
@@ -95,7 +116,8 @@ export async function runBench(config: BenchConfig, options: BenchRunOptions = {
     invalidation,
     eviction,
     goals: judgeGoals(vmentry, config.lockedCounts),
-    seed: seedVerdict(vmentry, config.lockedCounts),
+    native: nativeReport,
+    seed: seedVerdict(vmentry, config.lockedCounts, nativeReport),
     gcDroppedSamples: allFigures.reduce((n, f) => n + (f.gcDropped ?? 0), 0),
     gcFlaggedFigures: allFigures.filter((f) => f.gcFlagged === true).length,
     chartFile: config.chartFile,
