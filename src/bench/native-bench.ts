@@ -188,8 +188,9 @@ export class NativeBench {
       const partial = `${binary}.${process.pid}.tmp`;
       const built = spawnSync(cc, [...NATIVE_CFLAGS, '-o', partial, source], { encoding: 'utf8', timeout: COMPILE_TIMEOUT_MS });
       if (built.error || built.status !== 0) {
-        const why = built.error ? built.error.message : (built.stderr.trim().split('\n')[0] ?? `exit ${built.status}`);
-        this.why = `native figures skipped: compiling ${NATIVE_SOURCE_PATH} with ${cc} failed: ${why}`;
+        const lines = built.stderr.trim().split('\n');
+        const why = built.error ? built.error.message : (lines.find((l) => /error/.test(l)) ?? lines[0] ?? `exit ${built.status}`);
+        this.why = `native figures skipped: compiling ${source} with ${cc} failed: ${why}`;
         return false;
       }
       renameSync(partial, binary);
