@@ -17,14 +17,22 @@
  *                Atomics.store), the check, the request load again (acquire), mode =
  *                OUTSIDE_GUEST_MODE (release store); and the same with each check.
  *
+ * Under load (--notifier-rate R): a notifier thread, R times a second, write-locks each of the 8
+ * caches in turn (qrwlock-like: the writer-waiting bit, readers drain, locked), clears `valid` and
+ * unlocks: the model's invalidation of the cached pages. A check that finds a cache invalid
+ * refreshes it at once (write lock, valid = 1, unlock), as the model's check-only variants do;
+ * readers that find a writer back off and spin (queued_read_lock_slowpath's role).
+ *
  * Each variant times batches of N iterations with clock_gettime(CLOCK_MONOTONIC); samples are
  * interleaved with the JS bench's rotation (src/harness/batch-timer.ts: sample k of every variant
  * before sample k+1 of any, order rotating every round). Output: JSON on stdout, every sample in
- * ns per operation; the caller summarizes.
+ * ns per operation, and per variant its operations and refreshes (warm-up included); the caller
+ * summarizes.
  *
- *   vmentry-checks [--batch N] [--samples N] [--warmup N] [--list] [variant ...]
+ *   vmentry-checks [--batch N] [--samples N] [--warmup N] [--notifier-rate R] [--list] [variant ...]
  */
 #define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +41,8 @@
 
 #define MAX_CACHES 8
 #define QR_READER 4 /* the model's reader increment (qrwlock's _QR_BIAS role) */
+#define QW_LOCKED 1 /* a writer holds it */
+#define QW_WAITING 2 /* a writer waits for the readers to drain */
 #define QW_WMASK 3  /* writer bits */
 #define KVM_HVA_ERR_BAD (-1L)
 
@@ -67,15 +77,48 @@ static long cache_gpa[MAX_CACHES];
 static volatile long sink;
 
 #define OPAQUE(x) __asm__ volatile("" : "+r"(x))
+#if defined(__x86_64__) || defined(__i386__)
+#define CPU_RELAX() __asm__ volatile("pause" ::: "memory")
+#elif defined(__aarch64__)
+#define CPU_RELAX() __asm__ volatile("yield" ::: "memory")
+#else
+#define CPU_RELAX() __asm__ volatile("" ::: "memory")
+#endif
+
+/* Refreshes done by the timing thread (failed checks); the timing thread's own counter. */
+static long refreshes;
+
+/* A reader found a writer: back off, wait until no writer, retry (cold). */
+static __attribute__((noinline)) void read_lock_slow(atomic_int *lock) {
+  for (;;) {
+    atomic_fetch_sub_explicit(lock, QR_READER, memory_order_relaxed);
+    while (atomic_load_explicit(lock, memory_order_relaxed) & QW_WMASK) CPU_RELAX();
+    if (!(atomic_fetch_add_explicit(lock, QR_READER, memory_order_acquire) & QW_WMASK)) return;
+  }
+}
+
+static void write_lock(atomic_int *lock) {
+  for (;;) {
+    int c = atomic_load_explicit(lock, memory_order_relaxed);
+    if (!(c & QW_WMASK) && atomic_compare_exchange_weak_explicit(lock, &c, c | QW_WAITING, memory_order_acquire, memory_order_relaxed)) break;
+    CPU_RELAX();
+  }
+  for (;;) {
+    int c = QW_WAITING; /* no reader left: take it */
+    if (atomic_compare_exchange_weak_explicit(lock, &c, QW_LOCKED, memory_order_acquire, memory_order_relaxed)) return;
+    CPU_RELAX();
+  }
+}
+
+static void write_unlock(atomic_int *lock) {
+  atomic_fetch_sub_explicit(lock, QW_LOCKED, memory_order_release);
+}
 
 enum { OUTSIDE_GUEST_MODE = 0, IN_GUEST_MODE = 1 };
 
 static inline int gpc_check_locked(struct gpc *g, long gpa) {
   int cnts = atomic_fetch_add_explicit(&g->lock, QR_READER, memory_order_acquire);
-  if (cnts & QW_WMASK) { /* a writer: the model's slow path; never taken here */
-    atomic_fetch_sub_explicit(&g->lock, QR_READER, memory_order_release);
-    return 0;
-  }
+  if (__builtin_expect(cnts & QW_WMASK, 0)) read_lock_slow(&g->lock);
   long gen = atomic_load_explicit(&memslots_generation.word, memory_order_acquire);
   int ok = atomic_load_explicit(&g->active, memory_order_relaxed) && g->gpa == gpa && g->generation == gen &&
            g->uhva != KVM_HVA_ERR_BAD && atomic_load_explicit(&g->valid, memory_order_relaxed);
@@ -89,6 +132,48 @@ static inline int check_locked(int n) {
   return ok;
 }
 
+/* After a failed check: refresh the invalid caches among the first n (cold). */
+static __attribute__((noinline)) void refresh_caches(int n) {
+  for (int k = 0; k < n; k++) {
+    struct gpc *g = &caches[k];
+    if (atomic_load_explicit(&g->valid, memory_order_relaxed)) continue;
+    write_lock(&g->lock);
+    g->generation = atomic_load_explicit(&memslots_generation.word, memory_order_acquire);
+    atomic_store_explicit(&g->valid, 1, memory_order_relaxed);
+    write_unlock(&g->lock);
+    refreshes++;
+  }
+}
+
+/* ---- the notifier thread (--notifier-rate) ---- */
+static atomic_int notifier_stop;
+static long notifier_rate;
+static long notifier_events; /* written by the notifier, read by main after the join */
+static atomic_int notifier_started; /* set by the notifier after its first pass; main waits for it */
+
+static void *notifier_main(void *unused) {
+  (void)unused;
+  const long period = 1000000000L / notifier_rate;
+  struct timespec next;
+  clock_gettime(CLOCK_MONOTONIC, &next);
+  while (!atomic_load_explicit(&notifier_stop, memory_order_relaxed)) {
+    for (int k = 0; k < MAX_CACHES; k++) {
+      write_lock(&caches[k].lock);
+      atomic_store_explicit(&caches[k].valid, 0, memory_order_relaxed);
+      write_unlock(&caches[k].lock);
+    }
+    notifier_events++;
+    atomic_store_explicit(&notifier_started, 1, memory_order_release);
+    next.tv_nsec += period;
+    while (next.tv_nsec >= 1000000000L) { next.tv_nsec -= 1000000000L; next.tv_sec++; }
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (now.tv_sec > next.tv_sec || (now.tv_sec == next.tv_sec && now.tv_nsec > next.tv_nsec)) next = now; /* behind: no burst */
+    else clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+  }
+  return NULL;
+}
+
 static inline int check_generation(void) {
   return atomic_load_explicit(&memslots_generation.word, memory_order_acquire) == vcpu_generation;
 }
@@ -97,6 +182,18 @@ static inline int check_lockless(void) {
   int bad0 = atomic_load_explicit(&caches[0].active, memory_order_relaxed) && !atomic_load_explicit(&caches[0].valid, memory_order_relaxed);
   int bad1 = atomic_load_explicit(&caches[1].active, memory_order_relaxed) && !atomic_load_explicit(&caches[1].valid, memory_order_relaxed);
   return !(bad0 | bad1);
+}
+
+static inline int check_lockless_refreshing(void) {
+  if (check_lockless()) return 1;
+  refresh_caches(2);
+  return 0;
+}
+
+static inline int check_locked_refreshing(int n) {
+  if (check_locked(n)) return 1;
+  refresh_caches(n);
+  return 0;
 }
 
 static inline void entry_before_check(void) {
@@ -174,12 +271,12 @@ static long check_generation_batch(long n) {
 }
 static long check_lockless_batch(long n) {
   long ok = 0;
-  for (long i = 0; i < n; i++) ok += check_lockless();
+  for (long i = 0; i < n; i++) ok += check_lockless_refreshing();
   return ok;
 }
 static long check_locked_batch(long n, int caches_n) {
   long ok = 0;
-  for (long i = 0; i < n; i++) ok += check_locked(caches_n);
+  for (long i = 0; i < n; i++) ok += check_locked_refreshing(caches_n);
   return ok;
 }
 static long check_locked_1(long n) { return check_locked_batch(n, 1); }
@@ -199,12 +296,12 @@ static long vmentry_generation(long n) {
 }
 static long vmentry_lockless(long n) {
   long pending = 0;
-  for (long i = 0; i < n; i++) { entry_before_check(); pending += entry_after_check(check_lockless()); }
+  for (long i = 0; i < n; i++) { entry_before_check(); pending += entry_after_check(check_lockless_refreshing()); }
   return pending;
 }
 static long vmentry_locked_batch(long n, int caches_n) {
   long pending = 0;
-  for (long i = 0; i < n; i++) { entry_before_check(); pending += entry_after_check(check_locked(caches_n)); }
+  for (long i = 0; i < n; i++) { entry_before_check(); pending += entry_after_check(check_locked_refreshing(caches_n)); }
   return pending;
 }
 static long vmentry_locked_1(long n) { return vmentry_locked_batch(n, 1); }
@@ -290,6 +387,7 @@ int main(int argc, char **argv) {
     if (strcmp(argv[i], "--batch") == 0) batch = parse_count("--batch", i + 1 < argc ? argv[++i] : NULL, 1, 100000000);
     else if (strcmp(argv[i], "--samples") == 0) samples = parse_count("--samples", i + 1 < argc ? argv[++i] : NULL, 1, 100000);
     else if (strcmp(argv[i], "--warmup") == 0) warmup = parse_count("--warmup", i + 1 < argc ? argv[++i] : NULL, 0, 1000);
+    else if (strcmp(argv[i], "--notifier-rate") == 0) notifier_rate = parse_count("--notifier-rate", i + 1 < argc ? argv[++i] : NULL, 0, 1000000);
     else if (strcmp(argv[i], "--list") == 0) {
       for (int v = 0; v < VARIANT_COUNT; v++) printf("%s\n", VARIANTS[v].name);
       return 0;
@@ -316,29 +414,54 @@ int main(int argc, char **argv) {
   }
   init_state();
   double *out = calloc((size_t)count * (size_t)samples, sizeof(double));
-  if (!out) { fprintf(stderr, "vmentry-checks: out of memory\n"); return 1; }
+  long *failed = calloc((size_t)count, sizeof(long));
+  if (!out || !failed) { fprintf(stderr, "vmentry-checks: out of memory\n"); return 1; }
+  pthread_t notifier;
+  double notifier_start = now_ns();
+  if (notifier_rate > 0 && pthread_create(&notifier, NULL, notifier_main, NULL) != 0) {
+    fprintf(stderr, "vmentry-checks: cannot start the notifier thread\n");
+    return 1;
+  }
+  /* The start barrier: the timing begins once the notifier has made its first pass (bounded: 10 s). */
+  while (notifier_rate > 0 && !atomic_load_explicit(&notifier_started, memory_order_acquire)) {
+    if (now_ns() - notifier_start > 10e9) {
+      fprintf(stderr, "vmentry-checks: the notifier thread did not start within 10 s\n");
+      return 1;
+    }
+    struct timespec pause = {0, 100000};
+    nanosleep(&pause, NULL);
+  }
   long acc = 0;
   for (long round = 0; round < warmup + samples; round++) {
     for (int k = 0; k < count; k++) {
       int v = (int)((k + round) % count); /* rotate the order every round, as batch-timer.ts does */
       const struct variant *var = &VARIANTS[selected[v]];
+      long refreshed = refreshes;
       double start = now_ns();
       acc += var->run(batch);
       double end = now_ns();
+      failed[v] += refreshes - refreshed; /* warm-up included, as the model's counters */
       if (round >= warmup) out[(size_t)v * (size_t)samples + (size_t)(round - warmup)] = (end - start) / (double)batch;
     }
   }
   sink = acc;
-  printf("{\"batchSize\":%ld,\"samples\":%ld,\"warmup\":%ld,\"variants\":[", batch, samples, warmup);
+  double notifier_seconds = (now_ns() - notifier_start) / 1e9;
+  if (notifier_rate > 0) {
+    atomic_store(&notifier_stop, 1);
+    pthread_join(notifier, NULL);
+  }
+  printf("{\"batchSize\":%ld,\"samples\":%ld,\"warmup\":%ld,\"notifier\":{\"rate\":%ld,\"events\":%ld,\"seconds\":%.4f},\"variants\":[",
+         batch, samples, warmup, notifier_rate, notifier_events, notifier_seconds);
   for (int k = 0; k < count; k++) {
     const struct variant *var = &VARIANTS[selected[k]];
     printf("%s{\"name\":\"%s\",\"floor\":", k ? "," : "", var->name);
     if (var->floor) printf("\"%s\"", var->floor); else printf("null");
-    printf(",\"samples\":[");
+    printf(",\"operations\":%ld,\"refreshes\":%ld,\"samples\":[", (warmup + samples) * batch, failed[k]);
     for (long s = 0; s < samples; s++) printf("%s%.4f", s ? "," : "", out[(size_t)k * (size_t)samples + (size_t)s]);
     printf("]}");
   }
   printf("]}\n");
   free(out);
+  free(failed);
   return 0;
 }

@@ -123,7 +123,7 @@ export function seedVerdict(configs: readonly VmentryConfigResult[], lockedCount
   const ref = referenceConfig(configs);
   const model = ref ? entryCosts(ref.figures) : undefined;
   const c = native?.status === 'measured' ? entryCosts(native.figures) : undefined;
-  if (c) return nativeSeedVerdict(c, model, lockedCounts);
+  if (c) return [...nativeSeedVerdict(c, model, lockedCounts), ...underNotifierVerdict(native!, configs)];
   const lines = model ? modelSeedVerdict(model, ref!, lockedCounts) : [];
   if (native && native.status === 'skipped' && native.note !== '' && lines.length > 0) {
     lines.push(`(${native.note}: these are the model's figures, which overstate a C11 acquire load's cost many times over.)`);
@@ -174,6 +174,25 @@ function nativeSeedVerdict(n: EntryCosts, model: EntryCosts | undefined, lockedC
     );
   }
   return lines;
+}
+
+/** The locked check natively under the notifier thread, with the model's 1v inval-cached figure beside it. */
+function underNotifierVerdict(native: NativeReport, configs: readonly VmentryConfigResult[]): string[] {
+  const loaded = native.underNotifier;
+  if (!loaded) return [];
+  const f = byName(loaded.figures);
+  const empty = f.get('vmentry: empty');
+  const locked2 = f.get('vmentry: locked x2');
+  if (!empty || !locked2) return [];
+  const model = configs.find((c) => c.vcpus === 1 && c.load === 'inval-cached');
+  const m = model ? byName(model.figures) : undefined;
+  const mEmpty = m?.get('vmentry: empty');
+  const mLocked2 = m?.get('vmentry: locked x2');
+  return [
+    `Under invalidations (a notifier thread write-locking and invalidating the caches at ${loaded.ratePerS}/s), natively the two-cache ` +
+      `locked check adds +${fmt(locked2.median - empty.median)} ns per vmentry, ${loaded.figures.find((x) => x.name === 'check: locked x2')?.refreshesPer1k.toFixed(2) ?? '-'} refreshes per 1000` +
+      (mEmpty && mLocked2 ? ` [model, 1v inval-cached: +${fmt(mLocked2.median - mEmpty.median)} ns].` : '.'),
+  ];
 }
 
 function modelSeedVerdict(m: EntryCosts, ref: VmentryConfigResult, lockedCounts: readonly number[]): string[] {

@@ -63,13 +63,33 @@ function matrix(configs: readonly VmentryConfigResult[], prefix: string, native?
   return lines;
 }
 
-/** The native section: how it was compiled and interleaved, its own table, or why it was skipped. */
-function nativeSection(native: NativeReport): string[] {
+/** The native section: how it was compiled and interleaved, its own tables, or why it was skipped. */
+function nativeSection(native: NativeReport, configs: readonly VmentryConfigResult[]): string[] {
   if (native.status !== 'measured') return ['', `Native (bench/native/vmentry-checks.c): ${native.note}`];
   const lines = ['', `Native C11 counterparts (bench/native/vmentry-checks.c; ${native.compile ?? 'cc'}), ns per op, floors native too`];
-  lines.push(`   ${native.rounds} rounds: ${native.interleaving}; ${native.plan?.batchSize ?? 0} iterations per batch`);
+  lines.push(`   ${native.rounds} round${native.rounds === 1 ? '' : 's'}: ${native.interleaving}; ${native.plan?.batchSize ?? 0} iterations per batch`);
   if (native.note !== '') lines.push(`   ${native.note}`);
-  lines.push(...formatBatchTable(native.figures).map((l) => `   ${l}`));
+  if (native.figures.length > 0) lines.push(...formatBatchTable(native.figures).map((l) => `   ${l}`));
+  const loaded = native.underNotifier;
+  if (loaded) {
+    const model = configs.find((c) => c.vcpus === 1 && c.load === 'inval-cached');
+    lines.push(
+      '',
+      `Native, under its notifier thread write-locking and invalidating the 8 caches at ${loaded.ratePerS}/s ` +
+        `(${loaded.perSecond.toFixed(0)}/s achieved, ${loaded.rounds} round${loaded.rounds === 1 ? '' : 's'}; a failed check refreshes at once)` +
+        (model ? `; model: 1v inval-cached` : ''),
+    );
+    const table = formatBatchTable(loaded.figures);
+    lines.push(
+      ...table.map((line, i) => {
+        if (i === 0) return `   ${line}  ${'fail/1k'.padStart(7)}  ${'model'.padStart(7)}  JS/native`;
+        const f = loaded.figures[i - 1]!;
+        const m = model?.figures.find((x) => x.name === f.model);
+        const factor = m && f.median > 0 ? `${(m.median / f.median).toFixed(0)}x` : '';
+        return `   ${line}  ${f.refreshesPer1k.toFixed(2).padStart(7)}  ${(m ? fmt(m.median) : '-').padStart(7)}  ${factor}`;
+      }),
+    );
+  }
   return lines;
 }
 
@@ -110,7 +130,7 @@ export function formatBenchReport(report: BenchReport): string[] {
       lines.push(`   native: the C11 counterpart (relaxed load for plain load, acquire load for Atomics.load); (Nx): the 1v idle model figure / native`);
     }
   }
-  lines.push(...nativeSection(report.native));
+  lines.push(...nativeSection(report.native, report.vmentry));
   if (report.invalidation.figures.length > 0) {
     lines.push('', 'Invalidation and refresh cost (one thread; ns per event)');
     lines.push(...opsTable(report.invalidation.figures).map((l) => `   ${l}`));

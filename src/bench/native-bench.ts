@@ -17,7 +17,7 @@ import { summarizeVariants, type BatchStats, type BatchVariant } from '../harnes
 import type { StrategyName } from '../kvm/strategies/registry.js';
 
 export const NATIVE_SOURCE_PATH = 'bench/native/vmentry-checks.c';
-export const NATIVE_CFLAGS: readonly string[] = ['-std=c11', '-O2'];
+export const NATIVE_CFLAGS: readonly string[] = ['-std=c11', '-O2', '-pthread'];
 const COMPILE_TIMEOUT_MS = 120_000;
 const RUN_TIMEOUT_MS = 120_000;
 
@@ -35,9 +35,27 @@ export function modelCounterpart(nativeName: string): string {
 
 export interface NativePlan {
   readonly batchSize: number;
-  /** Timed samples per variant and round (pooled over the rounds). */
+  /** Timed samples per variant and round (pooled over the rounds): idle rounds, notifier rounds. */
   readonly samplesPerRound: number;
+  readonly notifierSamplesPerRound: number;
   readonly warmupPerRound: number;
+}
+
+export type NativeFigure = BatchStats & {
+  /** The model figure this one is the counterpart of. */
+  readonly model: string;
+  /** Failed checks (each refreshed the invalid caches at once) per 1000 operations, warm-up included. */
+  readonly refreshesPer1k: number;
+};
+
+/** The locked check under a notifier thread write-locking and invalidating the 8 caches (rounds before the invalidation configurations). */
+export interface NativeNotifierFigures {
+  /** Asked for (the bench's --inval-rate) and achieved. */
+  readonly ratePerS: number;
+  readonly perSecond: number;
+  readonly events: number;
+  readonly rounds: number;
+  readonly figures: NativeFigure[];
 }
 
 /** What the report carries: the pooled figures, or why there are none. */
@@ -51,8 +69,10 @@ export interface NativeReport {
   readonly plan: NativePlan | null;
   /** How the native rounds were interleaved with the model's. */
   readonly interleaving: string;
-  /** Native figures (ns/op), with their native floor; `model` names the model figure each is compared with. */
-  readonly figures: (BatchStats & { readonly model: string })[];
+  /** Native figures, idle (ns/op), with their native floor; `model` names the model figure each is compared with. */
+  readonly figures: NativeFigure[];
+  /** Under the notifier thread (null when no invalidation configuration ran, or no round succeeded). */
+  readonly underNotifier: NativeNotifierFigures | null;
 }
 
 /** The C compiler on `pathEnv` (cc, else gcc, else clang), or null. */
@@ -83,6 +103,13 @@ export function findNativeSource(): string | null {
   return null;
 }
 
+/** The native variants timed under the notifier: the locked check over the counts measured, with and without the entry path. */
+export function nativeNotifierVariantNames(strategies: readonly StrategyName[], lockedCounts: readonly number[]): string[] {
+  if (!strategies.includes('locked')) return [];
+  const locked = lockedCounts.filter((n) => [1, 2, 3, 8].includes(n));
+  return ['raw: add+sub', ...locked.map((n) => `check: locked x${n}`), 'vmentry: empty', ...locked.map((n) => `vmentry: locked x${n}`)];
+}
+
 /** The native variants that match the model's selection (the floors come along in the program). */
 export function nativeVariantNames(strategies: readonly StrategyName[], lockedCounts: readonly number[]): string[] {
   const locked = strategies.includes('locked') ? lockedCounts.filter((n) => [1, 2, 3, 8].includes(n)) : [];
@@ -104,7 +131,43 @@ export function nativeVariantNames(strategies: readonly StrategyName[], lockedCo
 
 interface RawOutput {
   readonly batchSize: number;
-  readonly variants: { readonly name: string; readonly floor: string | null; readonly samples: number[] }[];
+  readonly notifier: { readonly rate: number; readonly events: number; readonly seconds: number };
+  readonly variants: { readonly name: string; readonly floor: string | null; readonly operations: number; readonly refreshes: number; readonly samples: number[] }[];
+}
+
+/** The rounds of one kind (idle, or under the notifier), pooled. */
+class Pool {
+  rounds = 0;
+  events = 0;
+  seconds = 0;
+  readonly byName = new Map<string, { floor: string | null; samples: number[]; operations: number; refreshes: number }>();
+
+  add(out: RawOutput): void {
+    for (const v of out.variants) {
+      const entry = this.byName.get(v.name) ?? { floor: v.floor, samples: [], operations: 0, refreshes: 0 };
+      entry.samples.push(...v.samples);
+      entry.operations += v.operations;
+      entry.refreshes += v.refreshes;
+      this.byName.set(v.name, entry);
+    }
+    this.events += out.notifier.events;
+    this.seconds += out.notifier.seconds;
+    this.rounds++;
+  }
+
+  figures(batchSize: number): NativeFigure[] {
+    if (this.rounds === 0) return [];
+    const names = [...this.byName.keys()];
+    const variants: BatchVariant[] = names.map((name) => {
+      const floor = this.byName.get(name)!.floor;
+      return floor === null || !this.byName.has(floor) ? { name, run: noBatch } : { name, floor, run: noBatch };
+    });
+    const stats = summarizeVariants(variants, names.map((n) => Float64Array.from(this.byName.get(n)!.samples)), batchSize);
+    return stats.map((st) => {
+      const entry = this.byName.get(st.name)!;
+      return { ...st, model: modelCounterpart(st.name), refreshesPer1k: entry.operations > 0 ? (entry.refreshes * 1000) / entry.operations : 0 };
+    });
+  }
 }
 
 function parseOutput(stdout: string): RawOutput | string {
@@ -115,9 +178,10 @@ function parseOutput(stdout: string): RawOutput | string {
     return `its output is not JSON: '${stdout.slice(0, 80)}'`;
   }
   const out = parsed as RawOutput;
-  if (!Array.isArray(out?.variants) || out.variants.some((v) => typeof v.name !== 'string' || !Array.isArray(v.samples))) {
+  if (!Array.isArray(out?.variants) || out.variants.some((v) => typeof v.name !== 'string' || !Array.isArray(v.samples) || typeof v.refreshes !== 'number' || typeof v.operations !== 'number')) {
     return 'its output has no variants';
   }
+  if (typeof out.notifier?.events !== 'number' || typeof out.notifier.seconds !== 'number') return 'its output has no notifier figures';
   if (out.variants.some((v) => v.samples.some((s) => !(typeof s === 'number' && s >= 0 && Number.isFinite(s))))) {
     return 'its output has a sample that is not a non-negative number of ns';
   }
@@ -141,12 +205,14 @@ export class NativeBench {
   private binary: string | null = null;
   private compileCommand: string | null = null;
   private why = '';
-  private rounds = 0;
-  private readonly pooled = new Map<string, { floor: string | null; samples: number[] }>();
+  private readonly idle = new Pool();
+  private readonly loaded = new Pool();
+  private notifierRate = 0;
 
   constructor(
     private readonly plan: NativePlan,
     private readonly variantNames: readonly string[],
+    private readonly notifierVariantNames: readonly string[],
     private readonly interleaving: string,
   ) {}
 
@@ -199,13 +265,21 @@ export class NativeBench {
     return true;
   }
 
-  /** One native sample set (all variants, interleaved); false (note set) if it failed. */
-  runRound(): boolean {
+  /**
+   * One native sample set (all variants, interleaved), idle or with the notifier thread at
+   * `notifierRate` per second (a no-op when there are no notifier variants); false (note set) if it failed.
+   */
+  runRound(notifierRate = 0): boolean {
     if (this.binary === null) return false;
-    const args = ['--batch', String(this.plan.batchSize), '--samples', String(this.plan.samplesPerRound), '--warmup', String(this.plan.warmupPerRound), ...this.variantNames];
+    if (notifierRate > 0 && this.notifierVariantNames.length === 0) return true;
+    const loaded = notifierRate > 0;
+    const samples = loaded ? this.plan.notifierSamplesPerRound : this.plan.samplesPerRound;
+    const names = loaded ? this.notifierVariantNames : this.variantNames;
+    const args = ['--batch', String(this.plan.batchSize), '--samples', String(samples), '--warmup', String(this.plan.warmupPerRound), '--notifier-rate', String(notifierRate), ...names];
+    const rounds = this.idle.rounds + this.loaded.rounds;
     const run = spawnSync(this.binary, args, { encoding: 'utf8', timeout: RUN_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 });
     const failed = (why: string): boolean => {
-      this.why = `native round ${this.rounds + 1} failed (${why}); ${this.rounds > 0 ? `figures from ${this.rounds} rounds` : 'no native figures'}`;
+      this.why = `native round ${rounds + 1} failed (${why}); ${rounds > 0 ? `figures from ${rounds} rounds` : 'no native figures'}`;
       this.binary = null;
       return false;
     };
@@ -213,31 +287,31 @@ export class NativeBench {
     if (run.status !== 0) return failed(`exit ${run.status ?? run.signal}: ${run.stderr.trim().split('\n')[0] ?? ''}`);
     const out = parseOutput(run.stdout);
     if (typeof out === 'string') return failed(out);
-    for (const v of out.variants) {
-      const entry = this.pooled.get(v.name) ?? { floor: v.floor, samples: [] };
-      entry.samples.push(...v.samples);
-      this.pooled.set(v.name, entry);
+    if (loaded) {
+      this.notifierRate = notifierRate;
+      this.loaded.add(out);
+    } else {
+      this.idle.add(out);
     }
-    this.rounds++;
     return true;
   }
 
   report(): NativeReport {
-    const measured = this.rounds > 0;
-    const names = [...this.pooled.keys()];
-    const variants: BatchVariant[] = names.map((name) => {
-      const floor = this.pooled.get(name)!.floor;
-      return floor === null || !this.pooled.has(floor) ? { name, run: noBatch } : { name, floor, run: noBatch };
-    });
-    const stats = measured ? summarizeVariants(variants, names.map((n) => Float64Array.from(this.pooled.get(n)!.samples)), this.plan.batchSize) : [];
+    const rounds = this.idle.rounds + this.loaded.rounds;
+    const measured = rounds > 0;
+    const l = this.loaded;
     return {
       status: measured ? 'measured' : 'skipped',
       note: this.why,
       compile: this.compileCommand,
-      rounds: this.rounds,
+      rounds,
       plan: measured ? this.plan : null,
       interleaving: this.interleaving,
-      figures: stats.map((s) => ({ ...s, model: modelCounterpart(s.name) })),
+      figures: this.idle.figures(this.plan.batchSize),
+      underNotifier:
+        l.rounds === 0
+          ? null
+          : { ratePerS: this.notifierRate, perSecond: l.seconds > 0 ? l.events / l.seconds : 0, events: l.events, rounds: l.rounds, figures: l.figures(this.plan.batchSize) },
     };
   }
 }
@@ -248,5 +322,5 @@ function noBatch(n: number): number {
 
 /** The report when native figures were not asked for. */
 export function nativeNotRun(note: string): NativeReport {
-  return { status: 'skipped', note, compile: null, rounds: 0, plan: null, interleaving: '', figures: [] };
+  return { status: 'skipped', note, compile: null, rounds: 0, plan: null, interleaving: '', figures: [], underNotifier: null };
 }

@@ -15,7 +15,7 @@ import { runVmentryConfig } from './vmentry-phase.js';
 import { runOpsPhase } from './ops-phase.js';
 import { runEvictionPhase } from './eviction-phase.js';
 import { writeBenchChart } from './bench-chart.js';
-import { NativeBench, nativeNotRun, nativeVariantNames, type NativeBenchOptions } from './native-bench.js';
+import { NativeBench, nativeNotRun, nativeNotifierVariantNames, nativeVariantNames, type NativeBenchOptions } from './native-bench.js';
 
 export interface BenchRunOptions {
   /** Progress lines (stderr by default, none with --json). */
@@ -53,16 +53,21 @@ export async function runBench(config: BenchConfig, options: BenchRunOptions = {
   }
 
   // The native program: one sample set before each vmentry configuration (the machine state the
-  // model's round after it sees), pooled; compiled once, up front.
-  const rounds = config.vcpuCounts.length * config.loads.length;
+  // model's round after it sees), idle before the idle ones and with its notifier thread at
+  // --inval-rate before the others; pooled. Compiled once, up front.
+  const idleRounds = config.vcpuCounts.length * config.loads.filter((l) => l === 'idle').length;
+  const loadRounds = config.vcpuCounts.length * config.loads.filter((l) => l !== 'idle').length;
   let native: NativeBench | null = null;
   if (config.native !== null) {
-    const samplesPerRound = Math.max(2, Math.ceil(config.native.samples / rounds));
+    const perRound = (rounds: number): number => Math.max(2, Math.ceil(config.native!.samples / Math.max(1, rounds)));
+    const plan = { batchSize: config.native.batchSize, samplesPerRound: perRound(idleRounds), notifierSamplesPerRound: perRound(loadRounds), warmupPerRound: 1 };
     native = new NativeBench(
-      { batchSize: config.native.batchSize, samplesPerRound, warmupPerRound: 1 },
+      plan,
       nativeVariantNames(config.strategies, config.lockedCounts),
-      `one native sample set (${samplesPerRound} samples per variant, variants rotated as in the model) before each of the ` +
-        `${rounds} vmentry configurations, on the main thread while no model thread runs; pooled`,
+      nativeNotifierVariantNames(config.strategies, config.lockedCounts),
+      `one native sample set before each vmentry configuration (variants rotated as in the model; ${plan.samplesPerRound} samples per ` +
+        `variant before each of the ${idleRounds} idle ones, ${plan.notifierSamplesPerRound} of the locked variants with the native notifier ` +
+        `thread at ${config.invalRate}/s before each of the ${loadRounds} others), on the main thread while no model thread runs; pooled`,
     );
     notice('bench: compiling the native checks (bench/native/vmentry-checks.c)');
     if (!native.prepare(options.native)) notice(`bench: ${native.note}`);
@@ -71,7 +76,7 @@ export async function runBench(config: BenchConfig, options: BenchRunOptions = {
   const vmentry: VmentryConfigResult[] = [];
   for (const vcpus of config.vcpuCounts) {
     for (const load of config.loads) {
-      if (native !== null && native.ready && !interrupted && !native.runRound()) notice(`bench: ${native.note}`);
+      if (native !== null && native.ready && !interrupted && !native.runRound(load === 'idle' ? 0 : config.invalRate)) notice(`bench: ${native.note}`);
       const threads = vcpus + (load === 'idle' ? 0 : 1);
       const result = await phase(`vmentry, ${vcpus} vCPU${vcpus > 1 ? 's' : ''}, ${load}`, threads, (control) =>
         runVmentryConfig(config, vcpus, load, control),
@@ -109,6 +114,7 @@ export async function runBench(config: BenchConfig, options: BenchRunOptions = {
       cacheCounts: config.cacheCounts,
       evictionSeconds: config.evictionSeconds,
       seed: config.seed,
+      native: config.native,
     },
     environment,
     loadAverage1mAtEnd: loadavg()[0] ?? 0,

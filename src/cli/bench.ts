@@ -27,7 +27,9 @@ ratio to a floor measured in the same run, variants interleaved; samples a GC ra
   native          the same check shapes in C11 (bench/native/vmentry-checks.c: acquire/release
                   atomics, -O2), compiled with the system cc at bench time (skipped with a note
                   without one); one native sample set before each vmentry configuration, pooled;
-                  shown next to the model's figures with the JS/native factor. The seed-question
+                  shown next to the model's figures with the JS/native factor; before each
+                  invalidation configuration the locked variants run with a native notifier thread
+                  write-locking and invalidating the caches at --inval-rate. The seed-question
                   lines answer from the native figures.
 
 Output: a text report (or --json), and a chart drawn with Apache ECharts (--out, .svg or .html).

@@ -21,8 +21,8 @@ describe('bench options', () => {
   });
 
   it('native counterparts: on by default with the plan\'s sample count, small batches with --quick, off with --no-native', () => {
-    expect(parseBenchOptions({}).native).toEqual({ batchSize: 100_000, samples: 15 });
-    expect(parseBenchOptions({ quick: true }).native).toEqual({ batchSize: 10_000, samples: 10 });
+    expect(parseBenchOptions({}).native).toEqual({ batchSize: 20_000, samples: 15 });
+    expect(parseBenchOptions({ quick: true }).native).toEqual({ batchSize: 5_000, samples: 10 });
     expect(parseBenchOptions({ native: false }).native).toBeNull();
   });
 

@@ -69,15 +69,16 @@ describe('goals and the seed verdict', () => {
       note: '',
       compile: 'cc -std=c11 -O2',
       rounds: 1,
-      plan: { batchSize: 1000, samplesPerRound: 10, warmupPerRound: 1 },
+      plan: { batchSize: 1000, samplesPerRound: 10, notifierSamplesPerRound: 5, warmupPerRound: 1 },
       interleaving: 'test',
       figures: [
-        { ...fig('check: generation', 0.5, 'raw: acquire load+compare', 0.5), model: 'check: generation' },
-        { ...fig('check: locked x2', 15, 'raw: add+sub x2', 14), model: 'check: locked x2' },
-        { ...fig('vmentry: empty', 3), model: 'vmentry: empty' },
-        { ...fig('vmentry: generation', 3.5, 'vmentry: empty', 3), model: 'vmentry: generation' },
-        { ...fig('vmentry: locked x1', 10, 'vmentry: empty', 3), model: 'vmentry: locked x1' },
+        { ...fig('check: generation', 0.5, 'raw: acquire load+compare', 0.5), model: 'check: generation', refreshesPer1k: 0 },
+        { ...fig('check: locked x2', 15, 'raw: add+sub x2', 14), model: 'check: locked x2', refreshesPer1k: 0 },
+        { ...fig('vmentry: empty', 3), model: 'vmentry: empty', refreshesPer1k: 0 },
+        { ...fig('vmentry: generation', 3.5, 'vmentry: empty', 3), model: 'vmentry: generation', refreshesPer1k: 0 },
+        { ...fig('vmentry: locked x1', 10, 'vmentry: empty', 3), model: 'vmentry: locked x1', refreshesPer1k: 0 },
       ],
+      underNotifier: null,
     };
     const lines = seedVerdict([config(1, 'idle', 30)], [1], native);
     expect(lines[0]).toMatch(/Paolo.*natively.*bare entry path of 3\.00 ns \[model 100 ns\]: x1 \+7\.00 ns \[model \+40\.0 ns\]/);

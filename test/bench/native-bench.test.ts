@@ -8,16 +8,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { NativeBench, findCompiler, findNativeSource, modelCounterpart, nativeVariantNames } from '../../src/bench/native-bench.js';
+import { NativeBench, findCompiler, findNativeSource, modelCounterpart, nativeNotifierVariantNames, nativeVariantNames } from '../../src/bench/native-bench.js';
 
 const cacheDir = mkdtempSync(join(tmpdir(), 'gpc-native-test-'));
 const cc = findCompiler();
 const NAMES = nativeVariantNames(['locked', 'generation', 'lockless', 'none'], [1, 2, 3, 8]);
-const PLAN = { batchSize: 5_000, samplesPerRound: 3, warmupPerRound: 1 };
+const NOTIFIER_NAMES = nativeNotifierVariantNames(['locked', 'generation', 'lockless', 'none'], [1, 2, 3, 8]);
+const PLAN = { batchSize: 5_000, samplesPerRound: 3, notifierSamplesPerRound: 2, warmupPerRound: 1 };
 
 describe('native entry checks', () => {
   it.skipIf(cc === null)('with a cc on PATH: compiles once, runs two rounds, and pools every variant into sane figures', () => {
-    const bench = new NativeBench(PLAN, NAMES, 'test');
+    const bench = new NativeBench(PLAN, NAMES, NOTIFIER_NAMES, 'test');
     expect(bench.prepare({ cacheDir }), bench.note).toBe(true);
     expect(bench.runRound(), bench.note).toBe(true);
     expect(bench.runRound(), bench.note).toBe(true);
@@ -40,11 +41,34 @@ describe('native entry checks', () => {
     expect(byName.get('vmentry: locked x8')!.median).toBeGreaterThan(byName.get('vmentry: empty')!.median);
     expect(byName.get('raw: acquire load')!.model).toBe('raw: Atomics.load');
     expect(byName.get('check: locked x2')!.model).toBe('check: locked x2');
+    expect(report.underNotifier).toBeNull();
+    for (const f of report.figures) expect(f.refreshesPer1k, `${f.name}: idle, no cache is ever invalid`).toBe(0);
+  }, 60_000);
+
+  it.skipIf(cc === null)('a round under the notifier thread: the locked variants only, the notifier invalidates and the checks refresh', () => {
+    const bench = new NativeBench({ ...PLAN, batchSize: 50_000, notifierSamplesPerRound: 4 }, NAMES, NOTIFIER_NAMES, 'test');
+    expect(bench.prepare({ cacheDir }), bench.note).toBe(true);
+    expect(bench.runRound(5_000), bench.note).toBe(true);
+    const report = bench.report();
+    expect(report.status).toBe('measured');
+    expect(report.figures).toEqual([]);
+    const loaded = report.underNotifier!;
+    expect(loaded.rounds).toBe(1);
+    expect(loaded.ratePerS).toBe(5_000);
+    // The timing starts after the notifier's first pass (the program's start barrier).
+    expect(loaded.events).toBeGreaterThan(0);
+    const names = loaded.figures.map((f) => f.name);
+    for (const name of NOTIFIER_NAMES) expect(names, name).toContain(name);
+    expect(names).not.toContain('check: generation');
+    // The first pass invalidated every cache before the timing began, so the first locked check refreshed.
+    expect(loaded.figures.some((f) => f.name.startsWith('check: locked') && f.refreshesPer1k > 0)).toBe(true);
+    expect(loaded.figures.find((f) => f.name === 'raw: add+sub')!.refreshesPer1k).toBe(0);
+    for (const f of loaded.figures) expect(f.median, f.name).toBeGreaterThan(0);
   }, 60_000);
 
   it('with no C compiler on PATH (an empty PATH): skipped with a note naming why, no figures, no throw', () => {
     expect(findCompiler('')).toBeNull();
-    const bench = new NativeBench(PLAN, NAMES, 'test');
+    const bench = new NativeBench(PLAN, NAMES, NOTIFIER_NAMES, 'test');
     expect(bench.prepare({ pathEnv: '', cacheDir })).toBe(false);
     expect(bench.ready).toBe(false);
     expect(bench.runRound()).toBe(false);
@@ -57,7 +81,7 @@ describe('native entry checks', () => {
   it.skipIf(cc === null)('a source that does not compile: skipped with the compiler\'s first error line', () => {
     const bad = join(cacheDir, 'broken.c');
     writeFileSync(bad, 'int main(void) { return undeclared_thing; }\n');
-    const bench = new NativeBench(PLAN, NAMES, 'test');
+    const bench = new NativeBench(PLAN, NAMES, NOTIFIER_NAMES, 'test');
     expect(bench.prepare({ source: bad, cacheDir })).toBe(false);
     expect(bench.report().note).toMatch(/compiling .*broken\.c with .* failed: .*error.*undeclared_thing/);
   }, 60_000);
@@ -65,7 +89,7 @@ describe('native entry checks', () => {
   it.skipIf(cc === null)('a program that fails at run time: the round reports the failure and the bench goes on without native figures', () => {
     const failing = join(cacheDir, 'exit3.c');
     writeFileSync(failing, '#include <stdio.h>\nint main(void) { fputs("boom\\n", stderr); return 3; }\n');
-    const bench = new NativeBench(PLAN, NAMES, 'test');
+    const bench = new NativeBench(PLAN, NAMES, NOTIFIER_NAMES, 'test');
     expect(bench.prepare({ source: failing, cacheDir })).toBe(true);
     expect(bench.runRound()).toBe(false);
     expect(bench.ready).toBe(false);

@@ -43,7 +43,13 @@ describe('gpc-lab bench (CLI)', () => {
     seed: string[];
     chartFile: string;
     environment: { node: string };
-    native: { status: string; note: string; rounds: number; figures: (Figure & { model: string })[] };
+    native: {
+      status: string;
+      note: string;
+      rounds: number;
+      figures: (Figure & { model: string })[];
+      underNotifier: { ratePerS: number; rounds: number; figures: Figure[] } | null;
+    };
   };
 
   beforeAll(() => {
@@ -98,6 +104,10 @@ describe('gpc-lab bench (CLI)', () => {
       expect(model.has(f!.model), `${name} -> ${f!.model}`).toBe(true);
     }
     expect(report.seed[0]).toMatch(/natively/);
+    // The 4 invalidation configurations each had a native round with the notifier at --inval-rate.
+    expect(report.native.underNotifier?.rounds).toBe(4);
+    expect(report.native.underNotifier?.ratePerS).toBe(2000);
+    expect(report.native.underNotifier?.figures.find((f) => f.name === 'vmentry: locked x2')?.samples).toBeGreaterThanOrEqual(10);
   });
 
   it('with no C compiler on PATH: exit 0, native skipped with the note in the report and the text, the seed lines from the model', () => {
