@@ -3,7 +3,8 @@
  *
  * Two profiles: the full bench (defaults below) and `--quick`, a CI smoke run with the smallest
  * plan that still gives every figure: 10 samples per variant (the method's minimum), 2 warm-up
- * rounds, batches of 2 000 entries, invalidation costs for 0, 1 and 8 caches, 0.3 s of eviction.
+ * rounds, batches of 2 000 entries, invalidation costs for 0, 1 and 8 caches, 0.3 s of eviction,
+ * native batches of 5 000 (20 000 in the full bench: short enough that few are preempted).
  * Explicit options override either profile.
  */
 import { availableParallelism } from 'node:os';
@@ -38,6 +39,8 @@ export interface BenchOptionsInput {
   out?: string;
   /** commander's --no-chart */
   chart?: boolean;
+  /** commander's --no-native */
+  native?: boolean;
 }
 
 export interface BenchConfig {
@@ -63,10 +66,12 @@ export interface BenchConfig {
   readonly seed: number;
   /** Chart file (.svg or .html), or null for none. */
   readonly chartFile: string | null;
+  /** The native C11 counterparts (bench/native), or null for none (--no-native). Iterations per native batch, total samples per variant. */
+  readonly native: { readonly batchSize: number; readonly samples: number } | null;
 }
 
-const FULL = { samples: 15, warmup: 5, batch: 20_000, opsBatch: 64, cacheCounts: [0, 1, 2, 4, 8, 16, 32], evictionSeconds: 2 };
-const QUICK = { samples: MIN_SAMPLES, warmup: 2, batch: 2_000, opsBatch: 8, cacheCounts: [0, 1, 8], evictionSeconds: 0.3 };
+const FULL = { samples: 15, warmup: 5, batch: 20_000, opsBatch: 64, cacheCounts: [0, 1, 2, 4, 8, 16, 32], evictionSeconds: 2, nativeBatch: 20_000 };
+const QUICK = { samples: MIN_SAMPLES, warmup: 2, batch: 2_000, opsBatch: 8, cacheCounts: [0, 1, 8], evictionSeconds: 0.3, nativeBatch: 5_000 };
 
 function parseList<T extends string>(flag: string, raw: string, allowed: readonly T[]): T[] {
   if (raw.trim() === 'all') return [...allowed];
@@ -109,5 +114,6 @@ export function parseBenchOptions(input: BenchOptionsInput): BenchConfig {
     evictionSeconds: profile.evictionSeconds,
     seed: input.seed === undefined ? 1 : parseIntegerOption('--seed', input.seed, 0, 0xffffffff),
     chartFile,
+    native: input.native === false ? null : { batchSize: profile.nativeBatch, samples },
   };
 }

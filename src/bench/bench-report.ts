@@ -3,6 +3,7 @@ import type { BatchStats } from '../harness/batch-timer.js';
 import type { RunEnvironment } from '../harness/environment.js';
 import type { LatencySummary } from '../harness/histogram.js';
 import type { LoadKind } from './bench-config.js';
+import type { NativeReport } from './native-bench.js';
 
 export interface VmentryFigure extends BatchStats {
   /** Failed entry checks and reloads (GET_NESTED_STATE_PAGES) per 1000 operations (warm-up included). */
@@ -54,6 +55,8 @@ export interface BenchReport {
   readonly invalidation: { readonly figures: BatchStats[]; readonly refreshAfterInvalidationUs: LatencySummary; readonly gcEvents: number };
   readonly eviction: EvictionResult[];
   readonly goals: GoalResult[];
+  /** The C11 counterparts (bench/native), or why they were skipped. */
+  readonly native: NativeReport;
   /** One line per seed position, from the 1-vCPU idle figures. */
   readonly seed: string[];
   readonly gcDroppedSamples: number;

@@ -2,6 +2,8 @@
 import { formatBatchTable, type BatchStats } from '../harness/batch-timer.js';
 import type { LatencySummary } from '../harness/histogram.js';
 import type { BenchReport, VmentryConfigResult } from './bench-report.js';
+import type { NativeReport } from './native-bench.js';
+import { referenceConfig } from './bench-goals.js';
 
 function fmt(ns: number): string {
   return ns >= 100 ? ns.toFixed(0) : ns >= 10 ? ns.toFixed(1) : ns.toFixed(2);
@@ -27,13 +29,27 @@ function withCounters(c: VmentryConfigResult): string[] {
   });
 }
 
-/** Rows: the figures whose name starts with `prefix`; columns: the configurations; cells: ns (ratio). */
-function matrix(configs: readonly VmentryConfigResult[], prefix: string): string[] {
+/** The native figure whose model counterpart is `modelName`, as "ns (JS/native factor at 1v idle)". */
+function nativeCell(native: NativeReport | undefined, modelName: string, ref: VmentryConfigResult | undefined): string {
+  const n = native?.figures.find((x) => x.model === modelName);
+  if (!n) return '-';
+  const m = ref?.figures.find((x) => x.name === modelName);
+  return m && n.median > 0 ? `${fmt(n.median)} (${(m.median / n.median).toFixed(0)}x)` : fmt(n.median);
+}
+
+/**
+ * Rows: the figures whose name starts with `prefix`; columns: the configurations, then (with
+ * measured native figures) the native counterpart and the JS/native factor of the 1v idle figure.
+ */
+function matrix(configs: readonly VmentryConfigResult[], prefix: string, native?: NativeReport): string[] {
   const names = configs[0]?.figures.filter((f) => f.name.startsWith(prefix)).map((f) => f.name) ?? [];
   const nameWidth = Math.max(...names.map((n) => n.length), 8);
   const labels = configs.map((c) => `${c.vcpus}v ${c.load}`);
   const colWidth = Math.max(16, ...labels.map((l) => l.length));
-  const lines = [`${''.padEnd(nameWidth)}  ${labels.map((l) => l.padStart(colWidth)).join('  ')}`];
+  const withNative = native?.status === 'measured';
+  const ref = referenceConfig(configs);
+  const nativeHeader = 'native (JS/native)';
+  const lines = [`${''.padEnd(nameWidth)}  ${labels.map((l) => l.padStart(colWidth)).join('  ')}${withNative ? `  ${nativeHeader.padStart(colWidth)}` : ''}`];
   for (const name of names) {
     const cells = configs.map((c) => {
       const f = c.figures.find((x) => x.name === name);
@@ -41,7 +57,38 @@ function matrix(configs: readonly VmentryConfigResult[], prefix: string): string
       const ratio = f.ratioToFloor === undefined ? '' : ` (${f.ratioToFloor.toFixed(2)}x)`;
       return `${fmt(f.median)}${ratio}`.padStart(colWidth);
     });
+    if (withNative) cells.push(nativeCell(native, name, ref).padStart(Math.max(colWidth, nativeHeader.length)));
     lines.push(`${name.padEnd(nameWidth)}  ${cells.join('  ')}`);
+  }
+  return lines;
+}
+
+/** The native section: how it was compiled and interleaved, its own tables, or why it was skipped. */
+function nativeSection(native: NativeReport, configs: readonly VmentryConfigResult[]): string[] {
+  if (native.status !== 'measured') return ['', `Native (bench/native/vmentry-checks.c): ${native.note}`];
+  const lines = ['', `Native C11 counterparts (bench/native/vmentry-checks.c; ${native.compile ?? 'cc'}), ns per op, floors native too`];
+  lines.push(`   ${native.rounds} round${native.rounds === 1 ? '' : 's'}: ${native.interleaving}; ${native.plan?.batchSize ?? 0} iterations per batch`);
+  if (native.note !== '') lines.push(`   ${native.note}`);
+  if (native.figures.length > 0) lines.push(...formatBatchTable(native.figures).map((l) => `   ${l}`));
+  const loaded = native.underNotifier;
+  if (loaded) {
+    const model = configs.find((c) => c.vcpus === 1 && c.load === 'inval-cached');
+    lines.push(
+      '',
+      `Native, under its notifier thread write-locking and invalidating the 8 caches at ${loaded.ratePerS}/s ` +
+        `(${loaded.perSecond.toFixed(0)}/s achieved, ${loaded.rounds} round${loaded.rounds === 1 ? '' : 's'}; a failed check refreshes at once)` +
+        (model ? `; model: 1v inval-cached` : ''),
+    );
+    const table = formatBatchTable(loaded.figures);
+    lines.push(
+      ...table.map((line, i) => {
+        if (i === 0) return `   ${line}  ${'fail/1k'.padStart(7)}  ${'model'.padStart(7)}  JS/native`;
+        const f = loaded.figures[i - 1]!;
+        const m = model?.figures.find((x) => x.name === f.model);
+        const factor = m && f.median > 0 ? `${(m.median / f.median).toFixed(0)}x` : '';
+        return `   ${line}  ${f.refreshesPer1k.toFixed(2).padStart(7)}  ${(m ? fmt(m.median) : '-').padStart(7)}  ${factor}`;
+      }),
+    );
   }
   return lines;
 }
@@ -73,13 +120,17 @@ export function formatBenchReport(report: BenchReport): string[] {
   }
   if (report.vmentry.length > 0) {
     lines.push('', 'Summary: ns per entry check (ratio to its raw Atomics floor)');
-    lines.push(...matrix(report.vmentry, 'check:'));
+    lines.push(...matrix(report.vmentry, 'check:', report.native));
     lines.push('', 'Summary: ns per vmentry (ratio to the empty vmentry)');
-    lines.push(...matrix(report.vmentry, 'vmentry:'));
+    lines.push(...matrix(report.vmentry, 'vmentry:', report.native));
     lines.push('', 'Raw floors (ns)');
-    lines.push(...matrix(report.vmentry, 'raw:'));
-    lines.push(...matrix(report.vmentry, 'floor:').slice(1));
+    lines.push(...matrix(report.vmentry, 'raw:', report.native));
+    lines.push(...matrix(report.vmentry, 'floor:', report.native).slice(1));
+    if (report.native.status === 'measured') {
+      lines.push(`   native: the C11 counterpart (relaxed load for plain load, acquire load for Atomics.load); (Nx): the 1v idle model figure / native`);
+    }
   }
+  lines.push(...nativeSection(report.native, report.vmentry));
   if (report.invalidation.figures.length > 0) {
     lines.push('', 'Invalidation and refresh cost (one thread; ns per event)');
     lines.push(...opsTable(report.invalidation.figures).map((l) => `   ${l}`));
@@ -98,7 +149,7 @@ export function formatBenchReport(report: BenchReport): string[] {
     }
   }
   if (report.seed.length > 0) {
-    lines.push('', 'The seed question (1 vCPU, idle)');
+    lines.push('', `The seed question (${report.native.status === 'measured' ? 'native C11 figures; the model\'s, 1 vCPU idle, in brackets' : '1 vCPU, idle'})`);
     for (const s of report.seed) lines.push(`   ${s}`);
   }
   lines.push('');

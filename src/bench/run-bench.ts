@@ -15,11 +15,14 @@ import { runVmentryConfig } from './vmentry-phase.js';
 import { runOpsPhase } from './ops-phase.js';
 import { runEvictionPhase } from './eviction-phase.js';
 import { writeBenchChart } from './bench-chart.js';
+import { NativeBench, nativeNotRun, nativeNotifierVariantNames, nativeVariantNames, type NativeBenchOptions } from './native-bench.js';
 
 export interface BenchRunOptions {
   /** Progress lines (stderr by default, none with --json). */
   readonly notice?: (line: string) => void;
   readonly handleSigint?: boolean;
+  /** Where the native program's compiler is looked for (tests point it at an empty PATH). */
+  readonly native?: NativeBenchOptions;
 }
 
 const EMPTY_LATENCY = { count: 0, mean: 0, min: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
@@ -49,9 +52,31 @@ export async function runBench(config: BenchConfig, options: BenchRunOptions = {
     }
   }
 
+  // The native program: one sample set before each vmentry configuration (the machine state the
+  // model's round after it sees), idle before the idle ones and with its notifier thread at
+  // --inval-rate before the others; pooled. Compiled once, up front.
+  const idleRounds = config.vcpuCounts.length * config.loads.filter((l) => l === 'idle').length;
+  const loadRounds = config.vcpuCounts.length * config.loads.filter((l) => l !== 'idle').length;
+  let native: NativeBench | null = null;
+  if (config.native !== null) {
+    const perRound = (rounds: number): number => Math.max(2, Math.ceil(config.native!.samples / Math.max(1, rounds)));
+    const plan = { batchSize: config.native.batchSize, samplesPerRound: perRound(idleRounds), notifierSamplesPerRound: perRound(loadRounds), warmupPerRound: 1 };
+    native = new NativeBench(
+      plan,
+      nativeVariantNames(config.strategies, config.lockedCounts),
+      nativeNotifierVariantNames(config.strategies, config.lockedCounts),
+      `one native sample set before each vmentry configuration (variants rotated as in the model; ${plan.samplesPerRound} samples per ` +
+        `variant before each of the ${idleRounds} idle ones, ${plan.notifierSamplesPerRound} of the locked variants with the native notifier ` +
+        `thread at ${config.invalRate}/s before each of the ${loadRounds} others), on the main thread while no model thread runs; pooled`,
+    );
+    notice('bench: compiling the native checks (bench/native/vmentry-checks.c)');
+    if (!native.prepare(options.native)) notice(`bench: ${native.note}`);
+  }
+
   const vmentry: VmentryConfigResult[] = [];
   for (const vcpus of config.vcpuCounts) {
     for (const load of config.loads) {
+      if (native !== null && native.ready && !interrupted && !native.runRound(load === 'idle' ? 0 : config.invalRate)) notice(`bench: ${native.note}`);
       const threads = vcpus + (load === 'idle' ? 0 : 1);
       const result = await phase(`vmentry, ${vcpus} vCPU${vcpus > 1 ? 's' : ''}, ${load}`, threads, (control) =>
         runVmentryConfig(config, vcpus, load, control),
@@ -72,6 +97,7 @@ export async function runBench(config: BenchConfig, options: BenchRunOptions = {
     if (result) eviction.push(result);
   }
 
+  const nativeReport = native === null ? nativeNotRun('native figures not run (--no-native)') : native.report();
   const allFigures = [...vmentry.flatMap((c) => c.figures), ...invalidation.figures];
   const report: BenchReport = {
     command: 'bench',
@@ -88,6 +114,7 @@ export async function runBench(config: BenchConfig, options: BenchRunOptions = {
       cacheCounts: config.cacheCounts,
       evictionSeconds: config.evictionSeconds,
       seed: config.seed,
+      native: config.native,
     },
     environment,
     loadAverage1mAtEnd: loadavg()[0] ?? 0,
@@ -95,7 +122,8 @@ export async function runBench(config: BenchConfig, options: BenchRunOptions = {
     invalidation,
     eviction,
     goals: judgeGoals(vmentry, config.lockedCounts),
-    seed: seedVerdict(vmentry, config.lockedCounts),
+    native: nativeReport,
+    seed: seedVerdict(vmentry, config.lockedCounts, nativeReport),
     gcDroppedSamples: allFigures.reduce((n, f) => n + (f.gcDropped ?? 0), 0),
     gcFlaggedFigures: allFigures.filter((f) => f.gcFlagged === true).length,
     chartFile: config.chartFile,

@@ -24,6 +24,13 @@ ratio to a floor measured in the same run, variants interleaved; samples a GC ra
   invalidations of unrelated pages (a notifier thread migrating pages at --inval-rate).
   Then: invalidation cost by caches on the list, refresh cost, and eviction (kick + wait) latency
   under the real vCPU loop.
+  native          the same check shapes in C11 (bench/native/vmentry-checks.c: acquire/release
+                  atomics, -O2), compiled with the system cc at bench time (skipped with a note
+                  without one); one native sample set before each vmentry configuration, pooled;
+                  shown next to the model's figures with the JS/native factor; before each
+                  invalidation configuration the locked variants run with a native notifier thread
+                  write-locking and invalidating the caches at --inval-rate. The seed-question
+                  lines answer from the native figures.
 
 Output: a text report (or --json), and a chart drawn with Apache ECharts (--out, .svg or .html).
 Goals (reported, not enforced): locked per cache <= 1.3x add+sub; generation <= 1.2x load+compare.
@@ -50,6 +57,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--seed <n>', 'seed of the model threads (0..4294967295)', '1')
     .option('--out <file>', `chart file, .svg or .html`, DEFAULT_CHART_FILE)
     .option('--no-chart', 'do not write the chart')
+    .option('--no-native', 'do not compile and run the native C11 counterparts')
     .option('--json', 'print the report as JSON')
     .addHelpText('after', HELP_AFTER)
     .action(async function benchAction(raw: BenchOptionsInput) {

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { benchChartOption, writeBenchChart } from '../../src/bench/bench-chart.js';
 import type { BenchReport } from '../../src/bench/bench-report.js';
 import { describeEnvironment } from '../../src/harness/environment.js';
+import { nativeNotRun } from '../../src/bench/native-bench.js';
 
 const empty = { count: 0, mean: 0, min: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
 function f(name: string, median: number, floor?: string) {
@@ -17,6 +18,7 @@ const report: BenchReport = {
   config: {},
   environment: describeEnvironment(),
   loadAverage1mAtEnd: 0,
+  native: nativeNotRun('native figures not run (--no-native)'),
   vmentry: [
     {
       vcpus: 1,

@@ -20,6 +20,12 @@ describe('bench options', () => {
     expect(parseBenchOptions({ quick: true, samples: '12' }).plan.samples).toBe(12);
   });
 
+  it('native counterparts: on by default with the plan\'s sample count, small batches with --quick, off with --no-native', () => {
+    expect(parseBenchOptions({}).native).toEqual({ batchSize: 20_000, samples: 15 });
+    expect(parseBenchOptions({ quick: true }).native).toEqual({ batchSize: 5_000, samples: 10 });
+    expect(parseBenchOptions({ native: false }).native).toBeNull();
+  });
+
   it('--protocol: mainline by default, a shipped variant by name, an unknown one a usage error listing the known ones', () => {
     expect(parseBenchOptions({}).protocol).toBe('mainline');
     expect(parseBenchOptions({ protocol: 'range-retry' }).protocol).toBe('range-retry');

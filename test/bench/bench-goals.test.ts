@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { judgeGoals, seedVerdict } from '../../src/bench/bench-goals.js';
 import type { VmentryConfigResult, VmentryFigure } from '../../src/bench/bench-report.js';
+import { nativeNotRun, type NativeReport } from '../../src/bench/native-bench.js';
 
 function fig(name: string, median: number, floor?: string, floorMedian?: number): VmentryFigure {
   return {
@@ -60,5 +61,34 @@ describe('goals and the seed verdict', () => {
     const lines = seedVerdict([config(1, 'idle', 30)], [1]);
     expect(lines[0]).toMatch(/Paolo.*x1 \+40\.0 ns/);
     expect(lines[1]).toMatch(/David.*\+10\.0 ns/);
+  });
+
+  it('with native figures the seed lines answer from them, the model\'s beside them in brackets', () => {
+    const native: NativeReport = {
+      status: 'measured',
+      note: '',
+      compile: 'cc -std=c11 -O2',
+      rounds: 1,
+      plan: { batchSize: 1000, samplesPerRound: 10, notifierSamplesPerRound: 5, warmupPerRound: 1 },
+      interleaving: 'test',
+      figures: [
+        { ...fig('check: generation', 0.5, 'raw: acquire load+compare', 0.5), model: 'check: generation', refreshesPer1k: 0 },
+        { ...fig('check: locked x2', 15, 'raw: add+sub x2', 14), model: 'check: locked x2', refreshesPer1k: 0 },
+        { ...fig('vmentry: empty', 3), model: 'vmentry: empty', refreshesPer1k: 0 },
+        { ...fig('vmentry: generation', 3.5, 'vmentry: empty', 3), model: 'vmentry: generation', refreshesPer1k: 0 },
+        { ...fig('vmentry: locked x1', 10, 'vmentry: empty', 3), model: 'vmentry: locked x1', refreshesPer1k: 0 },
+      ],
+      underNotifier: null,
+    };
+    const lines = seedVerdict([config(1, 'idle', 30)], [1], native);
+    expect(lines[0]).toMatch(/Paolo.*natively.*bare entry path of 3\.00 ns \[model 100 ns\]: x1 \+7\.00 ns \[model \+40\.0 ns\]/);
+    expect(lines[1]).toMatch(/David.*natively.*\+0\.50 ns per vmentry \[model \+10\.0 ns\], 0\.50 ns alone/);
+    expect(lines[2]).toMatch(/locked check alone costs natively 30\.0x the generation check/);
+  });
+
+  it('without native figures the seed lines are the model\'s, with the note saying why', () => {
+    const lines = seedVerdict([config(1, 'idle', 30)], [1], nativeNotRun('native figures skipped: no C compiler (cc, gcc or clang) on PATH'));
+    expect(lines[0]).toMatch(/Paolo.*x1 \+40\.0 ns/);
+    expect(lines.at(-1)).toMatch(/no C compiler.*these are the model's figures/);
   });
 });

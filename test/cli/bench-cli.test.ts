@@ -13,8 +13,14 @@ const cli = join(dist, 'cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'gpc-bench-cli-'));
 
 function gpcLab(...args: string[]) {
-  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 180_000, env: { ...process.env, GPC_LAB_DIST: dist } });
+  return gpcLabWith({}, ...args);
 }
+
+function gpcLabWith(env: Record<string, string>, ...args: string[]) {
+  return spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 180_000, env: { ...process.env, GPC_LAB_DIST: dist, ...env } });
+}
+
+const HAVE_CC = (process.env.PATH ?? '').split(':').some((d) => d !== '' && (existsSync(join(d, 'cc')) || existsSync(join(d, 'gcc')) || existsSync(join(d, 'clang'))));
 
 interface Figure {
   name: string;
@@ -37,6 +43,13 @@ describe('gpc-lab bench (CLI)', () => {
     seed: string[];
     chartFile: string;
     environment: { node: string };
+    native: {
+      status: string;
+      note: string;
+      rounds: number;
+      figures: (Figure & { model: string })[];
+      underNotifier: { ratePerS: number; rounds: number; figures: Figure[] } | null;
+    };
   };
 
   beforeAll(() => {
@@ -79,6 +92,37 @@ describe('gpc-lab bench (CLI)', () => {
     expect(readFileSync(report.chartFile, 'utf8').startsWith('<svg')).toBe(true);
   });
 
+  it.skipIf(!HAVE_CC)('--quick --json with a cc: native figures from one round per configuration, each with its model counterpart', () => {
+    expect(report.native.status, report.native.note).toBe('measured');
+    expect(report.native.rounds).toBe(report.vmentry.length);
+    const model = new Set(report.vmentry[0]!.figures.map((f) => f.name));
+    for (const name of ['check: generation', 'check: lockless', 'check: locked x2', 'vmentry: empty', 'vmentry: locked x8', 'raw: acquire load']) {
+      const f = report.native.figures.find((x) => x.name === name);
+      expect(f, name).toBeDefined();
+      expect(f!.median, name).toBeGreaterThan(0);
+      expect(f!.samples, name).toBeGreaterThanOrEqual(10);
+      expect(model.has(f!.model), `${name} -> ${f!.model}`).toBe(true);
+    }
+    expect(report.seed[0]).toMatch(/natively/);
+    // The 4 invalidation configurations each had a native round with the notifier at --inval-rate.
+    expect(report.native.underNotifier?.rounds).toBe(4);
+    expect(report.native.underNotifier?.ratePerS).toBe(2000);
+    expect(report.native.underNotifier?.figures.find((f) => f.name === 'vmentry: locked x2')?.samples).toBeGreaterThanOrEqual(10);
+  });
+
+  it('with no C compiler on PATH: exit 0, native skipped with the note in the report and the text, the seed lines from the model', () => {
+    const json = gpcLabWith({ PATH: '' }, 'bench', '--quick', '--vcpus', '1', '--load', 'idle', '--strategy', 'generation,locked', '--json', '--no-chart');
+    expect(json.status, json.stderr).toBe(0);
+    const r = JSON.parse(json.stdout) as typeof report;
+    expect(r.native.status).toBe('skipped');
+    expect(r.native.note).toMatch(/no C compiler \(cc, gcc or clang\) on PATH/);
+    expect(r.seed.join('\n')).toMatch(/Paolo[\s\S]*no C compiler.*model's figures/);
+    const text = gpcLabWith({ PATH: '' }, 'bench', '--quick', '--vcpus', '1', '--load', 'idle', '--strategy', 'generation', '--no-chart');
+    expect(text.status, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(/Native \(bench\/native\/vmentry-checks\.c\): native figures skipped: no C compiler/);
+    expect(text.stdout).not.toMatch(/native \(JS\/native\)/);
+  }, 120_000);
+
   it('the text report has the summary tables, names the protocol variant every phase ran (--protocol) and the chart', () => {
     const out = join(dir, 'text.html');
     const result = gpcLab('bench', '--quick', '--vcpus', '1', '--load', 'idle', '--strategy', 'generation,locked', '--protocol', 'range-retry', '--out', out);
@@ -88,6 +132,12 @@ describe('gpc-lab bench (CLI)', () => {
     expect(result.stdout).toMatch(/check: generation/);
     expect(result.stdout).not.toMatch(/check: lockless/);
     expect(result.stdout).toMatch(/Goals \(1 vCPU, idle\)/);
+    if (HAVE_CC) {
+      expect(result.stdout).toMatch(/1v idle +native \(JS\/native\)/);
+      expect(result.stdout).toMatch(/check: locked x2 +\S+ \(\S+x\) +\S+ \(\d+x\)/);
+      expect(result.stdout).toMatch(/Native C11 counterparts \(bench\/native\/vmentry-checks\.c; .*-std=c11 -O2/);
+      expect(result.stdout).toMatch(/The seed question \(native C11 figures/);
+    }
     expect(result.stdout).toContain(`chart: ${out}`);
     expect(existsSync(out)).toBe(true);
   }, 120_000);
