@@ -46,8 +46,9 @@ export const V8_PSEUDO_FUNCTIONS: Readonly<Record<string, TimeCategory>> = {
 
 /** The category of a profile function, from its name alone. */
 export function categorizeFunction(functionName: string): TimeCategory {
-  const pseudo = V8_PSEUDO_FUNCTIONS[functionName];
-  if (pseudo !== undefined) return pseudo;
+  // Own keys only: a JS function named like an Object.prototype member ('constructor', 'toString')
+  // must not pick up that member (it became a bogus category whose time the totals lost).
+  if (Object.hasOwn(V8_PSEUDO_FUNCTIONS, functionName)) return V8_PSEUDO_FUNCTIONS[functionName]!;
   if (WAIT_FUNCTIONS.names.includes(functionName)) return 'wait';
   for (const prefix of WAIT_FUNCTIONS.prefixes) {
     if (functionName.startsWith(prefix)) return 'wait';

@@ -74,8 +74,10 @@ describe('gpc-lab profile on a real run', () => {
 
   it('a thread that mostly sleeps in Atomics.wait is summarized as waiting, in the named function', () => {
     const waiter = report.threads.find((t) => t.role === 'fixture-wait')!;
-    expect(waiter.categoryMs.wait).toBeGreaterThan(0.5 * waiter.totalMs);
-    expect(waiter.categoryMs.wait).toBeGreaterThan(4 * waiter.categoryMs.compute);
+    // The fixture sleeps 400 ms in Atomics.wait; the rest of the thread's time is its start-up
+    // (module loading: compute and program), which grows with the machine's load, so the wait is
+    // judged against the sleep, not as a share of the thread's total.
+    expect(waiter.categoryMs.wait).toBeGreaterThan(0.75 * 400);
     expect(waiter.top[0]).toMatchObject({ name: 'parkFixtureWaiter', category: 'wait' });
     expect(waiter.top[0]!.selfMs).toBeGreaterThan(250);
   });

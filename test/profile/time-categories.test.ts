@@ -22,4 +22,8 @@ describe('profile time categories', () => {
     expect(categorizeFunction('')).toBe('compute');
     expect(categorizeFunction('parse')).toBe('compute');
   });
+
+  it('a function named like an Object.prototype member is computing, not a bogus category (its time was lost from the totals)', () => {
+    for (const name of ['constructor', 'toString', 'valueOf', 'hasOwnProperty', '__proto__']) expect(categorizeFunction(name), name).toBe('compute');
+  });
 });
