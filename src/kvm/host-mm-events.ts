@@ -1,9 +1,10 @@
 /**
  * Host mm events the notifier thread performs, each bracketed by invalidate_range_start/end:
  *
- *   begin:  count++ ; gpc hook on every host virtual alias of the page ; evict guest-uses vCPUs
+ *   begin:  count++ ; gpc hook on every host virtual alias of the page ; in_progress++ if the range
+ *           overlaps a memslot ; evict guest-uses vCPUs
  *   finish: under the mm write lock: the pte change (migrate: copy to a new page; zap: save to
- *           swap; protect; munmap of a retired window) and the free of the old page ; seq++, count--
+ *           swap; protect; munmap of a retired window) and the free of the old page ; seq++ and in_progress-- if it overlaps a memslot ; count--
  *
  * Split in two so that several events can be in flight at once (--inflight): the notifier begins
  * k events, then finishes them.
@@ -20,7 +21,7 @@ import {
 import { freePageLocked, pageEpoch } from '../mem/page-allocator.js';
 import { checkFreeWhileInGuest } from '../oracle/properties/free-while-in-guest.js';
 import { MM_MIGRATE, MM_PROTECT, MM_UNMAP_WINDOW, MM_ZAP, STEP_MM_CHANGE, STEP_PAGE_FREE } from '../trace/trace-steps.js';
-import { evictCollectedVcpus, invalidateBegin, invalidateEnd, invalidateRangeHook } from './mmu-notifier.js';
+import { evictCollectedVcpus, invalidateBegin, invalidateEnd, invalidateHandleRangeBegin, invalidateRangeHook } from './mmu-notifier.js';
 import { traceStep, type ModelContext } from './model-context.js';
 import { ST_MM_EVENTS, ST_PAGES_FREED, ST_WINDOW_UNMAPS } from './thread-stats.js';
 
@@ -40,6 +41,7 @@ export function mmEventBegin(ctx: ModelContext, kind: number, target: number): v
     const n = aliasVpagesOf(mm, target, ctx.aliases);
     for (let i = 0; i < n; i++) invalidateRangeHook(ctx, ctx.aliases[i]!, 1);
   }
+  invalidateHandleRangeBegin(ctx, kind === MM_UNMAP_WINDOW ? windowFirstVpage(mm, target) : -1 - target);
   evictCollectedVcpus(ctx);
 }
 

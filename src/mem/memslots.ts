@@ -138,3 +138,19 @@ export function gfnToVpage(ms: Memslots, generation: number, gfn: number): numbe
   }
   return -1;
 }
+
+/**
+ * Does host virtual page range [lo, hi) intersect the hva range of a slot of the copy of
+ * `generation`? kvm_handle_hva_range's hva_tree walk: every present slot counts, an INVALID one
+ * (the first half of a DELETE or MOVE) included. Plain loads (SRCU-protected copy).
+ */
+export function hvaRangeHitsMemslot(ms: Memslots, generation: number, lo: number, hi: number): boolean {
+  const mem = ms.mem;
+  let at = copyBase(ms, generation) + CACHE_LINE_INTS;
+  for (let s = 0; s < ms.maxSlots; s++, at += SLOT_INTS) {
+    if ((mem[at + SLOT_FLAGS]! & SLOT_PRESENT) === 0) continue;
+    const first = mem[at + SLOT_UHVA_VPAGE]!;
+    if (lo < first + mem[at + SLOT_NPAGES]! && first < hi) return true;
+  }
+  return false;
+}
