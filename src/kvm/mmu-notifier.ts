@@ -60,10 +60,10 @@ function invalidationHitsMemslot(ctx: ModelContext, firstVpage: number): boolean
   const idx = srcuReadLock(ms, ctx.thread);
   let hit = false;
   if (firstVpage >= 0) {
-    hit = hvaRangeHitsMemslot(ms, idx, firstVpage, firstVpage + ctx.host.mm.slotPages);
+    hit = hvaRangeHitsMemslot(ms, firstVpage, firstVpage + ctx.host.mm.slotPages);
   } else {
     const n = aliasVpagesOf(ctx.host.mm, -1 - firstVpage, ctx.aliases);
-    for (let i = 0; i < n && !hit; i++) hit = hvaRangeHitsMemslot(ms, idx, ctx.aliases[i]!, ctx.aliases[i]! + 1);
+    for (let i = 0; i < n && !hit; i++) hit = hvaRangeHitsMemslot(ms, ctx.aliases[i]!, ctx.aliases[i]! + 1);
   }
   srcuReadUnlock(ms, ctx.thread, idx);
   return hit;

@@ -19,6 +19,7 @@ import { SLOT_PRESENT } from '../mem/memslots.js';
 import { readCurrentSlot } from '../mem/memslot-update.js';
 import { WINDOWS_PER_SLOT } from '../kvm/guest-layout.js';
 import type { ModelContext } from '../kvm/model-context.js';
+import { newMemslotSwapStats, type MemslotSwapStats } from '../kvm/swap-memslots.js';
 
 export interface ControlPlaneCounts {
   moves: number;
@@ -30,6 +31,8 @@ export interface ControlPlaneCounts {
 export class ControlPlane {
   readonly slotsLock = new Mutex();
   readonly counts: ControlPlaneCounts = { moves: 0, dummyToggles: 0, skipped: 0 };
+  /** Swaps, and the swaps that waited for in-flight invalidations (how long). */
+  readonly swapStats: MemslotSwapStats = newMemslotSwapStats();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   /** Set once every model thread has ended: an SRCU wait then gives up (no reader can leave any more). */
@@ -104,6 +107,7 @@ export class ControlPlane {
     this.counts.moves++;
     await main.protocol.memslotUpdate(main, s, { ...current, uhvaVpage: newVpage }, {
       shouldGiveUp: () => this.abandoned,
+      stats: this.swapStats,
       // No reader of the old copy is left: the old host virtual pages can go (munmap, via the notifier).
       afterDrain: () => Atomics.store(mm.mem, mm.windowBase + oldWindow * WINDOW_INTS + W_STATE, WINDOW_RETIRING),
     });
@@ -117,6 +121,7 @@ export class ControlPlane {
     this.counts.dummyToggles++;
     await main.protocol.memslotUpdate(main, main.layout.slotDummy, { ...current, flags: current.flags ^ SLOT_PRESENT }, {
       shouldGiveUp: () => this.abandoned,
+      stats: this.swapStats,
       afterDrain: null,
     });
   }

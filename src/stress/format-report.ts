@@ -51,6 +51,7 @@ export function formatStressReport(report: StressReport): string[] {
   out.push(`        ${n(tt.invalidations)} invalidations (${rate(r.invalidations)}; ${n(tt.invalidationsThatCleared)} cleared a cache, ${n(tt.pagesFreed)} pages freed, ${n(tt.windowUnmaps)} old-alias unmaps), ${n(tt.evictions)} evictions (${n(tt.evictionWaits)} waited)`);
   out.push(`        ${n(tt.refreshes)} refreshes (${rate(r.refreshes)}; ${n(tt.refreshRetries)} retries), ${n(tt.getNestedStatePages)} GET_NESTED_STATE_PAGES, ${n(tt.stealWrites)} steal-time writes, ${n(tt.oldGenerationEntries)} entries with an old generation but an unchanged translation`);
   out.push(`        ${n(tt.memslotUpdates)} memslot updates (${n(tt.memslotMoves)} moves, ${n(tt.memslotMovesSkipped)} skipped), ${n(tt.juggles)} shared_info juggles`);
+  out.push(`        ${n(tt.memslotSwaps)} memslot swaps, ${n(tt.memslotCountWaits)} waited for in-flight invalidations (${tt.memslotCountWaitMs.toFixed(1)} ms in all, longest ${tt.memslotCountWaitMaxMs.toFixed(1)} ms)`);
   out.push(`        events: ${n(tt.eventsSent)} delivered (${n(tt.slowPathSends)} via the slow path), ${n(tt.eventsDropped)} dropped (cache inactive), ${countUpTo(tt.eventsConsumed, tt.eventsSent, 'consumed', 'sent')}, ${countUpTo(tt.eventsPendingAtEnd, tt.eventsSent, 'pending at the end', 'sent')}`);
   out.push(`        posted interrupts: ${n(tt.posted)} posted, ${countUpTo(tt.nestedConsumed, tt.posted, 'taken by the guest', 'posted')}, ${countUpTo(tt.postedPendingAtEnd, tt.posted, 'pending at the end', 'posted')}`);
   out.push(

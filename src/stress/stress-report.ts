@@ -112,6 +112,12 @@ export interface StressTotals {
   memslotUpdates: number;
   memslotMoves: number;
   memslotMovesSkipped: number;
+  /** kvm_swap_active_memslots calls (publishes; a DELETE or MOVE makes two). */
+  memslotSwaps: number;
+  /** Publishes that found mn_active_invalidate_count raised and waited for it, and how long (ms: total, longest). */
+  memslotCountWaits: number;
+  memslotCountWaitMs: number;
+  memslotCountWaitMaxMs: number;
   juggles: number;
   eventsSent: number;
   eventsDropped: number;

@@ -11,6 +11,7 @@
  * replace; memslotUpdate is the main thread's control plane (cold, async).
  */
 import type { SlotValue } from '../../mem/memslot-update.js';
+import type { MemslotSwapStats } from '../swap-memslots.js';
 import type { ModelContext } from '../model-context.js';
 import type { GuestRegisters } from '../guest-registers.js';
 
@@ -20,6 +21,8 @@ export interface MemslotUpdateHooks {
   readonly shouldGiveUp: () => boolean;
   /** Runs once the old copy's readers drained, before the vCPUs are kicked (a move retires its old window here); null: nothing. */
   readonly afterDrain: (() => void) | null;
+  /** Where the updater counts its swaps and its waits for in-flight invalidations (the report's memslot counters). */
+  readonly stats: MemslotSwapStats;
 }
 
 /** One typed function per replaceable step of the protocol. */
