@@ -135,3 +135,23 @@ export async function synchronizeSrcu(
     Atomics.store(mem, MS_DRAIN_WAITING, 0);
   }
 }
+
+/** enum kvm_mr_change: what kvm_set_memory_region derived from the old slot and the new one (spec 3.1). */
+export const KVM_MR_CREATE = 0;
+export const KVM_MR_DELETE = 1;
+export const KVM_MR_MOVE = 2;
+export const KVM_MR_FLAGS_ONLY = 3;
+/**
+ * Not an upstream change: re-pointing an existing slot's userspace_addr (kvm_set_memory_region
+ * returns -EINVAL for it). The model's old "move", kept only as a named illegal operation
+ * (`--memslot-ops repoint-hva`), outside the default.
+ */
+export const MR_ILLEGAL_REPOINT_HVA = 4;
+export const MR_CHANGE_NAMES = ['create', 'delete', 'move', 'flags-only', 'repoint-hva(illegal)'] as const;
+
+/** One KVM_SET_USER_MEMORY_REGION as kvm_set_memslot receives it: slot `slot` becomes `value` (DELETE: `value` is the old slot). */
+export interface MemslotOp {
+  readonly change: number;
+  readonly slot: number;
+  readonly value: SlotValue;
+}

@@ -139,7 +139,7 @@ async function runStressKeptAlive(config: StressConfig, options: StressRunOption
     },
   }));
 
-  const controlPlane = new ControlPlane(main, config.memslotRate);
+  const controlPlane = new ControlPlane(main, config.memslotRate, config.memslotOps);
   let windowStarted = false;
   control.onStop(function stopControlPlane() {
     controlPlane.stop();
