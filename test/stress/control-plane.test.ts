@@ -8,7 +8,9 @@ import { ControlPlane } from '../../src/stress/control-plane.js';
 import { formatEvents } from '../../src/stress/interleaving-text.js';
 import { strategyId } from '../../src/kvm/strategies/registry.js';
 import { GEN_UPDATE_IN_PROGRESS, SLOT_LOG_DIRTY, SLOT_PRESENT, gfnToVpage, memslotsGeneration } from '../../src/mem/memslots.js';
-import { KVM_MR_CREATE, KVM_MR_FLAGS_ONLY, KVM_MR_MOVE, readCurrentSlot } from '../../src/mem/memslot-update.js';
+import { KVM_MR_CREATE, KVM_MR_DELETE, KVM_MR_FLAGS_ONLY, KVM_MR_MOVE, readCurrentSlot } from '../../src/mem/memslot-update.js';
+import { guestFilePage, guestPageBegin } from '../../src/kvm/users/guest-memory.js';
+import { newMemslotSwapStats } from '../../src/kvm/swap-memslots.js';
 import { checkMemslotChange } from '../../src/kvm/set-memslot.js';
 import { EEXIST, EINVAL } from '../../src/util/errno.js';
 import { resolveStressConfig } from '../../src/stress/stress-config.js';
@@ -104,5 +106,23 @@ describe('the control plane: legal memslot operations, each as kvm_set_memslot o
     expect(resolveStressConfig({ memslotOps: 'move,repoint-hva' }).memslotOps).toEqual(['move', 'repoint-hva']);
     expect(() => resolveStressConfig({ memslotOps: 'alias' })).toThrow(UsageError);
     expect(() => resolveStressConfig({ memslotOps: 'alias' })).toThrow(/--memslot-ops .*delete-create.*'alias'/);
+  });
+});
+
+describe("the guest's reads go through the memslots", () => {
+  it('between a DELETE and the CREATE the guest reaches no memory at those gfns; after the CREATE at a new window it does again', async () => {
+    const built = vmWithTrace();
+    const { main, layout } = built;
+    const gfn = layout.slotBase[USER_STEAL_TIME]!;
+    expect(guestFilePage(main, gfn)).toBe(gfn);
+    const slot = USER_STEAL_TIME;
+    const current = readCurrentSlot(main.ms, slot);
+    expect(await main.protocol.memslotUpdate(main, { change: KVM_MR_DELETE, slot, value: current }, { shouldGiveUp: () => false, afterDrain: null, stats: newMemslotSwapStats() })).toBe(0);
+    expect(guestFilePage(main, gfn)).toBe(-1);
+    expect(guestPageBegin(main, gfn)).toBe(-1);
+    const plane = new ControlPlane(main, 0);
+    expect(await plane.toggleDirtyLogging(slot)).toBe(false); // nothing to change on a deleted slot
+    expect(await main.protocol.memslotUpdate(main, { change: KVM_MR_CREATE, slot, value: current }, { shouldGiveUp: () => false, afterDrain: null, stats: newMemslotSwapStats() })).toBe(0);
+    expect(guestFilePage(main, gfn)).toBe(gfn);
   });
 });
