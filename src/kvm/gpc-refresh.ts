@@ -35,6 +35,7 @@ import {
 } from './gpc-layout.js';
 import { gpcMap, gpcUnmap } from './gpc-mapping.js';
 import { mmuNotifierRetryCache } from './mmu-retry.js';
+import { vpageToGfn } from '../mem/host-page-table.js';
 import { traceStep, type ModelContext } from './model-context.js';
 import { VM_MMU_SEQ, VM_MN_COUNT } from './vm-layout.js';
 import {
@@ -176,7 +177,9 @@ function hvaToPfnRetryLocked(ctx: ModelContext, g: number): number {
     writeLock(gpcs, base + GPC_LOCK);
     // History B1 (58cd407ca4c6 "Fix multiple races in gfn=>pfn cache refresh"): 5.17 accepted the pfn here.
     if (isBugOn(BUG_REFRESH_SKIPS_RETRY)) break;
-    if (!mmuNotifierRetryCache(ctx, seq, gpcs[base + G_GPA]! >> ctx.pageShift, uhva >> ctx.pageShift)) break;
+    // The guest-RAM file page the uhva maps (a re-created slot's memory is another bank's page than the gpa's own).
+    const filePage = vpageToGfn(ctx.host.mm, uhva >> ctx.pageShift);
+    if (!mmuNotifierRetryCache(ctx, seq, filePage < 0 ? gpcs[base + G_GPA]! >> ctx.pageShift : filePage, uhva >> ctx.pageShift)) break;
     traceStep(ctx, STEP_REFRESH_RETRY, g, gpcs[base + G_GPA]!, newPfn, Atomics.load(ctx.vm, VM_MN_COUNT));
   } while (true);
   gpcs[base + G_PFN] = newPfn;

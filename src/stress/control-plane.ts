@@ -5,7 +5,9 @@
  *
  *   delete-create  DELETE a slot (INVALID first, then gone; its host window is then munmapped by
  *                  the notifier: an invalidation outside every memslot), and after a short gap
- *                  with no slot on those gfns, CREATE it again at a new host virtual window
+ *                  with no slot on those gfns, CREATE it again at a new host virtual window backed
+ *                  by different memory (the other bank of file pages: FILE_BANKS), so whatever
+ *                  still uses the old translation reads and writes memory the guest no longer sees
  *   move           KVM_MR_MOVE: the slot's gfns move (same hva) to an unused gfn range, and after
  *                  a gap move back
  *   flags-only     KVM_MR_FLAGS_ONLY: dirty logging on or off
@@ -19,7 +21,7 @@
  * when.
  */
 import { Mutex } from 'async-mutex';
-import { WINDOW_FREE, WINDOW_INTS, WINDOW_MAPPED, WINDOW_RETIRING, W_GFN_BASE, W_NPAGES, W_SLOT, W_STATE } from '../mem/host-mm-layout.js';
+import { otherBankFilePage, WINDOW_FREE, WINDOW_INTS, WINDOW_MAPPED, WINDOW_RETIRING, W_GFN_BASE, W_NPAGES, W_SLOT, W_STATE } from '../mem/host-mm-layout.js';
 import { SLOT_LOG_DIRTY, SLOT_PRESENT } from '../mem/memslots.js';
 import {
   KVM_MR_CREATE,
@@ -169,7 +171,8 @@ export class ControlPlane {
       this.counts.skipped++;
       return false;
     }
-    const fileBase = this.fileBaseOf(current.uhvaVpage);
+    // Different host memory: the new window maps the other bank of file pages.
+    const fileBase = otherBankFilePage(this.main.host.mm, this.fileBaseOf(current.uhvaVpage));
     if (!(await this.update({ change: KVM_MR_DELETE, slot: s, value: current }, this.retireWindowOf(current.uhvaVpage)))) return false;
     this.counts.deletes++;
     await sleep(GAP_MS);

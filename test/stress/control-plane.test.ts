@@ -9,7 +9,8 @@ import { formatEvents } from '../../src/stress/interleaving-text.js';
 import { strategyId } from '../../src/kvm/strategies/registry.js';
 import { GEN_UPDATE_IN_PROGRESS, SLOT_LOG_DIRTY, SLOT_PRESENT, gfnToVpage, memslotsGeneration } from '../../src/mem/memslots.js';
 import { KVM_MR_CREATE, KVM_MR_DELETE, KVM_MR_FLAGS_ONLY, KVM_MR_MOVE, readCurrentSlot } from '../../src/mem/memslot-update.js';
-import { guestFilePage, guestPageBegin } from '../../src/kvm/users/guest-memory.js';
+import { guestFilePage, guestPageBegin, guestPageEnd } from '../../src/kvm/users/guest-memory.js';
+import { otherBankFilePage } from '../../src/mem/host-mm-layout.js';
 import { newMemslotSwapStats } from '../../src/kvm/swap-memslots.js';
 import { checkMemslotChange } from '../../src/kvm/set-memslot.js';
 import { EEXIST, EINVAL } from '../../src/util/errno.js';
@@ -124,5 +125,32 @@ describe("the guest's reads go through the memslots", () => {
     expect(await plane.toggleDirtyLogging(slot)).toBe(false); // nothing to change on a deleted slot
     expect(await main.protocol.memslotUpdate(main, { change: KVM_MR_CREATE, slot, value: current }, { shouldGiveUp: () => false, afterDrain: null, stats: newMemslotSwapStats() })).toBe(0);
     expect(guestFilePage(main, gfn)).toBe(gfn);
+  });
+});
+
+describe('a slot re-created onto different memory', () => {
+  it('after DELETE and CREATE the guest reads the other bank of pages at the same gfn, not what it wrote before', async () => {
+    const built = vmWithTrace();
+    const { main, layout } = built;
+    const gfn = layout.slotBase[USER_STEAL_TIME]!;
+    const write = (value: number) => {
+      const pfn = guestPageBegin(main, gfn);
+      expect(pfn).toBeGreaterThanOrEqual(0);
+      Atomics.store(main.ram, pfn * main.pageInts + 5, value);
+      guestPageEnd(main);
+    };
+    const read = () => {
+      const pfn = guestPageBegin(main, gfn);
+      expect(pfn).toBeGreaterThanOrEqual(0);
+      const value = Atomics.load(main.ram, pfn * main.pageInts + 5);
+      guestPageEnd(main);
+      return value;
+    };
+    write(0x1234);
+    expect(read()).toBe(0x1234);
+    const plane = new ControlPlane(main, 0);
+    expect(await plane.deleteAndCreate(USER_STEAL_TIME)).toBe(true);
+    expect(guestFilePage(main, gfn)).toBe(otherBankFilePage(main.host.mm, gfn));
+    expect(read()).not.toBe(0x1234);
   });
 });
