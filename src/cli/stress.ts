@@ -9,6 +9,7 @@ import { DEFAULT_PROTOCOL, protocolNames } from '../kvm/protocols/registry.js';
 import { STRESS_DEFAULTS, WORKLOAD_NAMES, resolveStressConfig, type StressOptions } from '../stress/stress-config.js';
 import { runStress } from '../stress/run-stress.js';
 import { formatStressReport } from '../stress/format-report.js';
+import { LEGAL_MEMSLOT_OPS, MEMSLOT_OP_NAMES } from '../stress/control-plane.js';
 
 const HELP_AFTER = `
 Strategies (the vmentry check of the guest-uses caches):
@@ -60,7 +61,8 @@ export function registerStressCommand(program: Command): void {
     .option('--strategy <name>', `vmentry check of the guest-uses caches: ${STRATEGY_NAMES.join(', ')}`, d.strategy)
     .option('--inval-rate <n>', 'MMU-notifier events per second (migrate, zap, write-protect)', String(d.invalRate))
     .option('--inflight <n>', 'invalidations in flight at once (1..8)', String(d.inflight))
-    .option('--memslot-rate <n>', 'memslot updates per second (moves, dummy add/delete)', String(d.memslotRate))
+    .option('--memslot-rate <n>', 'memslot updates per second (the --memslot-ops operations)', String(d.memslotRate))
+    .option('--memslot-ops <list>', `memslot operations: ${MEMSLOT_OP_NAMES.join(',')} (default the legal ones: ${LEGAL_MEMSLOT_OPS.join(',')}; repoint-hva is illegal upstream, -EINVAL)`)
     .option('--juggle-rate <n>', 'shared_info deactivate/activate/re-point per second', String(d.juggleRate))
     .option('--event-rate <n>', 'userspace event-channel sends per second', String(d.eventRate))
     .option('--workload <list>', `users that run: ${WORKLOAD_NAMES.join(',')} (default all)`)

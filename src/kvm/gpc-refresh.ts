@@ -40,6 +40,7 @@ import { gpcMap, gpcUnmap } from './gpc-mapping.js';
 import { kvmReleasePageClean, kvmReleasePageUnused } from './host-fault.js';
 import { putPage } from './page-refs.js';
 import { mmuNotifierRetryCache } from './mmu-retry.js';
+import { vpageToGfn } from '../mem/host-page-table.js';
 import { traceStep, type ModelContext } from './model-context.js';
 import { VM_MMU_SEQ, VM_MN_COUNT } from './vm-layout.js';
 import {
@@ -201,7 +202,9 @@ function hvaToPfnRetryLocked(ctx: ModelContext, g: number): number {
     if (isBugOn(BUG_REFRESH_SKIPS_RETRY)) break;
     // mmu_notifier_retry_cache, under the write lock: count, then (smp_rmb) seq; mainline's two
     // seq-cst Atomics.loads in that order give the rmb (src/kvm/mmu-retry.ts).
-    if (!mmuNotifierRetryCache(ctx, seq, gpcs[base + G_GPA]! >> ctx.pageShift, uhva >> ctx.pageShift)) break;
+    // The guest-RAM file page the uhva maps (a re-created slot's memory is another bank's page than the gpa's own).
+    const filePage = vpageToGfn(ctx.host.mm, uhva >> ctx.pageShift);
+    if (!mmuNotifierRetryCache(ctx, seq, filePage < 0 ? gpcs[base + G_GPA]! >> ctx.pageShift : filePage, uhva >> ctx.pageShift)) break;
     traceStep(ctx, STEP_REFRESH_RETRY, g, gpcs[base + G_GPA]!, newPfn, Atomics.load(ctx.vm, VM_MN_COUNT));
   } while (true);
   gpcs[base + G_PFN] = newPfn;

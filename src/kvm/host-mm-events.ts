@@ -2,11 +2,12 @@
  * Host mm events the notifier thread performs, each bracketed by invalidate_range_start/end:
  *
  *   begin:  count++ ; gpc hook on every host virtual alias of the page, each followed by the
- *           check that it left no listed cache valid in its range ; evict guest-uses vCPUs
+ *           check that it left no listed cache valid in its range ; in_progress++ if the range
+ *           overlaps a memslot ; evict guest-uses vCPUs
  *   finish: under the mm write lock: the pte change (migrate: copy to a new page; zap: save to
  *           swap; protect; munmap of a retired window) and the put of the file page's reference
  *           on the old page (freed only if that was the last: a refresher holding it through GUP
- *           frees it at its own put) ; seq++, count--
+ *           frees it at its own put) ; seq++ and in_progress-- if it overlaps a memslot ; count--
  *
  * Split in two so that several events can be in flight at once (--inflight): the notifier begins
  * k events, then finishes them.
@@ -22,7 +23,7 @@ import {
 } from '../mem/host-page-table.js';
 import { checkInvalidatedRangeClear } from '../oracle/properties/state-invariant.js';
 import { MM_MIGRATE, MM_PROTECT, MM_UNMAP_WINDOW, MM_ZAP, STEP_MM_CHANGE } from '../trace/trace-steps.js';
-import { evictCollectedVcpus, invalidateBegin, invalidateEnd, invalidateRangeHook } from './mmu-notifier.js';
+import { evictCollectedVcpus, invalidateBegin, invalidateEnd, invalidateHandleRangeBegin, invalidateRangeHook } from './mmu-notifier.js';
 import { traceStep, type ModelContext } from './model-context.js';
 import { putPageLocked } from './page-refs.js';
 import { ST_MM_EVENTS, ST_WINDOW_UNMAPS } from './thread-stats.js';
@@ -48,6 +49,7 @@ export function mmEventBegin(ctx: ModelContext, kind: number, target: number): v
       checkInvalidatedRangeClear(ctx, ctx.aliases[i]!, 1);
     }
   }
+  invalidateHandleRangeBegin(ctx, kind === MM_UNMAP_WINDOW ? windowFirstVpage(mm, target) : -1 - target);
   evictCollectedVcpus(ctx);
 }
 

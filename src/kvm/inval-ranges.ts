@@ -74,6 +74,14 @@ export function rangeEnd(vm: Int32Array, kind: number, lo: number, hi: number, s
   Atomics.store(vm, at + E_LO, lo);
   Atomics.store(vm, at + E_HI, hi);
   Atomics.store(vm, at + E_SEQ, seq);
+  rangeRelease(vm, kind, lo, hi);
+}
+
+/**
+ * invalidate_range_end of an invalidation that overlapped no memslot (no seq++, so nothing to
+ * log): frees the in-flight slot that holds [lo, hi) of `kind` (or the overflow count).
+ */
+export function rangeRelease(vm: Int32Array, kind: number, lo: number, hi: number): void {
   for (let i = 0; i < VM_RANGE_SLOTS; i++) {
     const s = slotAt(i);
     if (Atomics.load(vm, s + R_KIND) === kind && Atomics.load(vm, s + R_LO) === lo && Atomics.load(vm, s + R_HI) === hi) {

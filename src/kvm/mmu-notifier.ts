@@ -1,35 +1,80 @@
 /**
- * The MMU notifier as KVM implements it (DESIGN 5.5): invalidate_range_start raises
- * mn_active_invalidate_count, runs the gpc hook, and evicts the vCPUs whose guest-uses caches it
- * cleared (a request with WAIT: they are out of guest mode when it returns); invalidate_range_end
- * bumps mmu_invalidate_seq, then lowers the count. Between the two the mm changes the ptes and
- * frees the old page.
+ * The MMU notifier as KVM implements it (virt/kvm/kvm_main.c, 6.17; DESIGN 5.5):
+ *
+ *   kvm_mmu_notifier_invalidate_range_start: count++ under mn_invalidate_lock (invalidateBegin),
+ *     the gpc hook unconditionally on the raw range (invalidateRangeHook), then
+ *     kvm_handle_hva_range with on_lock = kvm_mmu_invalidate_begin: in_progress++ only if the
+ *     range overlaps a slot of the active memslots (invalidateHandleRangeBegin); then the eviction
+ *     of guest-uses vCPUs (evictCollectedVcpus: the Griffoul series, no mainline counterpart).
+ *   kvm_mmu_notifier_invalidate_range_end (invalidateEnd): kvm_handle_hva_range with on_lock =
+ *     kvm_mmu_invalidate_end (seq++, smp_wmb, in_progress--) only if the range overlaps a slot;
+ *     then count-- under mn_invalidate_lock, and the 1 -> 0 transition wakes the memslot updater
+ *     (rcuwait_wake_up of mn_memslots_update_rcuwait).
+ *
+ * The overlap test runs twice against the active memslots and gives the same answer both times:
+ * the updater cannot publish while the count is raised (kvm_swap_active_memslots waits for 0
+ * under the same lock). Between the two the mm changes the ptes and frees the old page.
  */
 import { gpcInvalidateStart } from './gpc-invalidate.js';
 import { BUG_INVALIDATE_END_LEAKS_COUNT, isBugOn } from './bug-switches.js';
 import { MODEL_WAIT_EVICTION } from './model-wait.js';
 import { kickVcpuForWait, makeRequest, waitForSessionEnd } from './vcpu-kick.js';
 import { traceStep, type ModelContext } from './model-context.js';
-import { VM_MMU_SEQ, VM_MN_COUNT } from './vm-layout.js';
-import { STEP_INV_END, STEP_INV_EVICT, STEP_INV_EVICTED, STEP_INV_START } from '../trace/trace-steps.js';
+import { VM_MMU_IN_PROGRESS, VM_MMU_SEQ, VM_MN_COUNT, VM_MN_INVALIDATE_LOCK, VM_MN_UPDATER_WAITING, VM_MN_UPDATER_WAKE } from './vm-layout.js';
+import { STEP_INV_END, STEP_INV_END_NO_MEMSLOT, STEP_INV_EVICT, STEP_INV_EVICTED, STEP_INV_START } from '../trace/trace-steps.js';
 import { ST_EVICTIONS, ST_EVICTION_WAITS, ST_INVALIDATIONS, ST_INVAL_HOOK_US } from './thread-stats.js';
-import { RANGE_FILE, RANGE_VPAGE, rangeBegin, rangeEnd } from './inval-ranges.js';
+import { RANGE_FILE, RANGE_VPAGE, rangeBegin, rangeEnd, rangeRelease } from './inval-ranges.js';
+import { spinLock, spinUnlock } from '../sync/spinlock.js';
+import { hvaRangeHitsMemslot, srcuReadLock, srcuReadUnlock } from '../mem/memslots.js';
+import { aliasVpagesOf } from '../mem/host-page-table.js';
 
 /** Slice of an eviction wait (each slice re-reads the vCPU's mode). */
 const EVICTION_SLICE_MS = 2;
 
 /**
- * Raises the active-invalidation count and records the range as in flight: from here on, a
- * refresh that races this event retries. `firstVpage` >= 0: host virtual pages [firstVpage,
- * +slotPages) (a window munmap); < 0: guest-RAM file page -1 - firstVpage (every alias of it).
+ * invalidate_range_start's first step: mn_active_invalidate_count++ under mn_invalidate_lock, for
+ * every invalidation (overlapping a memslot or not); the range is logged as in flight first (for
+ * the range-retry variant). From here on, a refresh that races this event retries (the count is
+ * raised before the hook takes any gpc lock: pairs with mmuNotifierRetryCache's loads).
+ * `firstVpage` >= 0: host virtual pages [firstVpage, +slotPages) (a window munmap); < 0: guest-RAM
+ * file page -1 - firstVpage (every alias of it).
  */
 export function invalidateBegin(ctx: ModelContext, firstVpage: number): void {
-  // Both before the hook takes any gpc lock (pairs with mmuNotifierRetryCache's loads).
   if (firstVpage >= 0) rangeBegin(ctx.vm, RANGE_VPAGE, firstVpage, firstVpage + ctx.host.mm.slotPages);
   else rangeBegin(ctx.vm, RANGE_FILE, -1 - firstVpage, -firstVpage);
+  spinLock(ctx.vm, VM_MN_INVALIDATE_LOCK);
   Atomics.add(ctx.vm, VM_MN_COUNT, 1);
+  spinUnlock(ctx.vm, VM_MN_INVALIDATE_LOCK);
   ctx.counters[ST_INVALIDATIONS]! += 1;
   traceStep(ctx, STEP_INV_START, -1, -1, -1, firstVpage);
+}
+
+/**
+ * kvm_handle_hva_range's test (the hva_tree walk of the active memslots, under srcu_read_lock):
+ * does the invalidated host virtual range overlap a slot? A window munmap covers the window's
+ * pages; a file-page event covers every host virtual alias of the page (each alias vpage is
+ * tested). Uses ctx.aliases as scratch.
+ */
+function invalidationHitsMemslot(ctx: ModelContext, firstVpage: number): boolean {
+  const ms = ctx.ms;
+  const idx = srcuReadLock(ms, ctx.thread);
+  let hit = false;
+  if (firstVpage >= 0) {
+    hit = hvaRangeHitsMemslot(ms, firstVpage, firstVpage + ctx.host.mm.slotPages);
+  } else {
+    const n = aliasVpagesOf(ctx.host.mm, -1 - firstVpage, ctx.aliases);
+    for (let i = 0; i < n && !hit; i++) hit = hvaRangeHitsMemslot(ms, ctx.aliases[i]!, ctx.aliases[i]! + 1);
+  }
+  srcuReadUnlock(ms, ctx.thread, idx);
+  return hit;
+}
+
+/**
+ * invalidate_range_start's kvm_handle_hva_range (on_lock = kvm_mmu_invalidate_begin), after the
+ * gpc hook: in_progress++ only if the range overlaps a slot of the active memslots.
+ */
+export function invalidateHandleRangeBegin(ctx: ModelContext, firstVpage: number): void {
+  if (invalidationHitsMemslot(ctx, firstVpage)) Atomics.add(ctx.vm, VM_MMU_IN_PROGRESS, 1);
 }
 
 /** The gpc hook for host virtual pages [firstVpage, firstVpage + pages). */
@@ -76,13 +121,35 @@ export function evictCollectedVcpus(ctx: ModelContext): void {
 }
 
 /**
- * invalidate_range_end: seq++ (and the range logged as ended, for the range-aware retry) then count-- (the smp_wmb side: pairs with mmuNotifierRetryCache's
- * "count, then seq" loads, so a refresher sees the raised count or the new seq).
+ * invalidate_range_end. kvm_handle_hva_range (on_lock = kvm_mmu_invalidate_end), only if the range
+ * overlaps a slot of the active memslots (the same ones invalidate_range_start saw): seq++ (the
+ * range logged as ended at it, for the range-retry variant), then smp_wmb, then in_progress--.
+ * The wmb is the seq's Atomics.add: sequentially consistent, so the new seq is visible before
+ * in_progress and the count drop. Then count-- under mn_invalidate_lock; if that made it 0, wake
+ * the memslot updater (rcuwait_wake_up, after the unlock). mmuNotifierRetryCache's "count, then
+ * seq" loads pair with this "seq, then count": a refresher sees the raised count or the new seq,
+ * but a range outside every memslot moves only the count (spec S1).
  */
 export function invalidateEnd(ctx: ModelContext, firstVpage: number): void {
-  const seq = (Atomics.add(ctx.vm, VM_MMU_SEQ, 1) + 1) | 0;
-  if (firstVpage >= 0) rangeEnd(ctx.vm, RANGE_VPAGE, firstVpage, firstVpage + ctx.host.mm.slotPages, seq);
-  else rangeEnd(ctx.vm, RANGE_FILE, -1 - firstVpage, -firstVpage, seq);
-  if (!isBugOn(BUG_INVALIDATE_END_LEAKS_COUNT)) Atomics.sub(ctx.vm, VM_MN_COUNT, 1);
-  traceStep(ctx, STEP_INV_END, -1, -1, -1, firstVpage);
+  const vm = ctx.vm;
+  const kind = firstVpage >= 0 ? RANGE_VPAGE : RANGE_FILE;
+  const lo = firstVpage >= 0 ? firstVpage : -1 - firstVpage;
+  const hi = firstVpage >= 0 ? firstVpage + ctx.host.mm.slotPages : -firstVpage;
+  if (invalidationHitsMemslot(ctx, firstVpage)) {
+    const seq = (Atomics.add(vm, VM_MMU_SEQ, 1) + 1) | 0;
+    rangeEnd(vm, kind, lo, hi, seq);
+    Atomics.sub(vm, VM_MMU_IN_PROGRESS, 1);
+    traceStep(ctx, STEP_INV_END, -1, -1, -1, firstVpage);
+  } else {
+    rangeRelease(vm, kind, lo, hi);
+    traceStep(ctx, STEP_INV_END_NO_MEMSLOT, -1, -1, -1, firstVpage);
+  }
+  let wake = false;
+  spinLock(vm, VM_MN_INVALIDATE_LOCK);
+  if (!isBugOn(BUG_INVALIDATE_END_LEAKS_COUNT)) wake = Atomics.sub(vm, VM_MN_COUNT, 1) === 1;
+  spinUnlock(vm, VM_MN_INVALIDATE_LOCK);
+  if (wake && Atomics.load(vm, VM_MN_UPDATER_WAITING) !== 0) {
+    Atomics.add(vm, VM_MN_UPDATER_WAKE, 1);
+    Atomics.notify(vm, VM_MN_UPDATER_WAKE);
+  }
 }

@@ -3,13 +3,14 @@
  * remembering on the thread's context the generation its current section entered at (the
  * stale-generation oracle compares a cache's generation with it; -1 outside a section).
  */
-import { srcuReadLock, srcuReadUnlock } from '../mem/memslots.js';
+import { memslotsGeneration, srcuReadLock, srcuReadUnlock } from '../mem/memslots.js';
 import type { ModelContext } from './model-context.js';
 
 /** srcu_read_lock(&kvm->srcu); returns the index to pass to srcuExit. Hot path. */
 export function srcuEnter(ctx: ModelContext): number {
   const idx = srcuReadLock(ctx.ms, ctx.thread);
-  ctx.srcuGeneration = idx;
+  // Loaded after the registration: the section can see this generation's copy or a newer one.
+  ctx.srcuGeneration = memslotsGeneration(ctx.ms);
   return idx;
 }
 

@@ -7,9 +7,11 @@
  *                    PROTOCOL INVAL_TARGETS
  *   line 1   config, continued: EVICTION_REQUEST
  *   line 2   GPC_LOCK (spinlock block, class vm.gpcLock): protects every gpc's ON_LIST
- *   line 3   MN_ACTIVE_INVALIDATE_COUNT | MMU_INVALIDATE_SEQ | RANGE_OVERFLOW
+ *   line 3   MN_ACTIVE_INVALIDATE_COUNT | MMU_INVALIDATE_SEQ | RANGE_OVERFLOW | MMU_INVALIDATE_IN_PROGRESS
  *   lines 4+ in-flight invalidation ranges, and the ring of ended ones (src/kvm/inval-ranges.ts;
  *            only read by the range-retry protocol's predicate, history B20)
+ *   then     MN_INVALIDATE_LOCK (spinlock block, class vm.mnInvalidateLock)
+ *   then     MN_UPDATER_WAITING | MN_UPDATER_WAKE (the mn_memslots_update_rcuwait stand-in)
  *
  * Config slots: Guard: written once by the main thread before any worker starts | Readers: all.
  */
@@ -67,6 +69,15 @@ export const VM_MMU_SEQ = 3 * CACHE_LINE_INTS + 1;
 /** Invalidations in flight without an in-flight range slot (src/kvm/inval-ranges.ts). Guard: lock-free Atomics.add/sub | Writers: the notifier | Readers: the range-aware retry. */
 export const VM_RANGE_OVERFLOW = 3 * CACHE_LINE_INTS + 2;
 
+/**
+ * kvm->mmu_invalidate_in_progress: raised (kvm_mmu_invalidate_begin) and lowered
+ * (kvm_mmu_invalidate_end) only by invalidations whose host virtual range overlaps a slot of the
+ * active memslots. Guard: lock-free Atomics.add/sub (upstream: mmu_lock for write) | Writers: the
+ * notifier | Readers: stall dumps, tests. Mainline's retry does not read it (pfncache.c's comment:
+ * the gpc hook runs before it is raised).
+ */
+export const VM_MMU_IN_PROGRESS = 3 * CACHE_LINE_INTS + 3;
+
 /** First int of the invalidation-range tables (src/kvm/inval-ranges.ts owns their layout). */
 export const VM_RANGES_BASE = 4 * CACHE_LINE_INTS;
 /** In-flight range slots, and ended-range ring entries (a power of two). */
@@ -74,7 +85,25 @@ export const VM_RANGE_SLOTS = 16;
 export const VM_ENDED_RING = 64;
 export const VM_RANGE_INTS = 4;
 
-export const VM_INTS = VM_RANGES_BASE + (VM_RANGE_SLOTS + VM_ENDED_RING) * VM_RANGE_INTS;
+const VM_RANGES_END = VM_RANGES_BASE + (VM_RANGE_SLOTS + VM_ENDED_RING) * VM_RANGE_INTS;
+
+/**
+ * spin_lock(&kvm->mn_invalidate_lock) (spinlock block, class vm.mnInvalidateLock): guards every
+ * change of VM_MN_COUNT, and the memslot updater's "count == 0, then publish" (so an invalidation's
+ * start and end see the same memslots). Takers: the notifier (count++ at start, count-- at end),
+ * the main thread's memslot swap (with spinTryLock only: the main thread never blocks).
+ */
+export const VM_MN_INVALIDATE_LOCK = Math.ceil(VM_RANGES_END / CACHE_LINE_INTS) * CACHE_LINE_INTS;
+/**
+ * kvm->mn_memslots_update_rcuwait's task: 1 while the memslot updater waits for VM_MN_COUNT to
+ * reach 0. Guard: VM_MN_INVALIDATE_LOCK | Writers: the updater (prepare_to_rcuwait /
+ * finish_rcuwait) | Readers: invalidate_range_end's 1 -> 0 transition (rcuwait_wake_up).
+ */
+export const VM_MN_UPDATER_WAITING = VM_MN_INVALIDATE_LOCK + CACHE_LINE_INTS;
+/** The wake word: bumped and notified by rcuwait_wake_up. Guard: lock-free | Writers: the notifier | Readers: the updater (Atomics.waitAsync). */
+export const VM_MN_UPDATER_WAKE = VM_MN_UPDATER_WAITING + 1;
+
+export const VM_INTS = VM_MN_UPDATER_WAITING + CACHE_LINE_INTS;
 
 /** Workload bits: one per cache user (src/kvm/cache-users.ts), for the hot paths' tests. */
 export const WORKLOAD_XEN = workloadBit(USER_XEN_SHINFO);
@@ -84,9 +113,10 @@ export const WORKLOAD_RUNSTATE = workloadBit(USER_XEN_RUNSTATE);
 export const WORKLOAD_ALL = (1 << CACHE_USERS.length) - 1;
 
 
-/** A zeroed VM buffer with its gpc-list lock initialized. Cold path. */
+/** A zeroed VM buffer with its gpc-list and mn_invalidate locks initialized. Cold path. */
 export function createVmBuffer(): SharedArrayBuffer {
   const buffer = allocateSharedInts(VM_INTS);
   spinLockInit(new Int32Array(buffer), VM_GPC_LOCK, LockClass.VM_GPC_LOCK);
+  spinLockInit(new Int32Array(buffer), VM_MN_INVALIDATE_LOCK, LockClass.VM_MN_INVALIDATE_LOCK);
   return buffer;
 }

@@ -181,6 +181,24 @@ export function hostMmView(buffer: SharedArrayBuffer): HostMm {
   });
 }
 
+/**
+ * The guest-RAM file has FILE_BANKS banks of the guest's gfn count: bank b's file page for gfn is
+ * gfn + b * bank size. A memslot re-created onto different host memory (DELETE, then CREATE at a
+ * new window) maps the other bank: other pages, whose contents are not the ones the old slot had.
+ */
+export const FILE_BANKS = 2;
+
+/** The gfn whose memory file page `filePage` is (in whichever bank). */
+export function fileGfn(mm: HostMm, filePage: number): number {
+  return filePage < 0 ? filePage : filePage % (mm.gfns / FILE_BANKS);
+}
+
+/** The same gfn's file page in the other bank. */
+export function otherBankFilePage(mm: HostMm, filePage: number): number {
+  const bank = mm.gfns / FILE_BANKS;
+  return filePage < bank ? filePage + bank : filePage - bank;
+}
+
 /** First vpage of window w. */
 export function windowFirstVpage(mm: HostMm, window: number): number {
   return 1 + window * mm.slotPages;

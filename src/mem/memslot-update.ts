@@ -1,13 +1,17 @@
 /**
- * The memslot updater's side (the control plane, main thread, serialized by slots_lock): build the
- * next generation's copy in the inactive copy, publish it, and wait for the readers of the old
- * copy to leave (synchronize_srcu, with Atomics.waitAsync so the main thread's event loop keeps
- * running).
+ * The memslot updater's side of the memslots buffer (the control plane, main thread, serialized by
+ * slots_lock): write the next set into the inactive copy (kvm_replace_memslot on the inactive
+ * set, generation = old | IN_PROGRESS), publish it (rcu_assign_pointer), wait for the readers of
+ * the old copy to leave (synchronize_srcu, with Atomics.waitAsync so the main thread's event loop
+ * keeps running), and store the final generation. The order around them (the wait for in-flight
+ * invalidations, the kicks) is kvm_swap_active_memslots, src/kvm/swap-memslots.ts.
  */
 import { CACHE_LINE_INTS } from './shared-buffer.js';
 import {
   MS_DRAIN_SEQ,
   MS_DRAIN_WAITING,
+  GEN_UPDATE_IN_PROGRESS,
+  MS_ACTIVE_COPY,
   MS_GENERATION,
   MS_UPDATES,
   SLOT_BASE_GFN,
@@ -32,9 +36,9 @@ export interface SlotValue {
   readonly flags: number;
 }
 
-/** Reads slot s of the current copy (updater only: no update can run concurrently). */
+/** Reads slot s of the active copy (updater only: no update can run concurrently). */
 export function readCurrentSlot(ms: Memslots, s: number): SlotValue {
-  const at = copyBase(ms, Atomics.load(ms.mem, MS_GENERATION)) + CACHE_LINE_INTS + s * SLOT_INTS;
+  const at = copyBase(ms, Atomics.load(ms.mem, MS_ACTIVE_COPY)) + CACHE_LINE_INTS + s * SLOT_INTS;
   return {
     baseGfn: ms.mem[at + SLOT_BASE_GFN]!,
     npages: ms.mem[at + SLOT_NPAGES]!,
@@ -44,31 +48,62 @@ export function readCurrentSlot(ms: Memslots, s: number): SlotValue {
 }
 
 /**
- * Writes the next generation's copy: the current copy with slot s replaced, then publishes it
- * (Atomics.store of GENERATION: every plain store above happens-before a reader's load of it).
- * The copy written is the one the previous update drained. Returns the old generation.
+ * kvm_swap_active_memslots step 1 with the kvm_replace_memslot before it: writes the inactive copy
+ * as the active one with slot s replaced by `value`, its generation `generation | IN_PROGRESS`
+ * (`generation`: the active set's, which must not be in progress). Plain stores: no reader is in
+ * the inactive copy (the previous update drained it). Returns the inactive copy's index.
  */
-export function publishSlotUpdate(ms: Memslots, s: number, value: SlotValue): number {
+export function prepareInactiveCopy(ms: Memslots, s: number, value: SlotValue, generation: number): number {
   const mem = ms.mem;
-  const old = Atomics.load(mem, MS_GENERATION);
-  const next = (old + 1) | 0;
-  const from = copyBase(ms, old);
-  const to = copyBase(ms, next);
+  const active = Atomics.load(mem, MS_ACTIVE_COPY);
+  const inactive = active ^ 1;
+  const from = copyBase(ms, active);
+  const to = copyBase(ms, inactive);
   for (let i = 0; i < ms.copyInts; i++) mem[to + i] = mem[from + i]!;
-  mem[to] = next;
+  mem[to] = generation | GEN_UPDATE_IN_PROGRESS;
   const at = to + CACHE_LINE_INTS + s * SLOT_INTS;
   mem[at + SLOT_BASE_GFN] = value.baseGfn;
   mem[at + SLOT_NPAGES] = value.npages;
   mem[at + SLOT_UHVA_VPAGE] = value.uhvaVpage;
   mem[at + SLOT_FLAGS] = value.flags;
-  Atomics.store(mem, MS_GENERATION, next);
+  return inactive;
+}
+
+/**
+ * rcu_assign_pointer(kvm->memslots[as_id], slots): the copy index first, then its (in-progress)
+ * generation, each an Atomics.store (every plain store into the copy happens-before a reader's
+ * load of either). Returns the old active copy (the one synchronize_srcu must drain).
+ */
+export function publishCopy(ms: Memslots, copy: number): number {
+  const mem = ms.mem;
+  const old = Atomics.load(mem, MS_ACTIVE_COPY);
+  Atomics.store(mem, MS_ACTIVE_COPY, copy);
+  Atomics.store(mem, MS_GENERATION, mem[copyBase(ms, copy)]!);
   Atomics.add(mem, MS_UPDATES, 1);
   return old;
 }
 
-/** Sets slot s in the current copy before any reader exists (VM creation only). */
+/** `slots->generation = gen` on the active set (kvm_swap_active_memslots' last step): a plain store upstream, an Atomics.store here. */
+export function storeActiveGeneration(ms: Memslots, generation: number): void {
+  const mem = ms.mem;
+  mem[copyBase(ms, Atomics.load(mem, MS_ACTIVE_COPY))] = generation;
+  Atomics.store(mem, MS_GENERATION, generation);
+}
+
+/**
+ * One publish with no invalidation, SRCU reader or vCPU around (tests, tools): slot s = value,
+ * then the final generation. Returns the old active copy.
+ */
+export function publishSlotUpdate(ms: Memslots, s: number, value: SlotValue): number {
+  const generation = Atomics.load(ms.mem, MS_GENERATION);
+  const old = publishCopy(ms, prepareInactiveCopy(ms, s, value, generation));
+  storeActiveGeneration(ms, ((generation & (GEN_UPDATE_IN_PROGRESS - 1)) + 1) & (GEN_UPDATE_IN_PROGRESS - 1));
+  return old;
+}
+
+/** Sets slot s in the active copy before any reader exists (VM creation only). */
 export function initialSlot(ms: Memslots, s: number, value: SlotValue): void {
-  const at = copyBase(ms, Atomics.load(ms.mem, MS_GENERATION)) + CACHE_LINE_INTS + s * SLOT_INTS;
+  const at = copyBase(ms, Atomics.load(ms.mem, MS_ACTIVE_COPY)) + CACHE_LINE_INTS + s * SLOT_INTS;
   ms.mem[at + SLOT_BASE_GFN] = value.baseGfn;
   ms.mem[at + SLOT_NPAGES] = value.npages;
   ms.mem[at + SLOT_UHVA_VPAGE] = value.uhvaVpage;
@@ -76,13 +111,13 @@ export function initialSlot(ms: Memslots, s: number, value: SlotValue): void {
 }
 
 /**
- * synchronize_srcu for the copy of `oldGeneration`: resolves when no reader is registered in it.
+ * synchronize_srcu for copy `oldCopy` (publishCopy's return): resolves when no reader is registered in it.
  * Waits with Atomics.waitAsync on DRAIN_SEQ (readers leaving notify it), in slices of sliceMs so a
  * missed notify costs one slice, and gives up (false) when shouldGiveUp() says the run is over.
  */
 export async function synchronizeSrcu(
   ms: Memslots,
-  oldGeneration: number,
+  oldCopy: number,
   sliceMs: number,
   shouldGiveUp: () => boolean,
 ): Promise<boolean> {
@@ -91,7 +126,7 @@ export async function synchronizeSrcu(
   try {
     for (;;) {
       const seq = Atomics.load(mem, MS_DRAIN_SEQ);
-      if (srcuReaders(ms, oldGeneration) === 0) return true;
+      if (srcuReaders(ms, oldCopy) === 0) return true;
       if (shouldGiveUp()) return false;
       const wait = atomicsWaitAsync(mem, MS_DRAIN_SEQ, seq, sliceMs);
       if (wait.async) await wait.value;
@@ -99,4 +134,24 @@ export async function synchronizeSrcu(
   } finally {
     Atomics.store(mem, MS_DRAIN_WAITING, 0);
   }
+}
+
+/** enum kvm_mr_change: what kvm_set_memory_region derived from the old slot and the new one (spec 3.1). */
+export const KVM_MR_CREATE = 0;
+export const KVM_MR_DELETE = 1;
+export const KVM_MR_MOVE = 2;
+export const KVM_MR_FLAGS_ONLY = 3;
+/**
+ * Not an upstream change: re-pointing an existing slot's userspace_addr (kvm_set_memory_region
+ * returns -EINVAL for it). The model's old "move", kept only as a named illegal operation
+ * (`--memslot-ops repoint-hva`), outside the default.
+ */
+export const MR_ILLEGAL_REPOINT_HVA = 4;
+export const MR_CHANGE_NAMES = ['create', 'delete', 'move', 'flags-only', 'repoint-hva(illegal)'] as const;
+
+/** One KVM_SET_USER_MEMORY_REGION as kvm_set_memslot receives it: slot `slot` becomes `value` (DELETE: `value` is the old slot). */
+export interface MemslotOp {
+  readonly change: number;
+  readonly slot: number;
+  readonly value: SlotValue;
 }

@@ -4,7 +4,7 @@
  * once, here), the configuration slots, and the caches activated as a VMM would at setup
  * (shared_info, each vCPU's steal time, each vCPU's nested pages).
  */
-import { createHostMmBuffer, hostMmView, WINDOW_INTS, WINDOW_MAPPED, W_GFN_BASE, W_NPAGES, W_SLOT, W_STATE } from '../mem/host-mm-layout.js';
+import { FILE_BANKS, createHostMmBuffer, hostMmView, WINDOW_INTS, WINDOW_MAPPED, W_GFN_BASE, W_NPAGES, W_SLOT, W_STATE } from '../mem/host-mm-layout.js';
 import { createPageArea } from '../mem/host-ram.js';
 import { createMemslotsBuffer, memslotsView, SLOT_PRESENT } from '../mem/memslots.js';
 import { initialSlot } from '../mem/memslot-update.js';
@@ -78,13 +78,15 @@ export function buildVm(config: VmConfig): BuiltVm {
   const pageShift = Math.log2(config.pageSize);
   const pageInts = config.pageSize >> 2;
   const windows = layout.slots * WINDOWS_PER_SLOT;
-  const pfns = layout.gfns + SPARE_PFNS;
-  const hostMm = createHostMmBuffer({ pfns, pageShift, gfns: layout.gfns, windows, slotPages: layout.windowPages });
+  // Two banks of file pages (FILE_BANKS): a slot re-created onto different memory maps the other.
+  const filePages = layout.gfns * FILE_BANKS;
+  const pfns = filePages + SPARE_PFNS;
+  const hostMm = createHostMmBuffer({ pfns, pageShift, gfns: filePages, windows, slotPages: layout.windowPages });
   const buffers: VmBuffers = {
     vm: createVmBuffer(),
     hostMm,
     ram: createPageArea(pfns, pageInts),
-    swap: createPageArea(layout.gfns, pageInts),
+    swap: createPageArea(filePages, pageInts),
     memslots: createMemslotsBuffer(layout.slots, layout.threads),
     gpcs: createGpcTableBuffer(layout.gpcs),
     vcpus: createVcpuTableBuffer(config.vcpus),

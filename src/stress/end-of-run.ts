@@ -16,9 +16,11 @@ import {
   META_STATE,
   PAGE_ALLOCATED,
 } from '../mem/host-mm-layout.js';
-import { peekFileWord } from '../mem/host-page-table.js';
+import { peekFileWord, type HostMemory } from '../mem/host-page-table.js';
+import { otherBankFilePage } from '../mem/host-mm-layout.js';
+import { guestFilePage } from '../kvm/users/guest-memory.js';
 import { G_ACTIVE, G_KHVA, G_ON_LIST, G_PFN, G_VALID, GPC_LOCK, GPC_REFRESH_LOCK, gpcBase } from '../kvm/gpc-layout.js';
-import { NESTED_PAGE_PI, NESTED_PAGE_VAPIC, SHINFO_CANDIDATES, USER_NESTED_VMX, USER_STEAL_TIME, USER_XEN_SHINFO, VCPU_INFO_OFFSET } from '../kvm/cache-users.js';
+import { NESTED_PAGE_PI, NESTED_PAGE_VAPIC, SHINFO_CANDIDATES, USER_NESTED_VMX, USER_STEAL_TIME, USER_XEN_SHINFO, USER_XEN_VCPU_INFO, VCPU_INFO_OFFSET } from '../kvm/cache-users.js';
 import { VI_PENDING_SEL, VI_UPCALL_PENDING, pendingSelCopy, portWordBit, vcpuInfoCache, vcpuInfoGfn } from '../kvm/users/xen-vcpu-info.js';
 import { userCache, userGfn } from '../kvm/cache-table.js';
 import { countCheck, finding, type ModelContext } from '../kvm/model-context.js';
@@ -70,6 +72,26 @@ function lockSane(main: ModelContext, mem: Int32Array, base: number, g: number):
   }
 }
 
+/** Word `index` of gfn's memory in both banks, summed (counts: nothing is lost by being in the bank a slot no longer maps). */
+function peekBothBanks(host: HostMemory, gfn: number, index: number): number {
+  return peekFileWord(host, gfn, index) + peekFileWord(host, otherBankFilePage(host.mm, gfn), index);
+}
+
+/** Word `index` of gfn as the guest reads it now: through the memslots (bank 0 if no slot maps it). */
+function peekGuestWord(main: ModelContext, gfn: number, index: number): number {
+  const filePage = guestFilePage(main, gfn);
+  return peekFileWord(main.host, filePage < 0 ? gfn : filePage, index);
+}
+
+/**
+ * Word `index` of gfn in the bank the guest does not reach now: a last record written there before
+ * the slot was re-created onto the other bank is the VMM's replacement of the memory, not a lost write.
+ */
+function peekOtherBank(main: ModelContext, gfn: number, index: number): number {
+  const filePage = guestFilePage(main, gfn);
+  return peekFileWord(main.host, otherBankFilePage(main.host.mm, filePage < 0 ? gfn : filePage), index);
+}
+
 /**
  * At rest, every event pending for port v (in any shared_info candidate page) can reach vCPU v:
  * its word bit is in v's vcpu_info with evtchn_upcall_pending (the guest's next upcall takes it),
@@ -77,7 +99,11 @@ function lockSane(main: ModelContext, mem: Int32Array, base: number, g: number):
  * finish each delivery and upcall before their threads stop, so a missing bit means a write that
  * went to a page the guest does not read (through a stale mapping) or was never made.
  */
-function checkEventsCanReachGuest(main: ModelContext): void {
+function checkEventsCanReachGuest(main: ModelContext, replacedSlots: ReadonlySet<number>): void {
+  // A VMM that replaced the memory under shared_info or vcpu_info (DELETE, then CREATE onto other
+  // pages) took the pending bits or the selectors with it: that is its doing, not the kernel's, so
+  // the pairing is not checked then (each user's memslot is slot USER_*).
+  if (replacedSlots.has(USER_XEN_SHINFO) || replacedSlots.has(USER_XEN_VCPU_INFO)) return;
   const host = main.host;
   const table = main.layout.caches;
   for (let v = 0; v < main.nvcpus; v++) {
@@ -97,7 +123,7 @@ function checkEventsCanReachGuest(main: ModelContext): void {
  * Runs every end-of-run check. `countsComplete` is false when some thread was killed (its
  * counters are from its last flush): conservation and last-value checks are then skipped.
  */
-export function runEndOfRunOracles(main: ModelContext, countsComplete: boolean): EndOfRunTotals {
+export function runEndOfRunOracles(main: ModelContext, countsComplete: boolean, replacedSlots: ReadonlySet<number> = new Set()): EndOfRunTotals {
   const host = main.host;
   const mm = host.mm;
   const n = main.nvcpus;
@@ -110,9 +136,11 @@ export function runEndOfRunOracles(main: ModelContext, countsComplete: boolean):
     nestedConsumed: sumStat(main, ST_NESTED_CONSUMED),
     postedPending: 0,
   };
-  for (let c = 0; c < SHINFO_CANDIDATES; c++) for (let port = 0; port < n; port++) totals.eventsPending += peekFileWord(host, userGfn(table, USER_XEN_SHINFO, -1, c), port);
+  // Pending counts add both banks of memory (FILE_BANKS): what was delivered into memory a re-created
+  // memslot no longer maps is pending there, not lost by the kernel.
+  for (let c = 0; c < SHINFO_CANDIDATES; c++) for (let port = 0; port < n; port++) totals.eventsPending += peekBothBanks(host, userGfn(table, USER_XEN_SHINFO, -1, c), port);
   for (let v = 0; v < n; v++) {
-    totals.postedPending += peekFileWord(host, userGfn(table, USER_NESTED_VMX, v, NESTED_PAGE_PI), PI_PIR) + peekFileWord(host, userGfn(table, USER_NESTED_VMX, v, NESTED_PAGE_VAPIC), VAPIC_IRR);
+    totals.postedPending += peekBothBanks(host, userGfn(table, USER_NESTED_VMX, v, NESTED_PAGE_PI), PI_PIR) + peekBothBanks(host, userGfn(table, USER_NESTED_VMX, v, NESTED_PAGE_VAPIC), VAPIC_IRR);
   }
   if (!main.oracles) return totals;
 
@@ -121,7 +149,7 @@ export function runEndOfRunOracles(main: ModelContext, countsComplete: boolean):
     const seen = totals.eventsConsumed + totals.eventsPending;
     if (seen !== totals.eventsSent) finding(main, PROP_EVENTS, userCache(table, USER_XEN_SHINFO, -1, 0), -1, -1, clamp32(totals.eventsSent), clamp32(seen), END_EVENTS_EVTCHN);
   }
-  if (countsComplete && (main.workload & WORKLOAD_XEN) !== 0) checkEventsCanReachGuest(main);
+  if (countsComplete && (main.workload & WORKLOAD_XEN) !== 0) checkEventsCanReachGuest(main, replacedSlots);
   if (countsComplete && (main.workload & WORKLOAD_NESTED) !== 0) {
     countCheck(main, PROP_EVENTS);
     const seen = totals.nestedConsumed + totals.postedPending;
@@ -133,15 +161,15 @@ export function runEndOfRunOracles(main: ModelContext, countsComplete: boolean):
         countCheck(main, PROP_RECORDS);
         const last = readStat(main.statsShared, v, ST_LAST_STEAL) | 0;
         const gfn = userGfn(table, USER_STEAL_TIME, v, 0);
-        const seen = peekFileWord(host, gfn, STEAL_VALUE);
-        if (seen !== last) finding(main, PROP_RECORDS, userCache(table, USER_STEAL_TIME, v, 0), gfn << main.pageShift, -1, last, seen, END_RECORD_STEAL);
+        const seen = peekGuestWord(main, gfn, STEAL_VALUE);
+        if (seen !== last && peekOtherBank(main, gfn, STEAL_VALUE) !== last) finding(main, PROP_RECORDS, userCache(table, USER_STEAL_TIME, v, 0), gfn << main.pageShift, -1, last, seen, END_RECORD_STEAL);
       }
       const tick = readStat(main.statsShared, v, ST_LAST_HW_TICK) | 0;
       if ((main.workload & WORKLOAD_NESTED) !== 0 && tick !== 0) {
         countCheck(main, PROP_RECORDS);
         const gfn = userGfn(table, USER_NESTED_VMX, v, NESTED_PAGE_VAPIC);
-        const seen = peekFileWord(host, gfn, VAPIC_HW_TICK);
-        if (seen !== tick) finding(main, PROP_RECORDS, -1, gfn << main.pageShift, -1, tick, seen, END_RECORD_HW_TICK);
+        const seen = peekGuestWord(main, gfn, VAPIC_HW_TICK);
+        if (seen !== tick && peekOtherBank(main, gfn, VAPIC_HW_TICK) !== tick) finding(main, PROP_RECORDS, -1, gfn << main.pageShift, -1, tick, seen, END_RECORD_HW_TICK);
       }
     }
   }

@@ -139,7 +139,7 @@ async function runStressKeptAlive(config: StressConfig, options: StressRunOption
     },
   }));
 
-  const controlPlane = new ControlPlane(main, config.memslotRate);
+  const controlPlane = new ControlPlane(main, config.memslotRate, config.memslotOps);
   let windowStarted = false;
   control.onStop(function stopControlPlane() {
     controlPlane.stop();
@@ -243,7 +243,7 @@ async function runStressKeptAlive(config: StressConfig, options: StressRunOption
 
   // A thread that ended on a LockdepError left its operation half done: its counters are incomplete.
   const allDone = run.threads.every((t) => t.status === 'done' && t.value.lockdepError === undefined);
-  const endTotals: EndOfRunTotals = runEndOfRunOracles(main, allDone);
+  const endTotals: EndOfRunTotals = runEndOfRunOracles(main, allDone, controlPlane.replacedSlots);
   flushCounters(main);
   const refresh: LatencySnapshot[] = [];
   const eviction: LatencySnapshot[] = [];

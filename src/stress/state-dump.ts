@@ -8,7 +8,7 @@ import { sharedRegisterPfn } from '../kvm/guest-registers.js';
 import { LockSlot } from '../sync/lock-block.js';
 import { CACHE_LINE_INTS } from '../mem/shared-buffer.js';
 import { MM_LOCK } from '../mem/host-mm-layout.js';
-import { memslotsGeneration, srcuReaders } from '../mem/memslots.js';
+import { activeCopy, memslotsGeneration, srcuReaders } from '../mem/memslots.js';
 import { decodeRings } from '../trace/flight-recorder.js';
 import {
   G_ACTIVE,
@@ -53,7 +53,7 @@ export function dumpVmState(main: ModelContext, eventsPerThread: number): string
   const generation = memslotsGeneration(main.ms);
   lines.push(
     `mn_active_invalidate_count=${Atomics.load(main.vm, VM_MN_COUNT)} mmu_invalidate_seq=${Atomics.load(main.vm, VM_MMU_SEQ)} ` +
-      `memslot generation=${generation} SRCU readers: current copy ${srcuReaders(main.ms, generation)}, old copy ${srcuReaders(main.ms, generation - 1)}`,
+      `memslot generation=${generation} SRCU readers: current copy ${srcuReaders(main.ms, activeCopy(main.ms))}, old copy ${srcuReaders(main.ms, activeCopy(main.ms) ^ 1)}`,
   );
   lines.push(`vm.gpcLock ${lockWord(main.vm, VM_GPC_LOCK)}; host.mmLock ${lockWord(main.host.mm.mem, MM_LOCK)}`);
   for (let v = 0; v < main.nvcpus; v++) {

@@ -12,6 +12,7 @@ import { STRATEGY_NAMES, type StrategyName } from '../kvm/strategies/registry.js
 import { WORKLOAD_NAMES as USER_WORKLOAD_NAMES, workloadMask as userWorkloadMask } from '../kvm/cache-users.js';
 import { BUG_SWITCHES, bugMaskFromNames, findBugSwitch } from '../kvm/bug-switches.js';
 import { DEFAULT_PROTOCOL, parseProtocolOption } from '../kvm/protocols/registry.js';
+import { LEGAL_MEMSLOT_OPS, MEMSLOT_OP_NAMES, type MemslotOpName } from './control-plane.js';
 import {
   INVAL_TARGET_NAMES,
   type InvalTargetName,
@@ -39,6 +40,8 @@ export interface StressOptions {
   inflight?: string | number;
   /** Memslot updates per second (control plane). */
   memslotRate?: string | number;
+  /** Comma-separated or list of memslot operations (MEMSLOT_OP_NAMES; default: the legal ones). */
+  memslotOps?: string | readonly string[];
   /** shared_info juggles per second. */
   juggleRate?: string | number;
   /** Userspace event-channel sends per second (evtchn thread). */
@@ -82,6 +85,8 @@ export interface StressConfig {
   readonly invalRate: number;
   readonly inflight: number;
   readonly memslotRate: number;
+  /** The control plane's operations (src/stress/control-plane.ts). */
+  readonly memslotOps: readonly MemslotOpName[];
   readonly juggleRate: number;
   readonly eventRate: number;
   readonly workload: readonly WorkloadName[];
@@ -193,6 +198,11 @@ export function resolveStressConfig(input: StressOptions): StressConfig {
   const pageSize = input.pageSize === undefined ? STRESS_DEFAULTS.pageSize : parseIntegerOption('--page-size', input.pageSize, 64, 65536);
   if ((pageSize & (pageSize - 1)) !== 0) throw new UsageError(`--page-size must be a power of two from 64 to 65536, got '${String(input.pageSize)}'`);
   if (pageSize < 4 * vcpus) throw new UsageError(`--page-size ${pageSize} is too small for ${vcpus} vCPUs (shared_info needs 4 bytes per vCPU: at least ${4 * vcpus})`);
+  const memslotOpList = listOf(input.memslotOps);
+  if (input.memslotOps !== undefined && memslotOpList.length === 0) {
+    throw new UsageError(`--memslot-ops must be one or more of ${MEMSLOT_OP_NAMES.join(', ')} (comma-separated), got '${[input.memslotOps].flat().join(',')}'`);
+  }
+  const memslotOps = memslotOpList.length === 0 ? [...LEGAL_MEMSLOT_OPS] : [...new Set(memslotOpList.map((o) => parseChoiceOption('--memslot-ops', o, MEMSLOT_OP_NAMES)))];
   const oraclesRaw = input.oracles ?? 'on';
   const oracles = typeof oraclesRaw === 'boolean' ? oraclesRaw : parseChoiceOption('--oracles', oraclesRaw, ['on', 'off'] as const) === 'on';
   const bugs = listOf(input.bug);
@@ -212,6 +222,7 @@ export function resolveStressConfig(input: StressOptions): StressConfig {
     invalRate: rate('--inval-rate', input.invalRate, STRESS_DEFAULTS.invalRate),
     inflight: input.inflight === undefined ? STRESS_DEFAULTS.inflight : parseIntegerOption('--inflight', input.inflight, 1, 8),
     memslotRate: rate('--memslot-rate', input.memslotRate, STRESS_DEFAULTS.memslotRate),
+    memslotOps,
     juggleRate: rate('--juggle-rate', input.juggleRate, STRESS_DEFAULTS.juggleRate),
     eventRate: rate('--event-rate', input.eventRate, STRESS_DEFAULTS.eventRate),
     workload,
@@ -245,6 +256,7 @@ export function rerunCommand(config: StressConfig): string {
   if (config.invalRate !== d.invalRate) parts.push(`--inval-rate ${config.invalRate}`);
   if (config.inflight !== d.inflight) parts.push(`--inflight ${config.inflight}`);
   if (config.memslotRate !== d.memslotRate) parts.push(`--memslot-rate ${config.memslotRate}`);
+  if (config.memslotOps.join(',') !== LEGAL_MEMSLOT_OPS.join(',')) parts.push(`--memslot-ops ${config.memslotOps.join(',')}`);
   if (config.juggleRate !== d.juggleRate) parts.push(`--juggle-rate ${config.juggleRate}`);
   if (config.eventRate !== d.eventRate) parts.push(`--event-rate ${config.eventRate}`);
   if (config.workload.length !== WORKLOAD_NAMES.length) parts.push(`--workload ${config.workload.join(',')}`);

@@ -112,6 +112,19 @@ export interface StressTotals {
   memslotUpdates: number;
   memslotMoves: number;
   memslotMovesSkipped: number;
+  /** Legal memslot operations done (spec 3.1): CREATE, DELETE (two swaps each), FLAGS_ONLY; dummy-slot toggles are among the creates/deletes too. */
+  memslotCreates: number;
+  memslotDeletes: number;
+  memslotFlagsOnly: number;
+  /** Illegal re-points of an existing slot's hva (`--memslot-ops repoint-hva`), and updates kvm_set_memory_region rejected. */
+  memslotRepointsIllegal: number;
+  memslotRejected: number;
+  /** kvm_swap_active_memslots calls (publishes; a DELETE or MOVE makes two). */
+  memslotSwaps: number;
+  /** Publishes that found mn_active_invalidate_count raised and waited for it, and how long (ms: total, longest). */
+  memslotCountWaits: number;
+  memslotCountWaitMs: number;
+  memslotCountWaitMaxMs: number;
   juggles: number;
   eventsSent: number;
   eventsDropped: number;

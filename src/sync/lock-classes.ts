@@ -14,6 +14,8 @@ export const LockClass = {
   VM_GPC_LOCK: 3,
   /** The host mm lock serializing page-table changes. */
   HOST_MM_LOCK: 4,
+  /** kvm->mn_invalidate_lock (spinlock over mn_active_invalidate_count and the memslot swap). */
+  VM_MN_INVALIDATE_LOCK: 5,
   /** The lock under test in `gpc-lab torture`. */
   TORTURE_LOCK: 7,
   /** Free for tests and experiments. */
@@ -29,6 +31,7 @@ const names = new Map<number, string>([
   [LockClass.GPC_REFRESH_LOCK, 'gpc.refreshLock'],
   [LockClass.VM_GPC_LOCK, 'vm.gpcLock'],
   [LockClass.HOST_MM_LOCK, 'host.mmLock'],
+  [LockClass.VM_MN_INVALIDATE_LOCK, 'vm.mnInvalidateLock'],
   [LockClass.TORTURE_LOCK, 'torture.lock'],
   [LockClass.TEST_A, 'A'],
   [LockClass.TEST_B, 'B'],

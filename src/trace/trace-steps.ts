@@ -32,6 +32,9 @@ export const STEP_DEACTIVATE = 27;
 export const STEP_EVENT_SENT = 28;
 export const STEP_EVENT_DROPPED = 29;
 export const STEP_FINDING = 31;
+export const STEP_MEMSLOT_COUNT_WAIT = 41; // memslot swap waits for mn_active_invalidate_count == 0 (arg: the count seen, gpa: the slot's base gfn)
+export const STEP_MEMSLOT_GENERATION = 42; // memslot swap's final generation store, after the kicks (arg: the generation, gpa: the slot's base gfn)
+export const STEP_INV_END_NO_MEMSLOT = 40; // invalidate_range_end of a range outside every memslot: count-- only (arg: target)
 
 /**
  * How a report shows an arg: a plain number, a 0/1 flag, a vCPU (thread) index, request bits, a
@@ -87,8 +90,11 @@ export const STEPS: Readonly<Record<number, StepInfo>> = {
   [STEP_MM_CHANGE]: { name: 'mm-change', gpa: 'gfn', pfn: 'pfn', arg: { label: 'kind', as: 'mm-kind' } },
   [STEP_PAGE_FREE]: { name: 'page-free', gpa: 'gfn', pfn: 'pfn', arg: n('epoch') },
   [STEP_INV_END]: { name: 'invalidate-end(seq++,count--)', arg: { label: 'uhvaPage', as: 'inval-target' } },
+  [STEP_INV_END_NO_MEMSLOT]: { name: 'invalidate-end(no memslot: count-- only)', arg: { label: 'uhvaPage', as: 'inval-target' } },
   [STEP_MEMSLOT_PUBLISH]: { name: 'memslot-publish', gpa: 'gfn', arg: n('slot') },
   [STEP_MEMSLOT_DRAINED]: { name: 'memslot-srcu-drained', gpa: 'gfn', arg: n('slot') },
+  [STEP_MEMSLOT_COUNT_WAIT]: { name: 'memslot-wait-invalidations', gpa: 'gfn', arg: n('count') },
+  [STEP_MEMSLOT_GENERATION]: { name: 'memslot-generation-final', gpa: 'gfn', arg: n('generation') },
   [STEP_ACTIVATE]: { name: 'activate', gpa: 'gfn', pfn: 'pfn' },
   [STEP_DEACTIVATE]: { name: 'deactivate', gpa: 'gfn', pfn: 'pfn' },
   [STEP_EVENT_SENT]: { name: 'event-sent', pfn: 'pfn', arg: n('port') },

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
+  activeCopy,
   createMemslotsBuffer,
+  GEN_UPDATE_IN_PROGRESS,
+  generationOlder,
+  hvaRangeHitsMemslot,
+  SLOT_INVALID,
   gfnToVpage,
   memslotsGeneration,
   memslotsView,
@@ -9,7 +14,7 @@ import {
   srcuReadUnlock,
   srcuReaders,
 } from '../../src/mem/memslots.js';
-import { initialSlot, publishSlotUpdate, readCurrentSlot, synchronizeSrcu } from '../../src/mem/memslot-update.js';
+import { initialSlot, prepareInactiveCopy, publishCopy, publishSlotUpdate, readCurrentSlot, storeActiveGeneration, synchronizeSrcu } from '../../src/mem/memslot-update.js';
 
 function memslots() {
   const ms = memslotsView(createMemslotsBuffer(4, 3));
@@ -29,9 +34,47 @@ describe('memslots (SRCU style)', () => {
     const ms = memslots();
     const old = publishSlotUpdate(ms, 0, { ...readCurrentSlot(ms, 0), uhvaVpage: 30 });
     expect(old).toBe(0);
+    expect(activeCopy(ms)).toBe(1);
     expect(memslotsGeneration(ms)).toBe(1);
     expect(gfnToVpage(ms, 1, 2)).toBe(32);
-    expect(gfnToVpage(ms, 0, 2)).toBe(12);
+    // the old copy still holds the old translation (a reader that entered before the publish reads it)
+    const at = ms.copyBase0 + 16 + 0 * 4;
+    expect(ms.mem[at + 2]).toBe(10);
+  });
+
+  it('the IN_PROGRESS bit is not the active-copy index: the copy flips at the publish, the generation moves on only at the final store', () => {
+    const ms = memslots();
+    const copy = prepareInactiveCopy(ms, 0, { ...readCurrentSlot(ms, 0), uhvaVpage: 30 }, 0);
+    expect(copy).toBe(1);
+    expect(memslotsGeneration(ms)).toBe(0);
+    publishCopy(ms, copy);
+    expect(activeCopy(ms)).toBe(1);
+    expect(memslotsGeneration(ms)).toBe(GEN_UPDATE_IN_PROGRESS);
+    expect(gfnToVpage(ms, memslotsGeneration(ms), 2)).toBe(32);
+    storeActiveGeneration(ms, 1);
+    expect(memslotsGeneration(ms)).toBe(1);
+    // and a second update publishes copy 0 again while the generation only counts up
+    publishCopy(ms, prepareInactiveCopy(ms, 0, { ...readCurrentSlot(ms, 0), uhvaVpage: 40 }, 1));
+    expect(activeCopy(ms)).toBe(0);
+    expect(memslotsGeneration(ms)).toBe(1 | GEN_UPDATE_IN_PROGRESS);
+  });
+
+  it('generations order as G, G|IN_PROGRESS, G+1, across the wrap too', () => {
+    expect(generationOlder(4, 4 | GEN_UPDATE_IN_PROGRESS)).toBe(true);
+    expect(generationOlder(4 | GEN_UPDATE_IN_PROGRESS, 5)).toBe(true);
+    expect(generationOlder(5, 4 | GEN_UPDATE_IN_PROGRESS)).toBe(false);
+    expect(generationOlder(4, 4)).toBe(false);
+    expect(generationOlder(GEN_UPDATE_IN_PROGRESS - 1, 0)).toBe(true);
+  });
+
+  it('an INVALID slot translates no gfn but still counts for the hva-range walk', () => {
+    const ms = memslots();
+    publishSlotUpdate(ms, 0, { ...readCurrentSlot(ms, 0), flags: SLOT_PRESENT | SLOT_INVALID });
+    expect(gfnToVpage(ms, memslotsGeneration(ms), 2)).toBe(-1);
+    expect(hvaRangeHitsMemslot(ms, 12, 13)).toBe(true);
+    // the deleted slot 1 (vpages 20, 21) and a range past every slot do not count
+    expect(hvaRangeHitsMemslot(ms, 20, 22)).toBe(false);
+    expect(hvaRangeHitsMemslot(ms, 14, 20)).toBe(false);
   });
 
   it('a reader in the old copy holds synchronize_srcu until it leaves; a reader of the new copy does not', async () => {

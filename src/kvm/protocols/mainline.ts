@@ -31,7 +31,7 @@ export const MAINLINE: ProtocolVariant = {
     check: 'kvm_gpc_check(): active, gpa, memslots generation, uhva, valid (ecbcf030b456)',
     resolvePfn: 'hva_to_pfn() in hva_to_pfn_retry(): GUP-fast, else a write fault',
     evictionRequest: "the entry strategy's request: KVM_REQ_OUTSIDE_GUEST_MODE with WAIT (GPC_INVALIDATE with generation, 5.17)",
-    memslotUpdate: 'kvm_set_memslot(): publish, synchronize_srcu(), kvm_arch_memslots_updated()',
+    memslotUpdate: 'kvm_set_memory_region() checks, then kvm_set_memslot(): CREATE/FLAGS_ONLY one kvm_swap_active_memslots(), DELETE/MOVE two (INVALID first)',
     irqReadLock: 'kvm_xen_set_evtchn_fast(): read_lock_irqsave() on the shinfo and vcpu_info gpc locks, blocking, no trylock (xen.c, 6.17)',
   },
 };

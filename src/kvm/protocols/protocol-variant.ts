@@ -10,7 +10,8 @@
  * monomorphic. The hot steps take and return numbers and allocate nothing, like the code they
  * replace; memslotUpdate is the main thread's control plane (cold, async).
  */
-import type { SlotValue } from '../../mem/memslot-update.js';
+import type { MemslotOp } from '../../mem/memslot-update.js';
+import type { MemslotSwapStats } from '../swap-memslots.js';
 import type { ModelContext } from '../model-context.js';
 import type { GuestRegisters } from '../guest-registers.js';
 
@@ -18,8 +19,10 @@ import type { GuestRegisters } from '../guest-registers.js';
 export interface MemslotUpdateHooks {
   /** synchronize_srcu gives up (the update then completes without the drain) when this says the run is over. */
   readonly shouldGiveUp: () => boolean;
-  /** Runs once the old copy's readers drained, before the vCPUs are kicked (a move retires its old window here); null: nothing. */
+  /** Runs once the old copy's readers drained after the update's last swap, before the vCPUs are kicked (a DELETE retires its old window here); null: nothing. */
   readonly afterDrain: (() => void) | null;
+  /** Where the updater counts its swaps and its waits for in-flight invalidations (the report's memslot counters). */
+  readonly stats: MemslotSwapStats;
 }
 
 /** One typed function per replaceable step of the protocol. */
@@ -51,11 +54,12 @@ export interface ProtocolSteps {
    */
   readonly evictionRequest: (ctx: ModelContext) => number;
   /**
-   * kvm_set_memslot on the main thread, under slots_lock: publish slot `slot` = `value` as the
-   * next generation, wait for the old copy's SRCU readers, then kvm_arch_memslots_updated.
+   * kvm_set_memory_region + kvm_set_memslot on the main thread, under slots_lock: check the change
+   * (0, or -EINVAL / -EEXIST with nothing published), then its swaps (each: wait for in-flight
+   * invalidations, publish, synchronize_srcu, kvm_arch_memslots_updated, final generation).
    * Mainline: src/kvm/set-memslot.ts.
    */
-  readonly memslotUpdate: (main: ModelContext, slot: number, value: SlotValue, hooks: MemslotUpdateHooks) => Promise<void>;
+  readonly memslotUpdate: (main: ModelContext, op: MemslotOp, hooks: MemslotUpdateHooks) => Promise<number>;
   /**
    * The read lock of gpc lock word `lock` in hard-irq context (kvm_xen_set_evtchn_fast from the
    * Xen timer or irqfd_wakeup): true if it is held on return; false means "treat the cache as

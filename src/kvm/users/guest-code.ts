@@ -29,12 +29,19 @@ import { PI_PIR, STEAL_VALUE, STEAL_VERSION, VAPIC_HW_TICK, VAPIC_IRR } from './
 import { guestPageBegin, guestPageEnd } from './guest-memory.js';
 import { VI_PENDING_SEL, VI_UPCALL_PENDING, portWordBit, vcpuInfoGfn } from './xen-vcpu-info.js';
 import { VCPU_INFO_OFFSET } from '../cache-users.js';
+import { pageOwnerGfn } from '../../mem/page-allocator.js';
 
 /** What the guest remembers between steps, and where its pages are (per vCPU, allocated once). */
 export interface GuestState {
   step: number;
   lastSteal: number;
   lastTick: number;
+  /**
+   * The file pages lastSteal and lastTick were read from: memory re-created under the gfn (a
+   * DELETE then CREATE onto other pages) starts the monotonic checks afresh.
+   */
+  stealFilePage: number;
+  tickFilePage: number;
   /** The gfns it reads (from the cache table, looked up once): shared_info candidates, its vcpu_info page, its steal-time page, its vAPIC page. */
   readonly shinfoGfns: Int32Array;
   readonly vcpuInfoGfn: number;
@@ -71,6 +78,8 @@ export function openGuestState(ctx: ModelContext, v: number, runstate: Runstate 
     step: 0,
     lastSteal: 0,
     lastTick: 0,
+    stealFilePage: -1,
+    tickFilePage: -1,
     shinfoGfns,
     vcpuInfoGfn: vcpuInfoGfn(ctx, v),
     stealGfn: userGfn(table, USER_STEAL_TIME, v, 0),
@@ -197,7 +206,12 @@ export function guestStep(ctx: ModelContext, v: number, gs: GuestState): void {
       const before = Atomics.load(ram, at + STEAL_VERSION);
       const steal = Atomics.load(ram, at + STEAL_VALUE);
       const after = Atomics.load(ram, at + STEAL_VERSION);
+      const filePage = pageOwnerGfn(ctx.host.mm, pfn);
       guestPageEnd(ctx);
+      if (filePage !== gs.stealFilePage) {
+        gs.stealFilePage = filePage;
+        gs.lastSteal = 0;
+      }
       if (before === after && (before & 1) === 0 && ctx.oracles) {
         countCheck(ctx, PROP_RECORDS);
         if (steal < gs.lastSteal) finding(ctx, PROP_RECORDS, -1, gs.stealGfn << ctx.pageShift, pfn, steal, gs.lastSteal, RECORD_STEAL_BACKWARDS);
@@ -211,7 +225,12 @@ export function guestStep(ctx: ModelContext, v: number, gs: GuestState): void {
     if (pfn >= 0) {
       const delivered = Atomics.exchange(ram, pfn * pageInts + VAPIC_IRR, 0);
       const tick = Atomics.load(ram, pfn * pageInts + VAPIC_HW_TICK);
+      const filePage = pageOwnerGfn(ctx.host.mm, pfn);
       guestPageEnd(ctx);
+      if (filePage !== gs.tickFilePage) {
+        gs.tickFilePage = filePage;
+        gs.lastTick = 0;
+      }
       ctx.counters[ST_NESTED_CONSUMED]! += delivered;
       if (ctx.oracles) {
         countCheck(ctx, PROP_RECORDS);

@@ -6,6 +6,7 @@
 import { G_GENERATION } from '../../kvm/gpc-layout.js';
 import { countCheck, finding, type ModelContext } from '../../kvm/model-context.js';
 import { defineProperty } from '../../trace/property.js';
+import { generationOlder } from '../../mem/memslots.js';
 
 export const PROP_STALE_GENERATION = 4;
 
@@ -28,7 +29,7 @@ export const staleGeneration = defineProperty({
 export function checkGenerationCurrentLocked(ctx: ModelContext, g: number, base: number, gpa: number, pfn: number): boolean {
   countCheck(ctx, PROP_STALE_GENERATION);
   const generation = ctx.gpcs[base + G_GENERATION]!;
-  if (((generation - ctx.srcuGeneration) | 0) >= 0) return true;
+  if (!generationOlder(generation, ctx.srcuGeneration)) return true;
   finding(ctx, PROP_STALE_GENERATION, g, gpa, pfn, generation, ctx.srcuGeneration, 0);
   return false;
 }

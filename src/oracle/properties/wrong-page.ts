@@ -3,6 +3,7 @@
  * guest page). Checked at every host access through khva.
  */
 import { pageOwnerGfn } from '../../mem/page-allocator.js';
+import { fileGfn } from '../../mem/host-mm-layout.js';
 import { countCheck, finding, type ModelContext } from '../../kvm/model-context.js';
 import { defineProperty, ifPresent } from '../../trace/property.js';
 
@@ -23,7 +24,8 @@ export const wrongPage = defineProperty({
 export function checkPageOwnerLocked(ctx: ModelContext, g: number, gpa: number, pfn: number): boolean {
   countCheck(ctx, PROP_WRONG_PAGE);
   const owner = pageOwnerGfn(ctx.host.mm, pfn);
-  if (owner === gpa >> ctx.pageShift) return true;
+  // Either bank (FILE_BANKS): a re-created slot's memory is the other bank's page of the same gfn.
+  if (fileGfn(ctx.host.mm, owner) === gpa >> ctx.pageShift) return true;
   finding(ctx, PROP_WRONG_PAGE, g, gpa, pfn, owner, 0, 0);
   return false;
 }

@@ -24,12 +24,15 @@ import { SPARE_PAGES, spareGfn } from '../../kvm/guest-layout.js';
 import { flushCounters, type ModelContext } from '../../kvm/model-context.js';
 import { Pacer, sleepMs } from '../../kvm/pacing.js';
 import { waitForPacedTurn } from './paced-turn.js';
+import { guestFilePage } from '../../kvm/users/guest-memory.js';
 import { THREAD_STATE_PACING } from './thread-states.js';
 import { INVAL_UNRELATED, VM_INVAL_TARGETS } from '../../kvm/vm-layout.js';
 
+/** A file page to invalidate: the memory a user gfn (or a spare one) reaches now (its own bank-0 page if no slot translates it). */
 function pickTarget(ctx: ModelContext): number {
-  if (ctx.rng.below(100) < 15) return spareGfn(ctx.layout, ctx.rng.below(SPARE_PAGES));
-  return ctx.rng.below(ctx.layout.userGfns);
+  const gfn = ctx.rng.below(100) < 15 ? spareGfn(ctx.layout, ctx.rng.below(SPARE_PAGES)) : ctx.rng.below(ctx.layout.userGfns);
+  const filePage = guestFilePage(ctx, gfn);
+  return filePage < 0 ? gfn : filePage;
 }
 
 function pickKind(ctx: ModelContext): number {
@@ -63,7 +66,9 @@ function runUnrelatedPipeline(ctx: ModelContext, control: Int32Array, slotBase: 
     reportProgress(control, slotBase, ++events);
     if (!due || shouldStop(control)) continue;
     const kind = pickKind(ctx);
-    const target = spareGfn(ctx.layout, ctx.rng.below(SPARE_PAGES));
+    const spare = spareGfn(ctx.layout, ctx.rng.below(SPARE_PAGES));
+    const spareFile = guestFilePage(ctx, spare);
+    const target = spareFile < 0 ? spare : spareFile;
     mmEventBegin(ctx, kind, target);
     if (inFlight === inflight) {
       mmEventFinish(ctx, kinds[oldest]!, targets[oldest]!);

@@ -3,6 +3,8 @@
  * hva_to_pfn's reference) and B5 (a refresh whose uhva became invalid put the old page, a
  * reference it does not hold) are caught; the reference protocol stays silent on the same steps.
  */
+import { KVM_MR_DELETE } from '../../../src/mem/memslot-update.js';
+import { newMemslotSwapStats } from '../../../src/kvm/swap-memslots.js';
 import { describe, expect, it } from 'vitest';
 import { buildVm, type VmConfig } from '../../../src/stress/build-vm.js';
 import { gpcRefresh } from '../../../src/kvm/gpc.js';
@@ -19,7 +21,7 @@ import { WORKLOAD_ALL } from '../../../src/kvm/vm-layout.js';
 import { filePfn } from '../../../src/mem/host-page-table.js';
 import { PAGE_FREE } from '../../../src/mem/host-mm-layout.js';
 import { readCurrentSlot } from '../../../src/mem/memslot-update.js';
-import { SLOT_PRESENT, srcuReadLock, srcuReadUnlock } from '../../../src/mem/memslots.js';
+import { srcuReadLock, srcuReadUnlock } from '../../../src/mem/memslots.js';
 import { pageRefcount, pageState } from '../../../src/mem/page-allocator.js';
 import { readFindingRecords, totalFindings, type FindingRecord } from '../../../src/trace/findings.js';
 import { runEndOfRunOracles } from '../../../src/stress/end-of-run.js';
@@ -72,7 +74,8 @@ function invalidateAndRefreshToSamePage(main: ModelContext): number {
 /** Deletes the steal-time slot (a DELETE: the slot is not present), so the cache's gpa has no uhva. */
 async function deleteStealSlot(main: ModelContext): Promise<void> {
   const current = readCurrentSlot(main.ms, USER_STEAL_TIME);
-  await kvmSetMemslot(main, USER_STEAL_TIME, { ...current, flags: current.flags & ~SLOT_PRESENT }, { shouldGiveUp: () => false, afterDrain: null });
+  const result = await kvmSetMemslot(main, { change: KVM_MR_DELETE, slot: USER_STEAL_TIME, value: current }, { shouldGiveUp: () => false, afterDrain: null, stats: newMemslotSwapStats() });
+  expect(result).toBe(0);
 }
 
 describe('leaks: page references (history B4, B5)', () => {

@@ -1,0 +1,123 @@
+/**
+ * kvm_swap_active_memslots (virt/kvm/kvm_main.c, 6.17), on the main thread under slots_lock:
+ * every memslot publish goes through here (spec 3.2).
+ *
+ *   1. the inactive set gets the change and generation `gen | IN_PROGRESS` (prepareInactiveCopy)
+ *   2. under mn_invalidate_lock, wait until mn_active_invalidate_count == 0 (prepare_to_rcuwait;
+ *      the notifier's count 1 -> 0 wakes us); the main thread never blocks: the lock is only
+ *      try-locked and every wait is an Atomics.waitAsync
+ *   3. rcu_assign_pointer, still under the lock (publishCopy), then unlock: an invalidation's start
+ *      and end see the same memslots
+ *   4. synchronize_srcu_expedited (synchronizeSrcu): the old copy's readers leave
+ *   5. gen = (gen & ~IN_PROGRESS) + nr_as
+ *   6. kvm_arch_memslots_updated: kick every vCPU, with no request (x86: the steal_time cache)
+ *   7. slots->generation = gen (storeActiveGeneration), after the kicks (spec S2)
+ */
+import { LockSlot } from '../sync/lock-block.js';
+import { spinTryLock, spinUnlock } from '../sync/spinlock.js';
+import { GEN_UPDATE_IN_PROGRESS, NR_MEMSLOT_AS_IDS, memslotsGeneration } from '../mem/memslots.js';
+import { prepareInactiveCopy, publishCopy, storeActiveGeneration, synchronizeSrcu, type SlotValue } from '../mem/memslot-update.js';
+import { STEP_MEMSLOT_COUNT_WAIT, STEP_MEMSLOT_DRAINED, STEP_MEMSLOT_GENERATION, STEP_MEMSLOT_PUBLISH } from '../trace/trace-steps.js';
+import { traceStep, type ModelContext } from './model-context.js';
+import { ST_KICKS_SENT, ST_MEMSLOT_UPDATES } from './thread-stats.js';
+import { kickVcpu } from './vcpu-kick.js';
+import { VM_MN_COUNT, VM_MN_INVALIDATE_LOCK, VM_MN_UPDATER_WAITING, VM_MN_UPDATER_WAKE } from './vm-layout.js';
+
+/** Atomics.waitAsync (Node 16+; not in the ES2022 lib typings). */
+type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
+const atomicsWaitAsync = (Atomics as unknown as { waitAsync: (a: Int32Array, i: number, v: number, t: number) => WaitAsyncResult }).waitAsync;
+
+/** Slice of the SRCU wait (a missed notify costs one slice). */
+const SRCU_SLICE_MS = 5;
+/** Slice of the wait for the invalidation count, and of the wait for the lock. */
+const COUNT_SLICE_MS = 5;
+const LOCK_SLICE_MS = 1;
+
+/** What the updater's waits cost (the stress report's memslot counters). Cold: main thread only. */
+export interface MemslotSwapStats {
+  /** Swaps (publishes) done. */
+  swaps: number;
+  /** Swaps that found mn_active_invalidate_count raised and waited for it. */
+  countWaits: number;
+  /** Total and longest time spent in those waits (ms). */
+  countWaitMs: number;
+  countWaitMaxMs: number;
+}
+
+export function newMemslotSwapStats(): MemslotSwapStats {
+  return { swaps: 0, countWaits: 0, countWaitMs: 0, countWaitMaxMs: 0 };
+}
+
+/** spin_lock(&kvm->mn_invalidate_lock) for the main thread: try-lock, else wait asynchronously on the lock word. */
+async function mnInvalidateLockAsync(vm: Int32Array): Promise<void> {
+  while (!spinTryLock(vm, VM_MN_INVALIDATE_LOCK)) {
+    const state = Atomics.load(vm, VM_MN_INVALIDATE_LOCK + LockSlot.STATE);
+    if (state === 0) continue;
+    const wait = atomicsWaitAsync(vm, VM_MN_INVALIDATE_LOCK + LockSlot.STATE, state, LOCK_SLICE_MS);
+    if (wait.async) await wait.value;
+  }
+}
+
+export interface SwapHooks {
+  /** The waits give up (the swap then completes without them) when this says the run is over. */
+  readonly shouldGiveUp: () => boolean;
+  /** Runs once the old copy's readers drained, before the vCPUs are kicked; null: nothing. */
+  readonly afterDrain: (() => void) | null;
+  readonly stats: MemslotSwapStats;
+}
+
+/** kvm_swap_active_memslots with slot `slot` of the inactive set replaced by `value` (the kvm_replace_memslot before it). */
+export async function kvmSwapActiveMemslots(main: ModelContext, slot: number, value: SlotValue, hooks: SwapHooks): Promise<void> {
+  const ms = main.ms;
+  const vm = main.vm;
+  const gen = memslotsGeneration(ms);
+  // WARN_ON(gen & KVM_MEMSLOT_GEN_UPDATE_IN_PROGRESS): slots_lock serializes the swaps.
+  if ((gen & GEN_UPDATE_IN_PROGRESS) !== 0) throw new Error(`memslot swap started with generation ${gen} still in progress`);
+  const copy = prepareInactiveCopy(ms, slot, value, gen);
+  // The trace's gpa is the slot's first gfn (printed "gfn N"): the memslot steps then read as
+  // which guest range changed, and sit in the interleaving of a finding on that gfn.
+  const slotGpa = value.baseGfn << main.pageShift;
+
+  await mnInvalidateLockAsync(vm);
+  Atomics.store(vm, VM_MN_UPDATER_WAITING, 1); // prepare_to_rcuwait
+  let waitStart = -1;
+  while (Atomics.load(vm, VM_MN_COUNT) !== 0 && !hooks.shouldGiveUp()) {
+    if (waitStart < 0) {
+      waitStart = performance.now();
+      traceStep(main, STEP_MEMSLOT_COUNT_WAIT, -1, slotGpa, -1, Atomics.load(vm, VM_MN_COUNT));
+    }
+    // Read the wake word before unlocking: a 1 -> 0 after the unlock changes it, so no wake is lost.
+    const wake = Atomics.load(vm, VM_MN_UPDATER_WAKE);
+    spinUnlock(vm, VM_MN_INVALIDATE_LOCK);
+    const wait = atomicsWaitAsync(vm, VM_MN_UPDATER_WAKE, wake, COUNT_SLICE_MS);
+    if (wait.async) await wait.value;
+    await mnInvalidateLockAsync(vm);
+  }
+  Atomics.store(vm, VM_MN_UPDATER_WAITING, 0); // finish_rcuwait
+  if (waitStart >= 0) {
+    const waited = performance.now() - waitStart;
+    hooks.stats.countWaits++;
+    hooks.stats.countWaitMs += waited;
+    hooks.stats.countWaitMaxMs = Math.max(hooks.stats.countWaitMaxMs, waited);
+  }
+  const oldCopy = publishCopy(ms, copy);
+  spinUnlock(vm, VM_MN_INVALIDATE_LOCK);
+  hooks.stats.swaps++;
+  traceStep(main, STEP_MEMSLOT_PUBLISH, -1, slotGpa, -1, slot);
+  main.counters[ST_MEMSLOT_UPDATES]! += 1;
+
+  await synchronizeSrcu(ms, oldCopy, SRCU_SLICE_MS, hooks.shouldGiveUp);
+  if (hooks.afterDrain) {
+    traceStep(main, STEP_MEMSLOT_DRAINED, -1, slotGpa, -1, slot);
+    hooks.afterDrain();
+  }
+  const final = ((gen & (GEN_UPDATE_IN_PROGRESS - 1)) + NR_MEMSLOT_AS_IDS) & (GEN_UPDATE_IN_PROGRESS - 1);
+  kvmArchMemslotsUpdated(main);
+  storeActiveGeneration(ms, final);
+  traceStep(main, STEP_MEMSLOT_GENERATION, -1, slotGpa, -1, final);
+}
+
+/** kvm_arch_memslots_updated (x86): kvm_vcpu_kick every vCPU, with no request and without waiting. */
+function kvmArchMemslotsUpdated(main: ModelContext): void {
+  for (let v = 0; v < main.nvcpus; v++) if (kickVcpu(main.vcpus, v)) main.counters[ST_KICKS_SENT]! += 1;
+}

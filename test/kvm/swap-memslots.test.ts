@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { buildVm } from '../../src/stress/build-vm.js';
+import { strategyId } from '../../src/kvm/strategies/registry.js';
+import { MM_MIGRATE, mmEventBegin, mmEventFinish } from '../../src/kvm/host-mm-events.js';
+import { VM_MN_UPDATER_WAITING } from '../../src/kvm/vm-layout.js';
+import { USER_STEAL_TIME } from '../../src/kvm/cache-users.js';
+import { kvmSwapActiveMemslots, newMemslotSwapStats } from '../../src/kvm/swap-memslots.js';
+import { activeCopy, GEN_UPDATE_IN_PROGRESS, memslotsGeneration, SLOT_LOG_DIRTY } from '../../src/mem/memslots.js';
+import { readCurrentSlot } from '../../src/mem/memslot-update.js';
+import { decodeRings } from '../../src/trace/flight-recorder.js';
+import { CACHE_LINE_INTS } from '../../src/mem/shared-buffer.js';
+import { STEP_MEMSLOT_COUNT_WAIT, STEP_MEMSLOT_DRAINED, STEP_MEMSLOT_GENERATION, STEP_MEMSLOT_PUBLISH } from '../../src/trace/trace-steps.js';
+
+function vm() {
+  return buildVm({
+    vcpus: 2,
+    pageSize: 4096,
+    strategy: strategyId('locked'),
+    bugMask: 0,
+    seed: 5,
+    oracles: true,
+    traceDepth: 64,
+    workload: 7,
+    guestSteps: 4,
+    eventPermille: 0,
+    stealPermille: 0,
+    postPermille: 0,
+  });
+}
+
+/** Resolves after `ms` (the main thread's event loop keeps running). */
+const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('kvm_swap_active_memslots', () => {
+  it('a publish waits while an invalidation is in flight and completes once its end drops the count to 0', async () => {
+    const { main, layout } = vm();
+    const slot = USER_STEAL_TIME;
+    const gfn = layout.slotBase[slot]!;
+    const gen0 = memslotsGeneration(main.ms);
+    const copy0 = activeCopy(main.ms);
+    const stats = newMemslotSwapStats();
+    mmEventBegin(main, MM_MIGRATE, gfn);
+    let done = false;
+    const swap = kvmSwapActiveMemslots(main, slot, { ...readCurrentSlot(main.ms, slot), flags: readCurrentSlot(main.ms, slot).flags ^ SLOT_LOG_DIRTY }, {
+      shouldGiveUp: () => false,
+      afterDrain: null,
+      stats,
+    }).then(() => {
+      done = true;
+    });
+    await tick(50);
+    // Still waiting: nothing published, the updater registered as the rcuwait's waiter.
+    expect(done).toBe(false);
+    expect(activeCopy(main.ms)).toBe(copy0);
+    expect(memslotsGeneration(main.ms)).toBe(gen0);
+    expect(Atomics.load(main.vm, VM_MN_UPDATER_WAITING)).toBe(1);
+    mmEventFinish(main, MM_MIGRATE, gfn);
+    const bounded = await Promise.race([swap.then(() => 'done'), tick(10_000).then(() => 'timeout')]);
+    expect(bounded).toBe('done');
+    expect(activeCopy(main.ms)).toBe(copy0 ^ 1);
+    expect(memslotsGeneration(main.ms)).toBe(gen0 + 1);
+    expect(Atomics.load(main.vm, VM_MN_UPDATER_WAITING)).toBe(0);
+    expect(stats).toMatchObject({ swaps: 1, countWaits: 1 });
+    expect(stats.countWaitMs).toBeGreaterThanOrEqual(40);
+  });
+
+  it('with no invalidation in flight it does not wait; readers see G|IN_PROGRESS from the publish through the drain, then G+1', async () => {
+    const { main, layout } = vm();
+    const slot = USER_STEAL_TIME;
+    const gen0 = memslotsGeneration(main.ms);
+    const stats = newMemslotSwapStats();
+    let seenAtDrain = -1;
+    await kvmSwapActiveMemslots(main, slot, readCurrentSlot(main.ms, slot), {
+      shouldGiveUp: () => false,
+      afterDrain: () => {
+        seenAtDrain = memslotsGeneration(main.ms);
+      },
+      stats,
+    });
+    expect(stats).toMatchObject({ swaps: 1, countWaits: 0 });
+    expect(seenAtDrain).toBe(gen0 | GEN_UPDATE_IN_PROGRESS);
+    const events = decodeRings(main.fr.mem, CACHE_LINE_INTS, main.fr.depth, main.fr.threads, main.fr.depth).filter(
+      (e) => e.step === STEP_MEMSLOT_PUBLISH || e.step === STEP_MEMSLOT_DRAINED || e.step === STEP_MEMSLOT_GENERATION || e.step === STEP_MEMSLOT_COUNT_WAIT,
+    );
+    expect(events.map((e) => [e.step, e.gpa >> main.pageShift])).toEqual([
+      [STEP_MEMSLOT_PUBLISH, layout.slotBase[slot]],
+      [STEP_MEMSLOT_DRAINED, layout.slotBase[slot]],
+      [STEP_MEMSLOT_GENERATION, layout.slotBase[slot]],
+    ]);
+    expect(events[2]!.arg).toBe(gen0 + 1);
+    expect(memslotsGeneration(main.ms)).toBe(gen0 + 1);
+  });
+});
