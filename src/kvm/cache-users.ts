@@ -62,7 +62,7 @@ function stealRecordLength(): number {
 export const VCPU_INFO_BYTES = 64;
 /**
  * Where vcpu_info sits in its page: a guest puts it in its per-cpu data, at any offset with
- * off + 64 <= 4096 (KVM_XEN_VCPU_ATTR_TYPE_VCPU_INFO, spec 5.3); shared_info is always at 0.
+ * off + 64 <= 4096 (KVM_XEN_VCPU_ATTR_TYPE_VCPU_INFO, docs/UPSTREAM-SPEC.md 5.3); shared_info is always at 0.
  */
 export const VCPU_INFO_OFFSET = 0x540;
 function vcpuInfoLength(): number {

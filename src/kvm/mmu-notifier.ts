@@ -128,7 +128,7 @@ export function evictCollectedVcpus(ctx: ModelContext): void {
  * in_progress and the count drop. Then count-- under mn_invalidate_lock; if that made it 0, wake
  * the memslot updater (rcuwait_wake_up, after the unlock). mmuNotifierRetryCache's "count, then
  * seq" loads pair with this "seq, then count": a refresher sees the raised count or the new seq,
- * but a range outside every memslot moves only the count (spec S1).
+ * but a range outside every memslot moves only the count (docs/UPSTREAM-SPEC.md S1).
  */
 export function invalidateEnd(ctx: ModelContext, firstVpage: number): void {
   const vm = ctx.vm;

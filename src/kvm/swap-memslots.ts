@@ -1,6 +1,6 @@
 /**
  * kvm_swap_active_memslots (virt/kvm/kvm_main.c, 6.17), on the main thread under slots_lock:
- * every memslot publish goes through here (spec 3.2).
+ * every memslot publish goes through here (docs/UPSTREAM-SPEC.md 3.2).
  *
  *   1. the inactive set gets the change and generation `gen | IN_PROGRESS` (prepareInactiveCopy)
  *   2. under mn_invalidate_lock, wait until mn_active_invalidate_count == 0 (prepare_to_rcuwait;
@@ -11,7 +11,7 @@
  *   4. synchronize_srcu_expedited (synchronizeSrcu): the old copy's readers leave
  *   5. gen = (gen & ~IN_PROGRESS) + nr_as
  *   6. kvm_arch_memslots_updated: kick every vCPU, with no request (x86: the steal_time cache)
- *   7. slots->generation = gen (storeActiveGeneration), after the kicks (spec S2)
+ *   7. slots->generation = gen (storeActiveGeneration), after the kicks (docs/UPSTREAM-SPEC.md S2)
  */
 import { LockSlot } from '../sync/lock-block.js';
 import { spinTryLock, spinUnlock } from '../sync/spinlock.js';

@@ -136,7 +136,7 @@ export async function synchronizeSrcu(
   }
 }
 
-/** enum kvm_mr_change: what kvm_set_memory_region derived from the old slot and the new one (spec 3.1). */
+/** enum kvm_mr_change: what kvm_set_memory_region derived from the old slot and the new one (docs/UPSTREAM-SPEC.md 3.1). */
 export const KVM_MR_CREATE = 0;
 export const KVM_MR_DELETE = 1;
 export const KVM_MR_MOVE = 2;

@@ -1,7 +1,7 @@
 /**
  * The control plane on the main thread: memslot updates while the vCPUs run (DESIGN 5.6), as
  * KVM_SET_USER_MEMORY_REGION calls serialized by slots_lock (an async-mutex: a promise lock, main
- * thread only). The legal operations (spec 3.1), `--memslot-ops` (default: all of them):
+ * thread only). The legal operations (docs/UPSTREAM-SPEC.md 3.1), `--memslot-ops` (default: all of them):
  *
  *   delete-create  DELETE a slot (INVALID first, then gone; its host window is then munmapped by
  *                  the notifier: an invalidation outside every memslot), and after a short gap

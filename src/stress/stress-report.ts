@@ -112,7 +112,7 @@ export interface StressTotals {
   memslotUpdates: number;
   memslotMoves: number;
   memslotMovesSkipped: number;
-  /** Legal memslot operations done (spec 3.1): CREATE, DELETE (two swaps each), FLAGS_ONLY; dummy-slot toggles are among the creates/deletes too. */
+  /** Legal memslot operations done (docs/UPSTREAM-SPEC.md 3.1): CREATE, DELETE (two swaps each), FLAGS_ONLY; dummy-slot toggles are among the creates/deletes too. */
   memslotCreates: number;
   memslotDeletes: number;
   memslotFlagsOnly: number;

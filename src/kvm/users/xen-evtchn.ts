@@ -69,7 +69,7 @@ function gpcReadLockIrqsave(ctx: ModelContext, lock: number, irq: boolean): bool
 /**
  * The vcpu_info half of kvm_xen_set_evtchn_fast (rc = 1, shared_info already unlocked): the port's
  * word bit in vCPU v's evtchn_pending_sel, or in its kernel-side copy if vcpu_info fails its
- * check (spec 5.1 step 3.2: the event still counts as delivered). Returns true if the vCPU must
+ * check (docs/UPSTREAM-SPEC.md 5.1 step 3.2: the event still counts as delivered). Returns true if the vCPU must
  * be kicked (the bit was newly set).
  */
 function setVcpuInfoPendingSel(ctx: ModelContext, v: number, port: number, irq: boolean): boolean {

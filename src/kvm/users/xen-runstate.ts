@@ -1,6 +1,6 @@
 /**
  * The Xen runstate area (host-uses, per vCPU, two caches): arch/x86/kvm/xen.c,
- * kvm_xen_update_runstate() and kvm_xen_update_runstate_guest(), as 6.17 has them (spec 5.4,
+ * kvm_xen_update_runstate() and kvm_xen_update_runstate_guest(), as 6.17 has them (docs/UPSTREAM-SPEC.md 5.4,
  * history B12/B13 in ../shared/reference/pfncache-history.md).
  *
  * Kernel side (vcpu->arch.xen): current_runstate, runstate_entry_time and runstate_times[4], kept
@@ -133,7 +133,7 @@ function kvmXenUpdateRunstate(ctx: ModelContext, rs: Runstate, state: number): v
 }
 
 /**
- * kvm_xen_update_runstate_guest(v, atomic) (spec 5.4 steps 1-7). Returns true if the guest copy
+ * kvm_xen_update_runstate_guest(v, atomic) (docs/UPSTREAM-SPEC.md 5.4 steps 1-7). Returns true if the guest copy
  * was written. Caller is in an SRCU read section and holds no gpc lock.
  */
 export function kvmXenUpdateRunstateGuest(ctx: ModelContext, rs: Runstate, atomic: boolean): boolean {

@@ -1,6 +1,6 @@
 /**
  * Xen event delivery on one thread, as kvm_xen_set_evtchn_fast / kvm_xen_set_evtchn /
- * kvm_xen_inject_pending_events do it (spec 5.1-5.2): through shared_info and vcpu_info, through
+ * kvm_xen_inject_pending_events do it (docs/UPSTREAM-SPEC.md 5.1-5.2): through shared_info and vcpu_info, through
  * the vCPU's kernel-side selector copy when vcpu_info fails its check, and never refreshing from
  * irq context. The threaded behaviour (deferral to process context, b17-trylock's fallbacks) is
  * in test/stress/threads/evtchn-loop.test.ts.
