@@ -56,13 +56,17 @@ import { ST_MAX_RETRIES, ST_REFRESHES, ST_REFRESH_FAILS, ST_REFRESH_RETRIES } fr
 /**
  * __kvm_gpc_refresh(gpc, gpa): re-derive gpa -> uhva if the gpa, the generation or the uhva is
  * stale; if not valid or the uhva changed, hva_to_pfn_retry; else only khva's offset moves.
+ * `hva` is -1 for a GPA cache; for an HVA cache (gpa -1) it is the caller's uhva: the HVA branch
+ * (docs/UPSTREAM-SPEC.md 4.3 step 3) reads no memslot and leaves the generation stale and unused.
  * On error valid/pfn/khva are cleared. The old mapping is unmapped after every lock is dropped.
  */
-export function gpcRefreshLocked(ctx: ModelContext, g: number, gpa: number): number {
+export function gpcRefreshLocked(ctx: ModelContext, g: number, gpa: number, hva: number): number {
   const gpcs = ctx.gpcs;
   const base = gpcBase(g);
   const mask = ctx.offsetMask;
   assertHeld(gpcs, base + GPC_REFRESH_LOCK, 'write');
+  // WARN_ON_ONCE(kvm_is_error_gpa(gpa) == kvm_is_error_hva(uhva)) -> -EINVAL.
+  if ((gpa < 0) === (hva < 0)) return -EINVAL;
   const startedAt = performance.now();
   writeLock(gpcs, base + GPC_LOCK);
   traceStep(ctx, STEP_REFRESH_START, g, gpa, gpcs[base + G_PFN]!, gpcs[base + G_VALID]!);
@@ -79,12 +83,17 @@ export function gpcRefreshLocked(ctx: ModelContext, g: number, gpa: number): num
   const oldKhva = khva < 0 ? -1 : khva - (khva & mask);
   const uhva = gpcs[base + G_UHVA]!;
   const oldUhva = uhva < 0 ? -1 : uhva - (uhva & mask);
-  const pageOffset = gpa & mask;
+  const pageOffset = (gpa < 0 ? hva : gpa) & mask;
   let hvaChange = false;
   let badHva = false;
   let result = 0;
-  const generation = memslotsGeneration(ctx.ms);
-  if (gpcs[base + G_GPA] !== gpa || gpcs[base + G_GENERATION] !== generation || uhva < 0) {
+  const generation = gpa < 0 ? 0 : memslotsGeneration(ctx.ms);
+  if (gpa < 0) {
+    // HVA branch: gpa = INVALID_GPA, memslot = NULL, uhva = PAGE_ALIGN_DOWN(uhva); no memslot read.
+    gpcs[base + G_GPA] = -1;
+    gpcs[base + G_UHVA] = hva - pageOffset;
+    if (gpcs[base + G_UHVA] !== oldUhva) hvaChange = true;
+  } else if (gpcs[base + G_GPA] !== gpa || gpcs[base + G_GENERATION] !== generation || uhva < 0) {
     gpcs[base + G_GPA] = gpa;
     gpcs[base + G_GENERATION] = generation;
     const vpage = gfnToVpage(ctx.ms, generation, gpa >> ctx.pageShift);

@@ -69,6 +69,14 @@ export function gpcValidLen(ctx: ModelContext, gpa: number, len: number): boolea
 }
 
 /**
+ * kvm_gpc_is_valid_len(gpa, uhva, len) (docs/UPSTREAM-SPEC.md 4.1): the offset comes from uhva
+ * for an HVA cache (gpa == INVALID_GPA, -1 here), otherwise from gpa.
+ */
+export function gpcValidLenAt(ctx: ModelContext, gpa: number, uhva: number, len: number): boolean {
+  return ((gpa < 0 ? uhva : gpa) & ctx.offsetMask) + len <= ctx.pageSize;
+}
+
+/**
  * kvm_gpc_check: may the caller use khva (or pfn) for [gpa, gpa+len)? The caller holds the read
  * (or write) lock and keeps it for the whole access. No side effects. `gpa` -1 means "the gpa the
  * cache holds" (the modern API, kvm_gpc_check(gpc, len)). The protocol step `check`: dispatches to
@@ -88,9 +96,11 @@ export function mainlineGpcCheckLocked(ctx: ModelContext, g: number, gpa: number
   const cachedGpa = gpcs[base + G_GPA]!;
   if (gpa !== -1 && gpa !== cachedGpa) return false;
   // The seed (dwmw2, 9733f477...camel@infradead.org): what must be verified is that the memslots generation has not changed.
-  if (!isBugOn(BUG_CHECK_IGNORES_GENERATION) && gpcs[base + G_GENERATION] !== memslotsGeneration(ctx.ms)) return false;
-  if (gpcs[base + G_UHVA]! < 0) return false;
-  if ((cachedGpa & ctx.offsetMask) + len > ctx.pageSize) return false;
+  // `!kvm_is_error_gpa(gpa) && ...`: an HVA cache (gpa INVALID_GPA) skips it (docs/UPSTREAM-SPEC.md 4.2).
+  if (cachedGpa >= 0 && !isBugOn(BUG_CHECK_IGNORES_GENERATION) && gpcs[base + G_GENERATION] !== memslotsGeneration(ctx.ms)) return false;
+  const cachedUhva = gpcs[base + G_UHVA]!;
+  if (cachedUhva < 0) return false;
+  if (((cachedGpa < 0 ? cachedUhva : cachedGpa) & ctx.offsetMask) + len > ctx.pageSize) return false;
   return gpcs[base + G_VALID] !== 0;
 }
 
@@ -100,12 +110,30 @@ export function mainlineGpcCheckLocked(ctx: ModelContext, g: number, gpa: number
  * The caller is inside an SRCU read section. Returns 0 or a negative errno.
  */
 export function gpcActivate(ctx: ModelContext, g: number, gpa: number, len: number): number {
-  if (gpa < 0 || !gpcValidLen(ctx, gpa, len)) return -EINVAL;
+  // WARN_ON_ONCE(kvm_is_error_gpa(gpa)) -> -EINVAL; then __kvm_gpc_activate(gpc, gpa, KVM_HVA_ERR_BAD, len).
+  if (gpa < 0) return -EINVAL;
+  return gpcActivateAt(ctx, g, gpa, -1, len);
+}
+
+/**
+ * kvm_gpc_activate_hva(gpc, uhva, len) (docs/UPSTREAM-SPEC.md 4.1): `access_ok(uhva, len)` only
+ * (here: a user address, not -1), then __kvm_gpc_activate(gpc, INVALID_GPA, uhva, len). Nothing
+ * checks that the uhva lies in a memslot. Re-activating an active GPA cache this way switches it
+ * to HVA (and gpcActivate switches it back), as xen.c does.
+ */
+export function gpcActivateHva(ctx: ModelContext, g: number, uhva: number, len: number): number {
+  if (uhva < 0) return -EINVAL;
+  return gpcActivateAt(ctx, g, -1, uhva, len);
+}
+
+/** __kvm_gpc_activate(gpc, gpa, uhva, len): exactly one of gpa / uhva is -1. */
+function gpcActivateAt(ctx: ModelContext, g: number, gpa: number, uhva: number, len: number): number {
+  if (!gpcValidLenAt(ctx, gpa, uhva, len)) return -EINVAL;
   const gpcs = ctx.gpcs;
   const base = gpcBase(g);
   mutexLock(gpcs, base + GPC_REFRESH_LOCK);
   if (isBugOn(BUG_ACTIVATE_REINITS_LOCKS)) rwlockInit(gpcs, base + GPC_LOCK, LockClass.GPC_LOCK);
-  traceStep(ctx, STEP_ACTIVATE, g, gpa, gpcs[base + G_PFN]!, 0);
+  traceStep(ctx, STEP_ACTIVATE, g, gpa < 0 ? uhva : gpa, gpcs[base + G_PFN]!, 0);
   ctx.counters[ST_ACTIVATIONS]! += 1;
   if (gpcs[base + G_ACTIVE] === 0) {
     if (gpcs[base + G_VALID] !== 0) {
@@ -130,7 +158,7 @@ export function gpcActivate(ctx: ModelContext, g: number, gpa: number, len: numb
       writeUnlock(gpcs, base + GPC_LOCK);
     }
   }
-  const result = gpcRefreshLocked(ctx, g, gpa);
+  const result = gpcRefreshLocked(ctx, g, gpa, uhva);
   mutexUnlock(gpcs, base + GPC_REFRESH_LOCK);
   return result;
 }
@@ -173,11 +201,13 @@ export function gpcRefresh(ctx: ModelContext, g: number, len: number): number {
   const serialized = !isBugOn(BUG_REFRESH_WITHOUT_MUTEX);
   if (serialized) mutexLock(gpcs, base + GPC_REFRESH_LOCK);
   const gpa = gpcs[base + G_GPA]!;
-  if (gpa < 0 || !gpcValidLen(ctx, gpa, len)) {
+  // `uhva = kvm_is_error_gpa(gpc->gpa) ? gpc->uhva : KVM_HVA_ERR_BAD` (docs/UPSTREAM-SPEC.md 4.3).
+  const uhva = gpa < 0 ? gpcs[base + G_UHVA]! : -1;
+  if ((gpa < 0 && uhva < 0) || !gpcValidLenAt(ctx, gpa, uhva, len)) {
     if (serialized) mutexUnlock(gpcs, base + GPC_REFRESH_LOCK);
     return -EINVAL;
   }
-  const result = gpcRefreshLocked(ctx, g, gpa);
+  const result = gpcRefreshLocked(ctx, g, gpa, uhva);
   if (serialized && (result === 0 || !isBugOn(BUG_REFRESH_LEAKS_LOCK_ON_ERROR))) mutexUnlock(gpcs, base + GPC_REFRESH_LOCK);
   return result;
 }
