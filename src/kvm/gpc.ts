@@ -117,12 +117,12 @@ export function gpcActivate(ctx: ModelContext, g: number, gpa: number, len: numb
 
 /**
  * kvm_gpc_activate_hva(gpc, uhva, len) (docs/UPSTREAM-SPEC.md 4.1): `access_ok(uhva, len)` only
- * (here: a user address, not -1), then __kvm_gpc_activate(gpc, INVALID_GPA, uhva, len). Nothing
+ * (here: a page of the host mm's address space), then __kvm_gpc_activate(gpc, INVALID_GPA, uhva, len). Nothing
  * checks that the uhva lies in a memslot. Re-activating an active GPA cache this way switches it
  * to HVA (and gpcActivate switches it back), as xen.c does.
  */
 export function gpcActivateHva(ctx: ModelContext, g: number, uhva: number, len: number): number {
-  if (uhva < 0) return -EINVAL;
+  if (uhva < 0 || uhva >> ctx.pageShift >= ctx.host.mm.vpages) return -EINVAL;
   return gpcActivateAt(ctx, g, -1, uhva, len);
 }
 

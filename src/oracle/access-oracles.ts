@@ -7,7 +7,8 @@
  *
  * They never look at bug switches: a finding is a property of what happened.
  */
-import { G_GPA, G_KHVA, G_PFN, GPC_LOCK, gpcBase } from '../kvm/gpc-layout.js';
+import { G_GPA, G_KHVA, G_PFN, G_UHVA, GPC_LOCK, gpcBase } from '../kvm/gpc-layout.js';
+import { vpageToGfn } from '../mem/host-page-table.js';
 import { assertHeld } from '../sync/lockdep.js';
 import type { ModelContext } from '../kvm/model-context.js';
 import { checkInstalledPageLocked, checkPageKeptLocked } from './properties/uaf-khva.js';
@@ -36,14 +37,25 @@ export function checkKhvaAccessLocked(ctx: ModelContext, g: number): boolean {
   assertHeld(gpcs, base + GPC_LOCK, 'any');
   const pfn = gpcs[base + G_PFN]!;
   const khva = gpcs[base + G_KHVA]!;
-  const gpa = gpcs[base + G_GPA]!;
+  const cachedGpa = gpcs[base + G_GPA]!;
+  // An HVA cache (gpa INVALID_GPA, docs/UPSTREAM-SPEC.md 4.1) has no gfn of its own: the truth it
+  // is held to is the file page its uhva maps now, at the uhva's offset. Its generation is unused
+  // (4.2), so the stale-generation check does not apply to it.
+  const hvaCache = cachedGpa < 0;
+  const gpa = hvaCache ? hvaCacheTruthGpa(ctx, gpcs[base + G_UHVA]!) : cachedGpa;
   let ok = checkInUseInvariantsLocked(ctx, g, base, gpa, pfn, khva);
   if (!ok && pfn < 0) return false;
   if (!checkInstalledPageLocked(ctx, g, base, gpa, pfn)) return false;
   if (!checkPageOwnerLocked(ctx, g, gpa, pfn)) ok = false;
   if (!checkPteMapsPfnLocked(ctx, g, base, gpa, pfn)) ok = false;
-  if (ctx.srcuGeneration >= 0 && !checkGenerationCurrentLocked(ctx, g, base, gpa, pfn)) ok = false;
+  if (!hvaCache && ctx.srcuGeneration >= 0 && !checkGenerationCurrentLocked(ctx, g, base, gpa, pfn)) ok = false;
   return ok;
+}
+
+/** The "gpa" an HVA cache's truth is: (the file page its uhva maps) * pageSize + the uhva's offset; -1 if unmapped. */
+function hvaCacheTruthGpa(ctx: ModelContext, uhva: number): number {
+  const filePage = uhva < 0 ? -1 : vpageToGfn(ctx.host.mm, uhva >> ctx.pageShift);
+  return filePage < 0 ? -1 : (filePage << ctx.pageShift) + (uhva & ctx.offsetMask);
 }
 
 /**

@@ -15,6 +15,8 @@ import { filePfn, vpageToGfn } from '../../src/mem/host-page-table.js';
 import { memslotsGeneration } from '../../src/mem/memslots.js';
 import { totalFindings } from '../../src/trace/findings.js';
 import { EINVAL } from '../../src/util/errno.js';
+import { checkKhvaAccessLocked } from '../../src/oracle/access-oracles.js';
+import { BUG_KHVA_KEEPS_OLD_OFFSET } from '../../src/kvm/bug-switches.js';
 
 // docs/UPSTREAM-SPEC.md 4.1-4.3: kvm_gpc_activate_hva, kvm_gpc_check's skipped generation test,
 // __kvm_gpc_refresh's HVA branch, and GPA <-> HVA switches by re-activation.
@@ -22,7 +24,11 @@ const TABLE = guestLayout(2, 4096).caches;
 const steal = cacheNamed(TABLE, 'steal-time vcpu-0');
 
 function vm() {
-  return buildVm({
+  return buildVm(vmConfig());
+}
+
+function vmConfig() {
+  return {
     vcpus: 2,
     pageSize: 4096,
     strategy: strategyId('locked'),
@@ -35,7 +41,7 @@ function vm() {
     eventPermille: 100,
     stealPermille: 100,
     postPermille: 100,
-  });
+  };
 }
 
 function checks(main: ReturnType<typeof vm>['main'], g: number, len: number): boolean {
@@ -66,6 +72,9 @@ describe('gpc activated by HVA', () => {
     expect(main.gpcs[base + G_PFN]).toBe(filePfn(main.host.mm, vpageToGfn(main.host.mm, page >> 12)));
     expect(main.gpcs[base + G_KHVA]! & 4095).toBe(128);
     expect(checks(main, g, 16)).toBe(true);
+    readLock(main.gpcs, base + GPC_LOCK);
+    expect(checkKhvaAccessLocked(main, g)).toBe(true);
+    readUnlock(main.gpcs, base + GPC_LOCK);
     // kvm_gpc_is_valid_len: the length is checked against the uhva's offset.
     expect(checks(main, g, 4096 - 127)).toBe(false);
     expect(totalFindings(main.findings)).toBe(0);
@@ -82,6 +91,23 @@ describe('gpc activated by HVA', () => {
     expect(memslotsGeneration(main.ms)).not.toBe(gen0);
     expect(checks(main, other, 8)).toBe(false);
     expect(checks(main, g, 8)).toBe(true);
+    // The access oracles hold it to the page its uhva maps, not to the generation.
+    readLock(main.gpcs, gpcBase(g) + GPC_LOCK);
+    expect(checkKhvaAccessLocked(main, g)).toBe(true);
+    readUnlock(main.gpcs, gpcBase(g) + GPC_LOCK);
+    expect(totalFindings(main.findings)).toBe(0);
+  });
+
+  it('with khva-keeps-old-offset on, re-pointing an HVA cache within its page is caught by the offset invariant (against the uhva)', () => {
+    const { main } = buildVm({ ...vmConfig(), bugMask: BUG_KHVA_KEEPS_OLD_OFFSET });
+    const g = steal.index;
+    const page = main.gpcs[gpcBase(g) + G_UHVA]! & ~4095;
+    expect(gpcActivateHva(main, g, page + 64, 8)).toBe(0);
+    readLock(main.gpcs, gpcBase(g) + GPC_LOCK);
+    expect(gpcCheckLocked(main, g, -1, 8)).toBe(true);
+    expect(checkKhvaAccessLocked(main, g)).toBe(false);
+    readUnlock(main.gpcs, gpcBase(g) + GPC_LOCK);
+    expect(totalFindings(main.findings)).toBe(1);
   });
 
   it('an mm invalidation of its page still invalidates an HVA cache, and refresh re-resolves it by uhva', () => {
@@ -123,6 +149,7 @@ describe('gpc activated by HVA', () => {
     const page = main.gpcs[base + G_UHVA]! & ~4095;
     const gpa = main.gpcs[base + G_GPA]!;
     expect(gpcActivateHva(main, g, -1, 8)).toBe(-EINVAL);
+    expect(gpcActivateHva(main, g, main.host.mm.vpages << 12, 8)).toBe(-EINVAL);
     expect(gpcActivateHva(main, g, page + 4090, 8)).toBe(-EINVAL);
     expect(main.gpcs[base + G_GPA]).toBe(gpa);
     expect(checks(main, g, 8)).toBe(true);
