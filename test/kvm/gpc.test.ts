@@ -1,3 +1,4 @@
+import { testVmConfig } from '../support/vm-config.js';
 import { describe, expect, it } from 'vitest';
 import { readLock, readUnlock } from '../../src/sync/rwlock.js';
 import { buildVm, type VmConfig } from '../../src/stress/build-vm.js';
@@ -5,9 +6,8 @@ import { gpcActivate, gpcCheckLocked, gpcDeactivate, gpcRefresh } from '../../sr
 import { G_ACTIVE, G_KHVA, G_PFN, G_VALID, GPC_LOCK, gpcBase } from '../../src/kvm/gpc-layout.js';
 import { guestLayout } from '../../src/kvm/guest-layout.js';
 import { cacheNamed } from '../../src/kvm/cache-table.js';
-import { strategyId } from '../../src/kvm/strategies/registry.js';
 import { MM_MIGRATE, MM_PROTECT, MM_ZAP, mmEventBegin, mmEventFinish } from '../../src/kvm/host-mm-events.js';
-import { VM_MMU_SEQ, VM_MN_COUNT, WORKLOAD_ALL } from '../../src/kvm/vm-layout.js';
+import { VM_MMU_SEQ, VM_MN_COUNT } from '../../src/kvm/vm-layout.js';
 import { filePfn } from '../../src/mem/host-page-table.js';
 import { srcuReadLock, srcuReadUnlock } from '../../src/mem/memslots.js';
 import { totalFindings } from '../../src/trace/findings.js';
@@ -22,21 +22,7 @@ const stealGpc = (v: number): number => cacheNamed(TABLE, `steal-time vcpu-${v}`
 const stealGfn = (v: number): number => cacheNamed(TABLE, `steal-time vcpu-${v}`).gfn;
 
 function config(overrides: Partial<VmConfig> = {}): VmConfig {
-  return {
-    vcpus: 2,
-    pageSize: 4096,
-    strategy: strategyId('locked'),
-    bugMask: 0,
-    seed: 1,
-    oracles: true,
-    traceDepth: 32,
-    workload: WORKLOAD_ALL,
-    guestSteps: 8,
-    eventPermille: 100,
-    stealPermille: 100,
-    postPermille: 100,
-    ...overrides,
-  };
+  return testVmConfig({ traceDepth: 32, ...overrides });
 }
 
 describe('gpc (one thread)', () => {

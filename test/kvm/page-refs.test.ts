@@ -3,19 +3,18 @@
  * src/kvm/host-fault.ts, hva_to_pfn_retry in src/kvm/gpc-refresh.ts): the file page holds one,
  * hva_to_pfn takes one, hva_to_pfn_retry puts it, and a page is freed when its last reference goes.
  */
+import { testVmConfig } from '../support/vm-config.js';
 import { describe, expect, it } from 'vitest';
 import { buildVm, type VmConfig } from '../../src/stress/build-vm.js';
 import { gpcRefresh } from '../../src/kvm/gpc.js';
 import { G_PFN, G_UHVA, G_VALID, gpcBase } from '../../src/kvm/gpc-layout.js';
 import { guestLayout } from '../../src/kvm/guest-layout.js';
 import { cacheNamed } from '../../src/kvm/cache-table.js';
-import { strategyId } from '../../src/kvm/strategies/registry.js';
 import { registerProtocol } from '../../src/kvm/protocols/registry.js';
 import type { ProtocolVariant } from '../../src/kvm/protocols/protocol-variant.js';
 import { hostFaultInWithEpoch, kvmReleasePageUnused } from '../../src/kvm/host-fault.js';
 import { MM_MIGRATE, MM_PROTECT, MM_ZAP, mmEventBegin, mmEventFinish } from '../../src/kvm/host-mm-events.js';
 import type { ModelContext } from '../../src/kvm/model-context.js';
-import { WORKLOAD_ALL } from '../../src/kvm/vm-layout.js';
 import { filePfn } from '../../src/mem/host-page-table.js';
 import { PAGE_ALLOCATED, PAGE_FREE } from '../../src/mem/host-mm-layout.js';
 import { pageEpoch, pageRefcount, pageState } from '../../src/mem/page-allocator.js';
@@ -29,21 +28,7 @@ const stealGpc = (v: number): number => cacheNamed(TABLE, `steal-time vcpu-${v}`
 const stealGfn = (v: number): number => cacheNamed(TABLE, `steal-time vcpu-${v}`).gfn;
 
 function config(overrides: Partial<VmConfig> = {}): VmConfig {
-  return {
-    vcpus: 2,
-    pageSize: 4096,
-    strategy: strategyId('locked'),
-    bugMask: 0,
-    seed: 1,
-    oracles: true,
-    traceDepth: 64,
-    workload: WORKLOAD_ALL,
-    guestSteps: 8,
-    eventPermille: 100,
-    stealPermille: 100,
-    postPermille: 100,
-    ...overrides,
-  };
+  return testVmConfig(overrides);
 }
 
 /** Every allocated page holds exactly its file page's reference, every free page none. */

@@ -4,12 +4,12 @@
  * copy). Silent after real deliveries (through vcpu_info or the copy); fires when the vcpu_info
  * write is lost, as a write through a stale mapping would be.
  */
+import { testVmConfig } from '../support/vm-config.js';
 import { describe, expect, it } from 'vitest';
 import { buildVm, type VmConfig } from '../../src/stress/build-vm.js';
 import { runEndOfRunOracles } from '../../src/stress/end-of-run.js';
 import { cacheNamed } from '../../src/kvm/cache-table.js';
 import { guestLayout } from '../../src/kvm/guest-layout.js';
-import { strategyId } from '../../src/kvm/strategies/registry.js';
 import { VCPU_INFO_OFFSET, workloadMask } from '../../src/kvm/cache-users.js';
 import { gpcDeactivate } from '../../src/kvm/gpc.js';
 import { filePfn } from '../../src/mem/host-page-table.js';
@@ -23,20 +23,7 @@ import { readFindingRecords, totalFindings } from '../../src/trace/findings.js';
 const TABLE = guestLayout(2, 4096).caches;
 
 function config(): VmConfig {
-  return {
-    vcpus: 2,
-    pageSize: 4096,
-    strategy: strategyId('locked'),
-    bugMask: 0,
-    seed: 1,
-    oracles: true,
-    traceDepth: 32,
-    workload: workloadMask(['xen']),
-    guestSteps: 8,
-    eventPermille: 0,
-    stealPermille: 0,
-    postPermille: 0,
-  };
+  return testVmConfig({ traceDepth: 32, workload: workloadMask(['xen']), eventPermille: 0, stealPermille: 0, postPermille: 0 });
 }
 
 function send(main: ModelContext, port: number): number {

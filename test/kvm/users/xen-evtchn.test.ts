@@ -5,11 +5,11 @@
  * irq context. The threaded behaviour (deferral to process context, b17-trylock's fallbacks) is
  * in test/stress/threads/evtchn-loop.test.ts.
  */
+import { testVmConfig } from '../../support/vm-config.js';
 import { describe, expect, it } from 'vitest';
 import { buildVm, type VmConfig } from '../../../src/stress/build-vm.js';
 import { cacheNamed } from '../../../src/kvm/cache-table.js';
 import { guestLayout } from '../../../src/kvm/guest-layout.js';
-import { strategyId } from '../../../src/kvm/strategies/registry.js';
 import { protocolId } from '../../../src/kvm/protocols/registry.js';
 import { workloadMask, VCPU_INFO_OFFSET } from '../../../src/kvm/cache-users.js';
 import { gpcActivate, gpcDeactivate } from '../../../src/kvm/gpc.js';
@@ -42,21 +42,7 @@ const SEL = (VCPU_INFO_OFFSET >> 2) + VI_PENDING_SEL;
 const UPCALL = (VCPU_INFO_OFFSET >> 2) + VI_UPCALL_PENDING;
 
 function config(overrides: Partial<VmConfig> = {}): VmConfig {
-  return {
-    vcpus: 2,
-    pageSize: 4096,
-    strategy: strategyId('locked'),
-    bugMask: 0,
-    seed: 1,
-    oracles: true,
-    traceDepth: 32,
-    workload: workloadMask(['xen']),
-    guestSteps: 8,
-    eventPermille: 0,
-    stealPermille: 0,
-    postPermille: 0,
-    ...overrides,
-  };
+  return testVmConfig({ traceDepth: 32, workload: workloadMask(['xen']), eventPermille: 0, stealPermille: 0, postPermille: 0, ...overrides });
 }
 
 /** Runs `body` inside an SRCU read section, as every caller of the delivery paths is. */

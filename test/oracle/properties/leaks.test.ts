@@ -5,6 +5,7 @@
  */
 import { KVM_MR_DELETE } from '../../../src/mem/memslot-update.js';
 import { newMemslotSwapStats } from '../../../src/kvm/swap-memslots.js';
+import { testVmConfig } from '../../support/vm-config.js';
 import { describe, expect, it } from 'vitest';
 import { buildVm, type VmConfig } from '../../../src/stress/build-vm.js';
 import { gpcRefresh } from '../../../src/kvm/gpc.js';
@@ -12,12 +13,10 @@ import { G_PFN, gpcBase } from '../../../src/kvm/gpc-layout.js';
 import { guestLayout } from '../../../src/kvm/guest-layout.js';
 import { cacheNamed } from '../../../src/kvm/cache-table.js';
 import { USER_STEAL_TIME } from '../../../src/kvm/cache-users.js';
-import { strategyId } from '../../../src/kvm/strategies/registry.js';
 import { BUG_REFRESH_ERROR_PUTS_OLD_PAGE, BUG_REFRESH_REUSE_LEAKS_REF } from '../../../src/kvm/bug-switches.js';
 import { MM_PROTECT, MM_ZAP, mmEventBegin, mmEventFinish } from '../../../src/kvm/host-mm-events.js';
 import { kvmSetMemslot } from '../../../src/kvm/set-memslot.js';
 import type { ModelContext } from '../../../src/kvm/model-context.js';
-import { WORKLOAD_ALL } from '../../../src/kvm/vm-layout.js';
 import { filePfn } from '../../../src/mem/host-page-table.js';
 import { PAGE_FREE } from '../../../src/mem/host-mm-layout.js';
 import { readCurrentSlot } from '../../../src/mem/memslot-update.js';
@@ -34,20 +33,7 @@ const G = cacheNamed(TABLE, 'steal-time vcpu-0').index;
 const GFN = cacheNamed(TABLE, 'steal-time vcpu-0').gfn;
 
 function config(bugMask: number): VmConfig {
-  return {
-    vcpus: 2,
-    pageSize: 4096,
-    strategy: strategyId('locked'),
-    bugMask,
-    seed: 1,
-    oracles: true,
-    traceDepth: 64,
-    workload: WORKLOAD_ALL,
-    guestSteps: 8,
-    eventPermille: 100,
-    stealPermille: 100,
-    postPermille: 100,
-  };
+  return testVmConfig({ bugMask });
 }
 
 function readFindings(main: ModelContext): FindingRecord[] {

@@ -3,17 +3,16 @@
  * after it relocks, and "no listed cache valid in the range" when the notifier's gpc hook returns.
  * Each fires on an injected fault and stays silent on the reference protocol.
  */
+import { testVmConfig } from '../../support/vm-config.js';
 import { describe, expect, it } from 'vitest';
 import { buildVm, type VmConfig } from '../../../src/stress/build-vm.js';
 import { gpcRefresh } from '../../../src/kvm/gpc.js';
 import { G_UHVA, G_VALID, gpcBase } from '../../../src/kvm/gpc-layout.js';
 import { guestLayout } from '../../../src/kvm/guest-layout.js';
 import { cacheNamed } from '../../../src/kvm/cache-table.js';
-import { strategyId } from '../../../src/kvm/strategies/registry.js';
 import { BUG_INVALIDATE_SKIPS_CLEAR, BUG_REFRESH_VALID_BEFORE_RESOLVE, setBugSwitches } from '../../../src/kvm/bug-switches.js';
 import { MM_MIGRATE, MM_PROTECT, MM_ZAP, mmEventBegin, mmEventFinish } from '../../../src/kvm/host-mm-events.js';
 import type { ModelContext } from '../../../src/kvm/model-context.js';
-import { WORKLOAD_ALL } from '../../../src/kvm/vm-layout.js';
 import { srcuReadLock, srcuReadUnlock } from '../../../src/mem/memslots.js';
 import { readFindingRecords, totalFindings } from '../../../src/trace/findings.js';
 import {
@@ -30,20 +29,7 @@ const G = cacheNamed(TABLE, 'steal-time vcpu-0').index;
 const GFN = cacheNamed(TABLE, 'steal-time vcpu-0').gfn;
 
 function config(bugMask: number): VmConfig {
-  return {
-    vcpus: 2,
-    pageSize: 4096,
-    strategy: strategyId('locked'),
-    bugMask,
-    seed: 1,
-    oracles: true,
-    traceDepth: 64,
-    workload: WORKLOAD_ALL,
-    guestSteps: 8,
-    eventPermille: 100,
-    stealPermille: 100,
-    postPermille: 100,
-  };
+  return testVmConfig({ bugMask });
 }
 
 function refresh(main: ModelContext): number {
