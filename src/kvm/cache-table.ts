@@ -128,8 +128,3 @@ export function cacheNamed(table: CacheTable, name: string): CacheSpec {
 export function guestUsesCaches(table: CacheTable, from = 0, to = Number.MAX_SAFE_INTEGER): readonly CacheSpec[] {
   return table.caches.filter((c) => c.usage === 'guest' && c.owner >= from && c.owner < to);
 }
-
-/** The caches of one user, in index order (cold path). */
-export function cachesOfUser(table: CacheTable, userName: string): readonly CacheSpec[] {
-  return table.caches.filter((c) => c.userName === userName);
-}

@@ -129,7 +129,7 @@ export function vcpuEntryCheckDone(ctx: ModelContext, vs: VcpuState, ok: boolean
  * Entry step 4 when a request or kick is pending (or the entry is over): leave guest mode without
  * running the guest, and take the SRCU read lock again.
  */
-export function vcpuCancelEntry(ctx: ModelContext, vs: VcpuState, pending: number): void {
+function vcpuCancelEntry(ctx: ModelContext, vs: VcpuState, pending: number): void {
   traceStep(ctx, STEP_ENTRY_CANCEL, -1, -1, -1, pending);
   ctx.counters[ST_ENTRY_CANCELS]! += 1;
   vcpuLeaveGuestMode(ctx, vs);

@@ -189,7 +189,8 @@ export function resolveStressConfig(input: StressOptions): StressConfig {
   const seed = input.seed === undefined ? (Math.random() * 4294967296) >>> 0 : parseIntegerOption('--seed', input.seed, 0, 4294967295);
   const strategyModules = listOf(input.strategyModules).map(strategyModuleUrl);
   // With strategy modules the name is checked once they are loaded (runStress).
-  const strategy = (strategyModules.length > 0 ? input.strategy ?? STRESS_DEFAULTS.strategy : parseChoiceOption('--strategy', input.strategy ?? STRESS_DEFAULTS.strategy, STRATEGY_NAMES)) as StrategyName;
+  const strategyName = input.strategy ?? STRESS_DEFAULTS.strategy;
+  const strategy: StrategyName = strategyModules.length > 0 ? strategyName : parseChoiceOption('--strategy', strategyName, STRATEGY_NAMES);
   const workloadList = listOf(input.workload);
   if (input.workload !== undefined && workloadList.length === 0) {
     throw new UsageError(`--workload must be one or more of ${WORKLOAD_NAMES.join(', ')} (comma-separated), got '${[input.workload].flat().join(',')}'`);

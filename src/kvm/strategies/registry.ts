@@ -4,6 +4,7 @@
  * (StressOptions.strategyModules) adds strategies at run time: modules whose default export is an
  * EntryStrategy, loaded by the main thread and every model thread in the same order, so ids agree.
  */
+import { parseChoiceOption } from '../../util/option-parsers.js';
 import { UsageError } from '../../util/usage-error.js';
 import type { EntryStrategy } from './entry-strategy.js';
 import * as SHIPPED from './shipped-strategies.js';
@@ -80,7 +81,5 @@ export async function useStrategyModules(urls: readonly string[]): Promise<void>
 
 /** `--strategy NAME` against the strategies registered now: the id, or a UsageError naming the known ones. */
 export function parseStrategyOption(flag: string, name: string): number {
-  const id = strategyId(name);
-  if (id < 0) throw new UsageError(`${flag} must be one of ${strategyNames().join(', ')}, got '${name}'`);
-  return id;
+  return strategyId(parseChoiceOption(flag, name, strategyNames()));
 }
