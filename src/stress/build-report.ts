@@ -17,6 +17,7 @@ import type { ControlPlane } from './control-plane.js';
 import type { EndOfRunTotals } from './end-of-run.js';
 import { cacheName, nameFinding, threadName } from './finding-text.js';
 import { findingInterleaving } from './interleaving.js';
+import { pathCoverage, pathsNotRun } from './path-coverage.js';
 import { isLockdepFailure, type ModelThreadData, type ModelThreadResult } from './model-thread.js';
 import type { PlannedModelThread } from './run-stress.js';
 import { rerunCommand, type StressConfig } from './stress-config.js';
@@ -211,9 +212,12 @@ export function buildStressReport(inputs: ReportInputs): StressReport {
   if (notStarted > 0 && run.stopReasonName !== 'finding') internalErrors.push(`${notStarted} threads never passed the start barrier`);
   if (run.threadsLeftRunning !== 0) internalErrors.push(`${run.threadsLeftRunning} worker threads were left running`);
 
+  const paths = pathCoverage(config, totals);
+  const notRun = pathsNotRun(paths);
   const notes = strategyNote(config, (p) => findingCount(main.findings, p), totals.oldGenerationEntries);
   if (!inputs.countsComplete) notes.push('Some threads were terminated or ended early (a lockdep error): conservation and last-value checks were skipped (their counters are incomplete).');
   if (!config.oracles) notes.push('Oracles were off (--oracles off): findings are not looked for; this run measures the model without their cost.');
+  if (notRun.length > 0) notes.push(`Enabled but not run in this run (the verdict says nothing about them): ${notRun.join(', ')}.`);
   if (config.bugs.length > 0) notes.push(`Bug switches on: ${config.bugs.join(', ')}.`);
   notes.push('A seed fixes every random choice a thread makes, not the OS schedule: re-running with the same seed gives the same workload, and usually finds the same kind of finding, not the same interleaving.');
 
@@ -242,6 +246,7 @@ export function buildStressReport(inputs: ReportInputs): StressReport {
     threads: rows,
     caches,
     totals,
+    paths,
     rates: {
       vmentries: per(totals.vmentries),
       checks: per(totals.checks),

@@ -66,6 +66,12 @@ export function formatStressReport(report: StressReport): string[] {
     `peak RSS: ${report.peakRssMiB.toFixed(0)} MiB` +
       (samples.length > 1 ? ` (once a second: first ${samples[0]}, min ${Math.min(...tenth)} / max ${Math.max(...tenth)} after the first 10% of the run, last ${samples[samples.length - 1]})` : ''),
   );
+  out.push('');
+  out.push('  mainline path                          ran        count  upstream');
+  for (const p of report.paths) {
+    const ran = !p.enabled ? 'off' : p.ran ? 'yes' : 'NOT RUN';
+    out.push(`  ${p.name.padEnd(36)} ${ran.padEnd(7)} ${n(p.count).padStart(10)}  ${p.upstream}`);
+  }
   if (report.stall) {
     out.push('');
     for (const line of report.stall) out.push(line);

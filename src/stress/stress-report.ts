@@ -1,4 +1,5 @@
 /** The typed result of `gpc-lab stress` (what `--json` prints and `runStress` returns). */
+import type { PathRow } from './path-coverage.js';
 import type { LatencySummary } from '../harness/histogram.js';
 import type { ProtocolDescription } from '../kvm/protocols/protocol-variant.js';
 
@@ -176,6 +177,8 @@ export interface StressReport {
   threads: StressThreadRow[];
   caches: CacheRow[];
   totals: StressTotals;
+  /** Mainline's paths with their counts: which ran, which were enabled (src/stress/path-coverage.ts). */
+  paths: PathRow[];
   /** Per second over the measured window. */
   rates: { vmentries: number; checks: number; invalidations: number; refreshes: number; guestSteps: number; memslotUpdates: number; juggles: number; eventsSent: number };
   latencyUs: { refresh: LatencySummary; evictionWait: LatencySummary };
