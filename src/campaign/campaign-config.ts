@@ -49,12 +49,7 @@ function listOf(raw: string | readonly string[] | undefined): string[] {
 }
 
 function parseBudget(raw: string | number): number {
-  const text = typeof raw === 'number' ? String(raw) : raw.trim().replace(/s$/, '');
-  try {
-    return parseSecondsOption('--budget', text, 3600);
-  } catch {
-    throw new UsageError(`--budget must be a number of seconds > 0 and <= 3600 (e.g. 30 or 30s), got '${String(raw)}'`);
-  }
+  return parseSecondsOption('--budget', raw, 3600);
 }
 
 function parseShard(raw: string): { index: number; count: number } {

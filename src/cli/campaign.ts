@@ -20,7 +20,7 @@ export function registerCampaignCommand(program: Command): void {
     .description('run each injectable bug R times until its first finding (or the budget), plus the reference protocol for the same time; table of detection rate and time')
     .option('--bug <name>', `catalog entries (repeatable or comma-separated; default all: ${campaignEntries().map((e) => e.name).join(', ')})`, collect)
     .option('--runs <n>', 'runs per bug, each with its own seed (1..1000)', String(d.runs))
-    .option('--budget <seconds>', 'measured time per run before it counts as missed (e.g. 30 or 30s)', String(d.budgetS))
+    .option('--budget <seconds>', 'measured time per run before it counts as missed: seconds or with a unit (30, 30s, 2m)', String(d.budgetS))
     .option('--shard <i/n>', 'run only shard i of n (bugs whose catalog index % n == i-1), for CI jobs or machines')
     .option('--seed <n>', 'first seed (run r of catalog entry k uses seed + 1000k + r)', String(d.seed))
     .option('--cost-duration <seconds>', 'seconds per run for cost entries (B18)', String(d.costDurationS))

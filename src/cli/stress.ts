@@ -56,7 +56,7 @@ export function registerStressCommand(program: Command): void {
     .command('stress')
     .description('run the gfn_to_pfn_cache model on real threads with its oracles, and report what they saw')
     .option('--vcpus <n>', 'vCPU threads (1..256)', String(d.vcpus))
-    .option('--duration <seconds>', 'how long to run (> 0; decimals allowed)', String(d.durationS))
+    .option('--duration <seconds>', 'how long to run: seconds (decimals allowed) or with a unit: 500ms, 30s, 2m', String(d.durationS))
     .option('--seed <n>', 'seed for every random choice (0..4294967295; default: random, printed)')
     .option('--strategy <name>', `vmentry check of the guest-uses caches: ${STRATEGY_NAMES.join(', ')}`, d.strategy)
     .option('--inval-rate <n>', 'MMU-notifier events per second (migrate, zap, write-protect)', String(d.invalRate))

@@ -42,7 +42,7 @@ export function registerTortureCommand(program: Command): void {
     .option('--readers <n>', 'process-context reader threads', String(TORTURE_DEFAULTS.readers))
     .option('--writers <n>', 'writer threads', String(TORTURE_DEFAULTS.writers))
     .option('--irq-readers <n>', 'irq-context reader threads (rwlock only; default 1 for rwlocks, else 0)')
-    .option('--duration <seconds>', 'how long to run (> 0; decimals allowed)', String(TORTURE_DEFAULTS.durationS))
+    .option('--duration <seconds>', 'how long to run: seconds (decimals allowed) or with a unit: 500ms, 30s, 2m', String(TORTURE_DEFAULTS.durationS))
     .option('--seed <n>', 'seed for hold and pause lengths (0..4294967295; default: from the clock, printed)')
     .option('--stall-ms <ms>', 'a thread without progress for this long is a stall', String(TORTURE_DEFAULTS.stallMs))
     .option('--json', 'print the report as JSON (no progress output)')

@@ -6,7 +6,6 @@
 import { UsageError } from './usage-error.js';
 
 const INTEGER = /^[+-]?\d+$/;
-const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 /** An integer in [min, max]. */
 export function parseIntegerOption(flag: string, raw: string | number, min: number, max: number): number {
@@ -18,12 +17,21 @@ export function parseIntegerOption(flag: string, raw: string | number, min: numb
   return value;
 }
 
-/** A number of seconds > 0 and <= max (decimals allowed: 0.5). */
+/** Seconds per unit of a duration's suffix (none = seconds). */
+const DURATION_UNITS: Readonly<Record<string, number>> = { '': 1, ms: 0.001, s: 1, m: 60, min: 60, h: 3600 };
+const DURATION = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(ms|s|min|m|h)?$/;
+
+/**
+ * A duration > 0 and <= max seconds, in seconds: a number of seconds (decimals allowed: 0.5) or a
+ * number with a unit (500ms, 30s, 2m, 2min, 1h). Every option that takes a time (--duration,
+ * --budget, ...) parses it here, so they all accept the same forms.
+ */
 export function parseSecondsOption(flag: string, raw: string | number, max: number): number {
   const text = String(raw).trim();
-  const value = DECIMAL.test(text) ? Number(text) : Number.NaN;
+  const match = DURATION.exec(text);
+  const value = match ? Number(match[1]) * DURATION_UNITS[match[2] ?? '']! : Number.NaN;
   if (!Number.isFinite(value) || value <= 0 || value > max) {
-    throw new UsageError(`${flag} must be a number of seconds > 0 and <= ${max}, got '${String(raw)}'`);
+    throw new UsageError(`${flag} must be a number of seconds > 0 and <= ${max}, or a duration with a unit (500ms, 30s, 2m, 1h), got '${String(raw)}'`);
   }
   return value;
 }

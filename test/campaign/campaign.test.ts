@@ -65,7 +65,7 @@ describe('campaign options', () => {
 
   it.each([
     [{ shard: '3/2' }, '--shard must be i/n'],
-    [{ budget: '30x' }, "--budget must be a number of seconds > 0 and <= 3600 (e.g. 30 or 30s), got '30x'"],
+    [{ budget: '30x' }, "--budget must be a number of seconds > 0 and <= 3600, or a duration with a unit (500ms, 30s, 2m, 1h), got '30x'"],
     [{ runs: 0 }, '--runs must be an integer from 1 to 1000'],
     [{ bug: 'nope' }, "--bug must be one of"],
     [{ bug: 'khva-keeps-old-offset' }, '--bug khva-keeps-old-offset is not run by campaigns: no stress workload moves a cache within its page'],
