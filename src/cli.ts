@@ -4,8 +4,9 @@
  * registers itself on the commander program; this file only wires them and maps failures to exit
  * codes (0 clean, 1 findings, 2 usage error, 3 internal error).
  */
+import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
-import { EXIT_INTERNAL, EXIT_USAGE } from './cli/exit-codes.js';
+import { EXIT_INTERNAL, EXIT_USAGE } from './util/exit-codes.js';
 import { UsageError } from './util/usage-error.js';
 import { registerProfileCommand } from './cli/profile.js';
 import { registerTortureCommand } from './cli/torture.js';
@@ -16,9 +17,30 @@ import { registerBugsCommand } from './cli/bugs.js';
 import { registerCampaignCommand } from './cli/campaign.js';
 import { registerProtocolsCommand } from './cli/protocols.js';
 
+/** The package's version (package.json sits one level above both src/ and dist/). */
+const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+const TOP_HELP_AFTER = `
+Examples:
+  gpc-lab stress                                    # 10 s on the default workload, with its report
+  gpc-lab stress --vcpus 4 --duration 60 --strategy generation
+  gpc-lab stress --bug refresh-skips-retry --stop-on-finding
+  gpc-lab bugs                                      # the catalog of historical bugs
+  gpc-lab campaign --runs 10 --budget 30s           # does every bug get caught, and how fast
+  gpc-lab bench --quick                             # per-vmentry check cost of each strategy
+  gpc-lab profile stress --duration 5 --out prof    # one CPU profile per thread, in prof/
+
+Exit codes: 0 clean, 1 findings (or a stall, or a missed bug), 2 usage error (nothing was run),
+3 internal error, 130 interrupted by Ctrl-C (after the partial report).
+From a clone: node dist/cli.js <command> (after npm ci, which builds) or npx gpc-lab <command>.
+`;
+
 const program = new Command('gpc-lab')
   .description("An executable model of KVM's gfn_to_pfn_cache on real threads")
-  .showHelpAfterError()
+  .version(version, '-V, --version', 'print the version')
+  // An unknown command or option, or a bad value commander checks: its one line, then this one.
+  .showHelpAfterError('(add --help for usage)')
+  .addHelpText('after', TOP_HELP_AFTER)
   .exitOverride();
 
 // Subcommands register here, one line each.

@@ -8,7 +8,8 @@
  * Explicit options override either profile.
  */
 import { availableParallelism } from 'node:os';
-import { extname } from 'node:path';
+import { statSync, accessSync, constants as fsConstants } from 'node:fs';
+import { dirname, extname, resolve } from 'node:path';
 import type { BatchPlan } from '../harness/batch-timer.js';
 import { STRATEGY_NAMES, type StrategyName } from '../kvm/strategies/registry.js';
 import { parseIntegerOption } from '../util/option-parsers.js';
@@ -93,11 +94,13 @@ export function parseBenchOptions(input: BenchOptionsInput): BenchConfig {
   const samples = input.samples === undefined ? profile.samples : parseIntegerOption('--samples', input.samples, MIN_SAMPLES, 1000);
   const warmup = input.warmup === undefined ? profile.warmup : parseIntegerOption('--warmup', input.warmup, 0, 100);
   const batch = input.batch === undefined ? profile.batch : parseIntegerOption('--batch', input.batch, 100, 10_000_000);
-  let chartFile: string | null = input.out ?? DEFAULT_CHART_FILE;
+  // --quick (a smoke run) writes a chart only where --out says.
+  let chartFile: string | null = input.out ?? (quick ? null : DEFAULT_CHART_FILE);
   if (input.chart === false) chartFile = null;
   if (chartFile !== null) {
     const ext = extname(chartFile).toLowerCase();
     if (ext !== '.svg' && ext !== '.html') throw new UsageError(`--out must name a .svg or .html file, got '${chartFile}'`);
+    checkWritableDirectory(chartFile);
   }
   return {
     quick,
@@ -116,4 +119,17 @@ export function parseBenchOptions(input: BenchOptionsInput): BenchConfig {
     chartFile,
     native: input.native === false ? null : { batchSize: profile.nativeBatch, samples },
   };
+}
+
+/** The chart's directory exists and is writable: checked before any measurement, so a bad --out costs no run. */
+function checkWritableDirectory(file: string): void {
+  const dir = dirname(resolve(file));
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(dir).isDirectory();
+    if (isDirectory) accessSync(dir, fsConstants.W_OK);
+  } catch {
+    throw new UsageError(`--out ${file}: ${isDirectory ? `directory ${dir} is not writable` : `directory ${dir} does not exist`}`);
+  }
+  if (!isDirectory) throw new UsageError(`--out ${file}: ${dir} is not a directory`);
 }

@@ -61,6 +61,8 @@ export interface BenchReport {
   readonly seed: string[];
   readonly gcDroppedSamples: number;
   readonly gcFlaggedFigures: number;
+  /** The chart written, or null (none asked for, or its write failed: chartError says why). */
   readonly chartFile: string | null;
+  readonly chartError?: string;
   readonly interrupted: boolean;
 }

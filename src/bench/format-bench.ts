@@ -157,6 +157,7 @@ export function formatBenchReport(report: BenchReport): string[] {
     `GC: ${report.gcDroppedSamples} samples dropped (a GC ran in their batch)${report.gcFlaggedFigures ? `, ${report.gcFlaggedFigures} figures FLAGGED (kept GC samples)` : ''}`,
   );
   if (report.chartFile) lines.push(`chart: ${report.chartFile}`);
+  if (report.chartError) lines.push(`chart: ${report.chartError}`);
   lines.push(
     `node ${env.node} (V8 ${env.v8}), ${env.cpuModel}, availableParallelism ${env.availableParallelism}, ` +
       `load average ${env.loadAverage1m.toFixed(2)} at start, ${report.loadAverage1mAtEnd.toFixed(2)} at end` +

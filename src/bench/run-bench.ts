@@ -129,6 +129,13 @@ export async function runBench(config: BenchConfig, options: BenchRunOptions = {
     chartFile: config.chartFile,
     interrupted,
   };
-  if (config.chartFile) await writeBenchChart(report, config.chartFile);
+  if (config.chartFile) {
+    // A chart that cannot be written loses no figure: the report still prints, and says why.
+    try {
+      await writeBenchChart(report, config.chartFile);
+    } catch (error) {
+      return { ...report, chartFile: null, chartError: `chart not written to ${config.chartFile}: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  }
   return report;
 }

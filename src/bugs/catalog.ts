@@ -209,7 +209,7 @@ export const BUG_CATALOG: readonly BugEntry[] = [
     name: 'activate-nests-list-lock',
     switchName: 'activate-nests-list-lock',
     history: 'model',
-    source: 'the lock order vm.gpcLock -> gpc.lock of the notifier (DESIGN 5.1)',
+    source: 'the lock order vm.gpcLock -> gpc.lock of the notifier (docs/LOCKING.md)',
     wrong: 'activate takes vm.gpcLock inside gpc.lock, the notifier the other way round (an ABBA deadlock)',
     kind: 'safety',
     expect: ['lock-sanity', 'stall'],

@@ -5,7 +5,7 @@
  * change to the protocol, the oracles or the catalog's workloads, and update this table.
  */
 export const MEASURED_WITH =
-  'gpc-lab campaign --runs 10 --budget 30s (seed 1), 2026-11-25, Node 20.20.2 on 2 cores (AMD EPYC VM), load 1.9; ' +
+  'npx gpc-lab campaign --runs 10 --budget 30s (seed 1), 2026-11-25, Node 20.20.2 on 2 cores (AMD EPYC VM), load 1.9; ' +
   'times from the start barrier';
 
 export interface MeasuredDetection {

@@ -3,7 +3,7 @@
  * a CampaignConfig out, or a UsageError naming the value and what is allowed.
  */
 import { UsageError } from '../util/usage-error.js';
-import { parseIntegerOption, parseSecondsOption } from '../util/option-parsers.js';
+import { parseIntegerOption, parseSecondsOption, rejectRepeats } from '../util/option-parsers.js';
 import { BUG_CATALOG, type BugEntry } from '../bugs/catalog.js';
 import { findBugSwitch } from '../kvm/bug-switches.js';
 import { DEFAULT_PROTOCOL, parseProtocolOption } from '../kvm/protocols/registry.js';
@@ -68,6 +68,8 @@ export function campaignEntries(): BugEntry[] {
 export function resolveCampaignConfig(input: CampaignOptions): CampaignConfig {
   const runnable = campaignEntries();
   const names = listOf(input.bug);
+  rejectRepeats('--bug', names);
+  if (input.json === true && input.markdown === true) throw new UsageError('--json and --markdown are two formats of the same report; give one of them');
   const chosen =
     names.length === 0
       ? runnable

@@ -8,6 +8,7 @@
  * Runs are in-process and one at a time (`runStress`): each is bounded (duration + stall timeout
  * + ~2 s) and returns only when all its worker threads have exited.
  */
+import { EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERRUPTED } from '../util/exit-codes.js';
 import { describeEnvironment } from '../harness/environment.js';
 import { resolveStressConfig, type StressOptions } from '../stress/stress-config.js';
 import { runStress } from '../stress/run-stress.js';
@@ -245,7 +246,7 @@ export async function runCampaign(config: CampaignConfig, options: CampaignRunOp
       ? [`Interrupted (Ctrl-C): partial report, ${rows.length} of ${config.entries.length} bugs finished; the bug in progress is left out.`]
       : []),
     'Time to first finding is measured from the start barrier (all threads running), not from the command start: each stress run also spends ~0.5-1 s starting its worker threads, which runs/s includes.',
-    'Detection comes from the general oracles only (DESIGN 6); the catalog chooses each bug\'s workload (e.g. a juggler for activate bugs), never the property that must fire.',
+    'Detection comes from the general oracles only; the catalog chooses each bug\'s workload (e.g. a juggler for activate bugs), never the property that must fire.',
   ];
   return {
     tool: 'gpc-lab campaign',
@@ -259,7 +260,8 @@ export async function runCampaign(config: CampaignConfig, options: CampaignRunOp
     referenceFindings,
     wallS: (performance.now() - startedAt) / 1000,
     verdict: ok ? 'ok' : 'missed',
-    exitCode: ok ? 0 : 1,
+    // Ctrl-C: 130 after the partial table.
+    exitCode: interrupted ? EXIT_INTERRUPTED : ok ? EXIT_CLEAN : EXIT_FINDINGS,
     interrupted,
     notes,
   };

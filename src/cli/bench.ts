@@ -5,6 +5,7 @@
  * tests), 2 usage error, 3 internal error.
  */
 import type { Command } from 'commander';
+import { EXIT_CLEAN, EXIT_INTERRUPTED } from '../util/exit-codes.js';
 import { DEFAULT_CHART_FILE, LOAD_KINDS, parseBenchOptions, type BenchOptionsInput } from '../bench/bench-config.js';
 import { runBench } from '../bench/run-bench.js';
 import { formatBenchReport } from '../bench/format-bench.js';
@@ -38,7 +39,7 @@ Run on an idle machine: other load makes the figures noisy (the load average is 
 
 Examples:
   gpc-lab bench                          # full run, writes ${DEFAULT_CHART_FILE}
-  gpc-lab bench --quick --json --out /tmp/b.svg   # CI smoke run
+  gpc-lab bench --quick --json --out /tmp/b.svg   # CI smoke run (--quick alone writes no chart)
   gpc-lab bench --vcpus 1 --strategy generation,locked --load idle`;
 
 export function registerBenchCommand(program: Command): void {
@@ -55,7 +56,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--batch <n>', 'vmentries per timed batch (100..10000000; default 20000, quick 2000)')
     .option('--warmup <n>', 'untimed warm-up rounds (0..100; default 5, quick 2)')
     .option('--seed <n>', 'seed of the model threads (0..4294967295)', '1')
-    .option('--out <file>', `chart file, .svg or .html`, DEFAULT_CHART_FILE)
+    .option('--out <file>', `chart file, .svg or .html (default ${DEFAULT_CHART_FILE}; with --quick, none unless given)`)
     .option('--no-chart', 'do not write the chart')
     .option('--no-native', 'do not compile and run the native C11 counterparts')
     .option('--json', 'print the report as JSON')
@@ -65,6 +66,6 @@ export function registerBenchCommand(program: Command): void {
       const report = await runBench(config, { handleSigint: true });
       if (config.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else process.stdout.write(`${formatBenchReport(report).join('\n')}\n`);
-      process.exitCode = 0;
+      process.exitCode = report.interrupted ? EXIT_INTERRUPTED : EXIT_CLEAN;
     });
 }

@@ -1,6 +1,6 @@
 /**
  * `gpc-lab stress`: the gfn_to_pfn_cache model on real threads, with its oracles.
- * Exit: 0 clean, 1 findings (or a stall), 2 usage error, 3 internal error (a thread crashed).
+ * Exit: 0 clean, 1 findings (or a stall), 2 usage error, 3 internal error (a thread crashed), 130 Ctrl-C.
  */
 import { Option, type Command } from 'commander';
 import { STRATEGY_NAMES } from '../kvm/strategies/registry.js';
@@ -29,7 +29,7 @@ replaces): ${protocolNames().join(', ')}. Bug switches combine with any of them.
 
 Bug switches (--bug NAME, repeatable; \`gpc-lab bugs\` describes each): ${BUG_SWITCHES.map((b) => b.name).join(', ')}
 
-Exit codes: 0 clean, 1 findings (or a stall), 2 usage error, 3 internal error.
+Exit codes: 0 clean, 1 findings (or a stall), 2 usage error, 3 internal error, 130 Ctrl-C (after the partial report).
 
 Examples:
   gpc-lab stress --vcpus 4 --duration 60 --strategy locked

@@ -1,6 +1,6 @@
 /**
  * `gpc-lab torture`: the kernel's locktorture for the model's locks (src/torture/).
- * Exit: 0 clean, 1 failures or a stall, 2 usage error, 3 internal error (a thread crashed).
+ * Exit: 0 clean, 1 failures or a stall, 2 usage error, 3 internal error (a thread crashed), 130 Ctrl-C.
  */
 import { Option, type Command } from 'commander';
 import { TORTURE_LOCKS } from '../torture/lock-kinds.js';
@@ -25,7 +25,8 @@ check that no other holder is inside; --irq-readers needs an rwlock. A thread th
 progress for --stall-ms is a stall: reported with every thread's state and the lock words.
 
 Ctrl-C stops the run early and prints a partial report (marked interrupted); a second Ctrl-C
-exits at once. Exit codes: 0 clean, 1 failures or stall, 2 usage error, 3 internal error.
+exits at once. Exit codes: 0 clean, 1 failures or stall, 2 usage error, 3 internal error, 130
+Ctrl-C (after the partial report).
 
 Examples:
   gpc-lab torture                                   # rwlock, 4 readers, 1 irq reader, 2 writers, 5 s

@@ -110,6 +110,12 @@ export async function runTimedJob<D, R>(tasks: readonly ThreadTask<D>[], options
     if (durationTimer) clearTimeout(durationTimer);
   });
 
+  /** A stall or Ctrl-C notice: the progress display ends first (a bar's line is finished), so no redraw overwrites the notice. */
+  function noticeAfterProgress(line: string): void {
+    progress?.stop();
+    options.notice(line);
+  }
+
   const kill = new AbortController();
   let killTimer: NodeJS.Timeout | undefined;
   let stall: StallReport | null = null;
@@ -122,14 +128,14 @@ export async function runTimedJob<D, R>(tasks: readonly ThreadTask<D>[], options
     onStall(report) {
       stall = report;
       options.onStall?.(report);
-      options.notice(`stall: ${report.stalled.join(', ')} made no progress for ${report.stallMs} ms; stopping`);
+      noticeAfterProgress(`stall: ${report.stalled.join(', ')} made no progress for ${report.stallMs} ms; stopping`);
       control.requestStop(StopReason.STALLED);
       killTimer = setTimeout(function killStalledThreads() {
         kill.abort();
       }, KILL_AFTER_STALL_MS);
     },
   });
-  const uninstallSigint = options.handleSigint ? installSigintStop(control, options.notice) : undefined;
+  const uninstallSigint = options.handleSigint ? installSigintStop(control, noticeAfterProgress) : undefined;
   const stopSignal = options.stopSignal;
   function stopOnSignal(): void {
     control.requestStop(StopReason.INTERRUPTED);

@@ -4,7 +4,7 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE } from '../cli/exit-codes.js';
+import { EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE } from '../util/exit-codes.js';
 import { UsageError } from '../util/usage-error.js';
 import { parseCpuProfile } from './cpuprofile.js';
 import type { ProfileArgs } from './profile-args.js';

@@ -3,6 +3,7 @@
  * per-property checks and findings, the recorded findings with their interleavings, totals,
  * rates, latency percentiles, and notes that explain the verdict for the strategy.
  */
+import { EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERNAL, EXIT_INTERRUPTED } from '../util/exit-codes.js';
 import { strategyById, strategyId } from '../kvm/strategies/registry.js';
 import type { LatencySummary } from '../harness/histogram.js';
 import type { ThreadsRun } from '../harness/pool.js';
@@ -229,7 +230,8 @@ export function buildStressReport(inputs: ReportInputs): StressReport {
   // Without oracles nothing was looked for: no finding is no evidence of a clean protocol.
   else if (!config.oracles) verdict = 'unchecked';
   else verdict = 'clean';
-  const exitCode = verdict === 'internal-error' ? 3 : verdict === 'findings' ? 1 : 0;
+  // Ctrl-C: 130 after the partial report (a tool failure still says 3), whatever the partial run found.
+  const exitCode = verdict === 'internal-error' ? EXIT_INTERNAL : interrupted ? EXIT_INTERRUPTED : verdict === 'findings' ? EXIT_FINDINGS : EXIT_CLEAN;
 
   return {
     tool: 'gpc-lab stress',

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UsageError } from '../util/usage-error.js';
-import { parseChoiceOption, parseIntegerOption, parseSecondsOption } from '../util/option-parsers.js';
+import { parseChoiceOption, parseIntegerOption, parseSecondsOption, rejectRepeats } from '../util/option-parsers.js';
 import { STRATEGY_NAMES, type StrategyName } from '../kvm/strategies/registry.js';
 import { WORKLOAD_NAMES as USER_WORKLOAD_NAMES, workloadMask as userWorkloadMask } from '../kvm/cache-users.js';
 import { BUG_SWITCHES, bugMaskFromNames, findBugSwitch } from '../kvm/bug-switches.js';
@@ -207,6 +207,7 @@ export function resolveStressConfig(input: StressOptions): StressConfig {
   const oraclesRaw = input.oracles ?? 'on';
   const oracles = typeof oraclesRaw === 'boolean' ? oraclesRaw : parseChoiceOption('--oracles', oraclesRaw, ['on', 'off'] as const) === 'on';
   const bugs = listOf(input.bug);
+  rejectRepeats('--bug', bugs);
   let bugMask = 0;
   try {
     bugMask = bugMaskFromNames(bugs);
@@ -247,7 +248,7 @@ export function resolveStressConfig(input: StressOptions): StressConfig {
 /** The command line that re-runs this configuration (same seed). */
 export function rerunCommand(config: StressConfig): string {
   const parts = [
-    'gpc-lab stress',
+    'npx gpc-lab stress',
     `--vcpus ${config.vcpus}`,
     `--duration ${config.durationS}`,
     `--seed ${config.seed}`,

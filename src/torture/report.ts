@@ -41,7 +41,8 @@ export interface TortureRoleRow {
 export interface TortureReport {
   command: 'torture';
   verdict: TortureVerdict;
-  exitCode: 0 | 1 | 3;
+  /** 0 clean, 1 failures or a stall, 3 internal error, 130 stopped by Ctrl-C (after this partial report). */
+  exitCode: 0 | 1 | 3 | 130;
   config: {
     lock: string;
     selfTest: boolean;

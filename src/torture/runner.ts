@@ -12,6 +12,7 @@
  * still running are terminated (pool killSignal). Threads that ignore a normal stop are terminated
  * stallMs + 1 s after it, by which time the watchdog has reported them.
  */
+import { EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERNAL, EXIT_INTERRUPTED } from '../util/exit-codes.js';
 import { LockClass } from '../sync/lock-classes.js';
 import { LockSlot } from '../sync/lock-block.js';
 import { summarizeLatency, type LatencySnapshot } from '../harness/histogram.js';
@@ -286,7 +287,9 @@ export async function runTorture(config: TortureConfig, options: TortureRunOptio
   else if (stalled) verdict = 'stall';
   else if (Atomics.load(mem, FAILURE_COUNT) > 0) verdict = 'failures';
   else verdict = 'clean';
-  const exitCode = verdict === 'internal-error' ? 3 : verdict === 'clean' ? 0 : 1;
+  const interrupted = run.stopReason === StopReason.INTERRUPTED;
+  // Ctrl-C: 130 after the partial report (a tool failure still says 3).
+  const exitCode = verdict === 'internal-error' ? EXIT_INTERNAL : interrupted ? EXIT_INTERRUPTED : verdict === 'clean' ? EXIT_CLEAN : EXIT_FINDINGS;
 
   return {
     command: 'torture',

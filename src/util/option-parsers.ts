@@ -41,3 +41,12 @@ export function parseChoiceOption<T extends string>(flag: string, raw: string, a
   if ((allowed as readonly string[]).includes(raw)) return raw as T;
   throw new UsageError(`${flag} must be one of ${allowed.join(', ')}, got '${raw}'`);
 }
+
+/** The names of a repeatable option (`--bug a --bug b,c`), each at most once: a repeat is a usage error, not silently merged. */
+export function rejectRepeats(flag: string, names: readonly string[]): void {
+  const seen = new Set<string>();
+  for (const name of names) {
+    if (seen.has(name)) throw new UsageError(`${flag} ${name} given twice; give each name once`);
+    seen.add(name);
+  }
+}

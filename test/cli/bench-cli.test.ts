@@ -3,7 +3,7 @@
  * only checked to be present and sane; the speed goals live in the bench output).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -142,15 +142,34 @@ describe('gpc-lab bench (CLI)', () => {
     expect(existsSync(out)).toBe(true);
   }, 120_000);
 
+  it('a chart that cannot be written still prints the report (exit 0) and says why; --quick writes no chart unless --out names one', () => {
+    const blocked = join(dir, 'taken.svg');
+    mkdirSync(blocked); // a directory where the chart file should go: the write fails after the run
+    const args = ['bench', '--quick', '--vcpus', '1', '--load', 'idle', '--strategy', 'generation', '--no-native', '--samples', '10', '--batch', '100', '--warmup', '0'];
+    const result = gpcLab(...args, '--out', blocked);
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/Summary: ns per entry check/);
+    expect(result.stdout).toMatch(new RegExp(`chart: chart not written to ${blocked.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: `));
+    const here = mkdtempSync(join(tmpdir(), 'gpc-bench-quick-'));
+    const quickNoOut = spawnSync(process.execPath, [cli, ...args], { cwd: here, encoding: 'utf8', timeout: 180_000 });
+    expect(quickNoOut.status, quickNoOut.stderr).toBe(0);
+    expect(quickNoOut.stdout).not.toMatch(/^chart:/m);
+    expect(readdirSync(here)).toEqual([]);
+  }, 180_000);
+
   it.each([
     [['--vcpus', '0'], /--vcpus must be an integer from 1 to 16, got '0'/],
     [['--strategy', 'bogus'], /--strategy must be 'all' or a comma-separated list of locked, generation, lockless, none, got 'bogus'/],
     [['--load', 'busy'], /--load must be/],
     [['--out', 'chart.png'], /--out must name a .svg or .html file/],
     [['--samples', '5'], /--samples must be an integer from 10 to 1000, got '5'/],
-  ])('bad input %j exits 2 with a message and no stack trace', (args, message) => {
+    [['--out', '/nonexistent/x.svg'], /^error: --out \/nonexistent\/x.svg: directory \/nonexistent does not exist$/m],
+  ])('bad input %j exits 2 with a message and no stack trace, before any measurement', (args, message) => {
+    const startedAt = performance.now();
     const result = gpcLab('bench', ...args);
+    expect(performance.now() - startedAt).toBeLessThan(10_000); // a node start-up, no bench phase (those take many seconds)
     expect(result.status).toBe(2);
+    expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(message);
     expect(result.stderr).not.toMatch(/\n\s+at /);
   });

@@ -14,6 +14,8 @@ describe('gpc-lab campaign on the command line', () => {
     [['--budget', 'soon'], "--budget must be a number of seconds"],
     [['--shard', '0/2'], '--shard must be i/n'],
     [['--bug', 'nope'], '--bug must be one of'],
+    [['--bug', 'guest-uses-no-evict,guest-uses-no-evict'], '--bug guest-uses-no-evict given twice'],
+    [['--json', '--markdown'], '--json and --markdown are two formats of the same report; give one of them'],
   ])('bad input %j exits 2 with a clear message and runs nothing', (args, message) => {
     const result = run(args);
     expect(result.status).toBe(2);
@@ -67,7 +69,7 @@ describe('gpc-lab campaign and Ctrl-C', () => {
       });
     });
     expect(interrupted).toBe(true);
-    expect(code).toBe(0); // the finished bug was detected in every run, its reference clean
+    expect(code).toBe(130); // Ctrl-C, after the partial table (the finished bug was detected in every run, its reference clean)
     expect(stdout).toMatch(/\[interrupted: partial campaign\]/);
     expect(stdout).toMatch(/check-ignores-generation/);
     expect(stdout).toMatch(/partial report, 1 of 2 bugs finished/);

@@ -14,6 +14,8 @@ describe('gpc-lab stress on the command line', () => {
     [['--duration', '-1'], '--duration must be a number of seconds'],
     [['--strategy', 'bogus'], '--strategy must be one of locked, generation, lockless, none'],
     [['--bug', 'nope'], '--bug must be one of'],
+    [['--bug', 'refresh-skips-retry', '--bug', 'refresh-skips-retry'], '--bug refresh-skips-retry given twice'],
+    [['--duration', '5 weeks'], "or a duration with a unit (500ms, 30s, 2m, 1h), got '5 weeks'"],
   ])('bad input %j exits 2 with a clear message and runs nothing', (args, message) => {
     const result = run(args);
     expect(result.status).toBe(2);
@@ -39,7 +41,7 @@ describe('gpc-lab stress ends cleanly when things go wrong', () => {
     expect(report.internalErrors.join('\n')).not.toContain('left running');
   });
 
-  it('Ctrl-C during a run: it stops early and prints a partial report', async () => {
+  it('Ctrl-C during a run: it stops early, prints a partial report and exits 130', async () => {
     const { spawn } = await import('node:child_process');
     const child = spawn(process.execPath, [cli, 'stress', '--vcpus', '2', '--duration', '30', '--seed', '9'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -65,6 +67,6 @@ describe('gpc-lab stress ends cleanly when things go wrong', () => {
     expect(interrupted).toBe(true);
     expect(Date.now() - startedAt).toBeLessThan(25_000); // well before the 30 s duration
     expect(stdout).toContain('stop: interrupted');
-    expect(code === 0 || code === 1).toBe(true);
+    expect(code).toBe(130); // 128 + SIGINT, after the partial report
   });
 });

@@ -93,7 +93,7 @@ describe('gpc-lab torture (CLI)', () => {
         resolve(code);
       });
     });
-    expect(exitCode).toBe(0);
+    expect(exitCode).toBe(130); // 128 + SIGINT, after the partial report
     expect(performance.now() - began).toBeLessThan(15_000); // well before the 20 s duration
     expect(stdout).toMatch(/verdict: CLEAN .*\[interrupted: partial run\]/);
     expect(stdout).toMatch(/stop: interrupted/);
