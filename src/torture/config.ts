@@ -18,6 +18,8 @@ export interface TortureConfig {
   readonly readers: number;
   readonly writers: number;
   readonly irqReaders: number;
+  /** irqReaders is the rwlock default (no --irq-readers given): the report says so. */
+  readonly irqReadersDefaulted?: boolean;
   readonly durationS: number;
   readonly seed: number;
   /** No progress by a thread for this long is a stall (a finding). */
@@ -79,5 +81,5 @@ export function parseTortureOptions(input: TortureOptionsInput): TortureConfig {
   const stallMs =
     input.stallMs === undefined ? TORTURE_DEFAULTS.stallMs : parseIntegerOption('--stall-ms', input.stallMs, 100, 600_000);
   const crashAfter = input.crashAfter === undefined ? -1 : parseIntegerOption('--crash-after', input.crashAfter, 1, 2 ** 31 - 1);
-  return { lock, readers, writers, irqReaders, durationS, seed, stallMs, json: input.json === true, crashAfter };
+  return { lock, readers, writers, irqReaders, irqReadersDefaulted: input.irqReaders === undefined && irqReaders > 0, durationS, seed, stallMs, json: input.json === true, crashAfter };
 }

@@ -48,6 +48,8 @@ export interface TortureReport {
     selfTest: boolean;
     readers: number;
     irqReaders: number;
+    /** irqReaders is the rwlock default (no --irq-readers given). */
+    irqReadersDefaulted: boolean;
     writers: number;
     durationS: number;
     seed: number;
@@ -98,9 +100,12 @@ export function formatTortureReport(report: TortureReport): string[] {
   const lines: string[] = [];
   lines.push(
     `gpc-lab torture --lock ${c.lock}${c.selfTest ? ' (self-test: broken on purpose)' : ''}: ` +
-      `${plural(c.readers, 'reader')}, ${plural(c.irqReaders, 'irq reader')}, ${plural(c.writers, 'writer')}, ` +
+      `${plural(c.readers, 'reader')}, ${plural(c.irqReaders, 'irq reader')}${c.irqReadersDefaulted ? ' (the rwlock default; --irq-readers 0 for none)' : ''}, ${plural(c.writers, 'writer')}, ` +
       `${c.durationS} s, seed ${c.seed}`,
   );
+  if (c.readers + c.writers === 0) {
+    lines.push(`note: only ${plural(c.irqReaders, 'irq reader')} ran, with no process-context reader and no writer: nothing contends for the lock, so this checks the read side alone`);
+  }
   const summary =
     report.verdict === 'clean'
       ? '0 failures, no stall'

@@ -300,6 +300,7 @@ export async function runTorture(config: TortureConfig, options: TortureRunOptio
       selfTest: config.lock.selfTest,
       readers: config.readers,
       irqReaders: config.irqReaders,
+      irqReadersDefaulted: config.irqReadersDefaulted === true,
       writers: config.writers,
       durationS: config.durationS,
       seed: config.seed,

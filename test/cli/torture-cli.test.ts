@@ -55,6 +55,13 @@ describe('gpc-lab torture (CLI)', () => {
     expect(result.stderr).toBe(''); // --json: no progress lines
   });
 
+  it('--readers 0 --writers 0 on an rwlock: the default irq reader runs alone, and the report says so', () => {
+    const result = gpcLab('torture', '--readers', '0', '--writers', '0', '--duration', '0.5', '--seed', '7');
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain('0 readers, 1 irq reader (the rwlock default; --irq-readers 0 for none), 0 writers');
+    expect(result.stdout).toMatch(/note: only 1 irq reader ran, with no process-context reader and no writer: nothing contends/);
+  });
+
   it('a run whose thread crashes: exit 3 and the report names the thread and the error', () => {
     const result = gpcLab('torture', '--duration', '5', '--readers', '2', '--writers', '1', '--crash-after', '500');
     expect(result.status).toBe(3);
