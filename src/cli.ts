@@ -4,10 +4,10 @@
  * registers itself on the commander program; this file only wires them and maps failures to exit
  * codes (0 clean, 1 findings, 2 usage error, 3 internal error).
  */
-import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { EXIT_INTERNAL, EXIT_USAGE } from './util/exit-codes.js';
 import { UsageError } from './util/usage-error.js';
+import { packageVersion } from './util/package-info.js';
 import { registerProfileCommand } from './cli/profile.js';
 import { registerTortureCommand } from './cli/torture.js';
 import { registerBenchLocksCommand } from './cli/bench-locks.js';
@@ -17,8 +17,7 @@ import { registerBugsCommand } from './cli/bugs.js';
 import { registerCampaignCommand } from './cli/campaign.js';
 import { registerProtocolsCommand } from './cli/protocols.js';
 
-/** The package's version (package.json sits one level above both src/ and dist/). */
-const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+const version = packageVersion();
 
 const TOP_HELP_AFTER = `
 Examples:
@@ -40,6 +39,8 @@ const program = new Command('gpc-lab')
   .version(version, '-V, --version', 'print the version')
   // An unknown command or option, or a bad value commander checks: its one line, then this one.
   .showHelpAfterError('(add --help for usage)')
+  // A subcommand's options belong to it (campaign's --json is not campaign merge's).
+  .enablePositionalOptions()
   .addHelpText('after', TOP_HELP_AFTER)
   .exitOverride();
 

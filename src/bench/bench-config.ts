@@ -8,8 +8,8 @@
  * Explicit options override either profile.
  */
 import { availableParallelism } from 'node:os';
-import { statSync, accessSync, constants as fsConstants } from 'node:fs';
-import { dirname, extname, resolve } from 'node:path';
+import { extname } from 'node:path';
+import { checkOutputPath } from '../util/output-path.js';
 import type { BatchPlan } from '../harness/batch-timer.js';
 import { STRATEGY_NAMES, type StrategyName } from '../kvm/strategies/registry.js';
 import { parseIntegerOption } from '../util/option-parsers.js';
@@ -100,7 +100,7 @@ export function parseBenchOptions(input: BenchOptionsInput): BenchConfig {
   if (chartFile !== null) {
     const ext = extname(chartFile).toLowerCase();
     if (ext !== '.svg' && ext !== '.html') throw new UsageError(`--out must name a .svg or .html file, got '${chartFile}'`);
-    checkWritableDirectory(chartFile);
+    checkOutputPath('--out', chartFile);
   }
   return {
     quick,
@@ -121,15 +121,3 @@ export function parseBenchOptions(input: BenchOptionsInput): BenchConfig {
   };
 }
 
-/** The chart's directory exists and is writable: checked before any measurement, so a bad --out costs no run. */
-function checkWritableDirectory(file: string): void {
-  const dir = dirname(resolve(file));
-  let isDirectory = false;
-  try {
-    isDirectory = statSync(dir).isDirectory();
-    if (isDirectory) accessSync(dir, fsConstants.W_OK);
-  } catch {
-    throw new UsageError(`--out ${file}: ${isDirectory ? `directory ${dir} is not writable` : `directory ${dir} does not exist`}`);
-  }
-  if (!isDirectory) throw new UsageError(`--out ${file}: ${dir} is not a directory`);
-}

@@ -3,6 +3,7 @@
  * a CampaignConfig out, or a UsageError naming the value and what is allowed.
  */
 import { UsageError } from '../util/usage-error.js';
+import { checkOutputPath } from '../util/output-path.js';
 import { parseIntegerOption, parseSecondsOption, rejectRepeats } from '../util/option-parsers.js';
 import { BUG_CATALOG, type BugEntry } from '../bugs/catalog.js';
 import { findBugSwitch } from '../kvm/bug-switches.js';
@@ -25,10 +26,15 @@ export interface CampaignOptions {
   protocol?: string;
   json?: boolean;
   markdown?: boolean;
+  /** Also write the JSON report (raw results, with provenance) to this file, for `campaign merge`. */
+  out?: string;
 }
 
 export interface CampaignConfig {
+  /** The entries this shard runs. */
   readonly entries: readonly BugEntry[];
+  /** Every entry the campaign chose before sharding (names, catalog order of the choice): the same in every shard. */
+  readonly selected: readonly string[];
   readonly runs: number;
   readonly budgetS: number;
   readonly shard: { readonly index: number; readonly count: number };
@@ -38,6 +44,8 @@ export interface CampaignConfig {
   readonly protocol: string;
   readonly json: boolean;
   readonly markdown: boolean;
+  /** File the JSON report is written to (checked before any run), or null. */
+  readonly out: string | null;
 }
 
 export const CAMPAIGN_DEFAULTS = { runs: 10, budgetS: 30, seed: 1, costDurationS: 2 } as const;
@@ -84,8 +92,10 @@ export function resolveCampaignConfig(input: CampaignOptions): CampaignConfig {
         });
   const shard = input.shard === undefined ? { index: 1, count: 1 } : parseShard(input.shard);
   const entries = chosen.filter((e) => BUG_CATALOG.indexOf(e) % shard.count === shard.index - 1);
+  if (input.out !== undefined) checkOutputPath('--out', input.out);
   return {
     entries,
+    selected: chosen.map((e) => e.name),
     runs: input.runs === undefined ? CAMPAIGN_DEFAULTS.runs : parseIntegerOption('--runs', input.runs, 1, 1000),
     budgetS: input.budget === undefined ? CAMPAIGN_DEFAULTS.budgetS : parseBudget(input.budget),
     shard,
@@ -94,5 +104,6 @@ export function resolveCampaignConfig(input: CampaignOptions): CampaignConfig {
     protocol: parseProtocolOption('--protocol', input.protocol ?? DEFAULT_PROTOCOL).name,
     json: input.json === true,
     markdown: input.markdown === true,
+    out: input.out ?? null,
   };
 }

@@ -1,5 +1,6 @@
 /** The typed result of `gpc-lab campaign` (what `--json` prints and `runCampaign` returns). */
 import type { BugKind } from '../bugs/catalog.js';
+import type { CampaignProvenance } from './campaign-provenance.js';
 
 /** One run of one bug: attempts until the first finding or the budget. */
 export interface CampaignRun {
@@ -60,7 +61,15 @@ export interface CampaignReport {
   tool: 'gpc-lab campaign';
   runs: number;
   budgetS: number;
+  /** "i/n" for one shard, "1,2/4" for a merge of shards 1 and 2 of 4. */
   shard: string;
+  /** The shard indices (1-based) these rows come from, ascending, and how many shards the campaign has. */
+  shardsCovered: number[];
+  shardCount: number;
+  /** Version, commit, model and configuration hashes, hosts: what `campaign merge` checks. */
+  provenance: CampaignProvenance;
+  /** Names of every entry of the whole campaign (all shards), in catalog order. */
+  selected: string[];
   seed: number;
   /** The protocol variant of the runs (`--protocol`); entries whose workload names one (a cure) use theirs. */
   protocol: string;
@@ -69,7 +78,8 @@ export interface CampaignReport {
   /** Reference findings summed over rows (must be 0). */
   referenceFindings: number;
   wallS: number;
-  verdict: 'ok' | 'missed';
+  /** 'partial': a merge that lacks shards, or has one twice with different results, or an interrupted shard. */
+  verdict: 'ok' | 'missed' | 'partial';
   exitCode: number;
   /** Ctrl-C stopped it: `rows` holds only the bugs whose runs all finished. */
   interrupted: boolean;

@@ -14,8 +14,16 @@ function label(row: CampaignRow): string {
   return `${row.name} (${row.history})`;
 }
 
+/** The rule of three: after n runs without an event, its rate per run is below 3/n with 95 % confidence. */
+function ruleOfThree(n: number): string {
+  return `< ${Math.min(100, 300 / n).toFixed(n > 300 ? 1 : 0)}%`;
+}
+
 function detectionCell(row: CampaignRow): string {
-  return row.kind === 'cost' ? 'cost, no finding expected' : `${row.detected}/${row.runs.length}`;
+  if (row.kind === 'cost') return 'cost, no finding expected';
+  const n = row.runs.length;
+  // Every run caught it: the miss rate per run is below 3/n (95 %).
+  return `${row.detected}/${n}${n > 0 && row.detected === n ? ` (miss ${ruleOfThree(n)})` : ''}`;
 }
 
 function costLine(row: CampaignRow): string {
@@ -28,7 +36,10 @@ function costLine(row: CampaignRow): string {
 }
 
 function referenceCell(row: CampaignRow, protocol: string): string {
-  return `${row.reference.findings} in ${row.reference.seconds.toFixed(1)} s${row.reference.protocol !== protocol ? ` (${row.reference.protocol})` : ''}`;
+  const ref = row.reference;
+  // A clean reference over n runs: a false finding's rate per run is below 3/n (95 %).
+  const bound = ref.findings === 0 && ref.runs > 0 ? `, rate ${ruleOfThree(ref.runs)} per run` : '';
+  return `${ref.findings} in ${ref.seconds.toFixed(1)} s${bound}${ref.protocol !== protocol ? ` (${ref.protocol})` : ''}`;
 }
 
 export function formatCampaignText(report: CampaignReport): string[] {
@@ -68,6 +79,7 @@ export function formatCampaignText(report: CampaignReport): string[] {
   const firstRerun = report.rows.flatMap((r) => r.runs).find((run) => run.rerun)?.rerun;
   if (firstRerun) out.push(`  re-run one (example): ${firstRerun}`);
   for (const note of report.notes) out.push(`note: ${note}`);
+  out.push('note: bounds are the rule of three: n runs without a miss (or without a reference finding) put its rate per run below 3/n at 95 % confidence.');
   out.push(`verdict: ${report.verdict.toUpperCase()}${report.interrupted ? ' [interrupted: partial campaign]' : ''} (exit ${report.exitCode}); reference findings ${report.referenceFindings}${env.loadAverage1m !== undefined ? `; load average at start ${env.loadAverage1m}` : ''}`);
   return out;
 }

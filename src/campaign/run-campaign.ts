@@ -8,6 +8,7 @@
  * Runs are in-process and one at a time (`runStress`): each is bounded (duration + stall timeout
  * + ~2 s) and returns only when all its worker threads have exited.
  */
+import { campaignProvenance } from './campaign-provenance.js';
 import { EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERRUPTED } from '../util/exit-codes.js';
 import { describeEnvironment } from '../harness/environment.js';
 import { resolveStressConfig, type StressOptions } from '../stress/stress-config.js';
@@ -253,6 +254,10 @@ export async function runCampaign(config: CampaignConfig, options: CampaignRunOp
     runs: config.runs,
     budgetS: config.budgetS,
     shard: `${config.shard.index}/${config.shard.count}`,
+    shardsCovered: [config.shard.index],
+    shardCount: config.shard.count,
+    provenance: campaignProvenance(config),
+    selected: [...config.selected],
     seed: config.seed,
     protocol: config.protocol,
     environment,

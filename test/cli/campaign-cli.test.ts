@@ -1,5 +1,8 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { CampaignReport } from '../../src/campaign/campaign-report.js';
 import { describe, expect, it } from 'vitest';
 
 const cli = join(resolve(process.env.GPC_LAB_DIST ?? 'dist'), 'cli.js');
@@ -36,7 +39,7 @@ describe('gpc-lab campaign on the command line', () => {
     const result = run(['--bug', 'check-ignores-generation', '--runs', '1', '--budget', '10', '--markdown']);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('| bug | history | kind | detected |');
-    expect(result.stdout).toContain('| `check-ignores-generation` | seed | safety | 1/1 |');
+    expect(result.stdout).toContain('| `check-ignores-generation` | seed | safety | 1/1 (miss < 100%) |');
   });
 });
 
@@ -74,5 +77,38 @@ describe('gpc-lab campaign and Ctrl-C', () => {
     expect(stdout).toMatch(/check-ignores-generation/);
     expect(stdout).toMatch(/partial report, 1 of 2 bugs finished/);
     expect(stderr).toMatch(/interrupted: stopping the campaign/);
+  });
+
+  it('two shards (--shard i/2 --out), merged, give the unsharded campaign\'s table for the same seeds; the merge prints it as Markdown', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gpc-campaign-shards-'));
+    // Catalog neighbours, so each shard of 2 holds one of them.
+    const bugs = ['--bug', 'check-ignores-generation,guest-uses-no-evict', '--runs', '1', '--budget', '10s'];
+    const whole = run([...bugs, '--json']);
+    expect(whole.status, whole.stderr).toBe(0);
+    for (const i of [1, 2]) expect(run([...bugs, '--shard', `${i}/2`, '--out', join(dir, `shard-${i}.json`)]).status).toBe(0);
+    const merged = run(['merge', join(dir, 'shard-2.json'), join(dir, 'shard-1.json'), '--json']);
+    expect(merged.status, merged.stderr).toBe(0);
+    // Times differ run to run; what the seeds decide must not.
+    const table = (r: CampaignReport) => r.rows.map((row) => ({ name: row.name, detected: row.detected, runs: row.runs.map((x) => [x.seed, x.detected]), reference: row.reference.findings, ok: row.ok }));
+    const unsharded = JSON.parse(whole.stdout) as CampaignReport;
+    const fromShards = JSON.parse(merged.stdout) as CampaignReport;
+    expect(table(fromShards)).toEqual(table(unsharded));
+    expect(fromShards.shard).toBe('1,2/2');
+    expect(fromShards.provenance.configHash).toBe((JSON.parse(readFileSync(join(dir, 'shard-1.json'), 'utf8')) as CampaignReport).provenance.configHash);
+    const markdown = run(['merge', join(dir, 'shard-1.json'), join(dir, 'shard-2.json'), '--markdown']);
+    expect(markdown.stdout).toContain('| `check-ignores-generation` |');
+    expect(markdown.stdout).toContain('| `guest-uses-no-evict` |');
+    const partial = run(['merge', join(dir, 'shard-1.json')]);
+    expect(partial.status).toBe(1);
+    expect(partial.stdout).toContain('PARTIAL: missing shards 2 of 2');
+  }, 120_000);
+
+  it('campaign merge of a file that is not a shard report, and --out into a missing directory: exit 2, one line', () => {
+    const notShard = run(['merge', 'package.json']);
+    expect(notShard.status).toBe(2);
+    expect(notShard.stderr).toContain('package.json is not a gpc-lab campaign JSON report');
+    const badOut = run(['--bug', 'guest-uses-no-evict', '--runs', '1', '--out', '/nonexistent/shard.json']);
+    expect(badOut.status).toBe(2);
+    expect(badOut.stderr).toContain('--out /nonexistent/shard.json: directory /nonexistent does not exist');
   });
 });
