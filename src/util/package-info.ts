@@ -42,14 +42,14 @@ export function gitCommit(): string | null {
 let modelHash: string | undefined;
 
 /**
- * sha256 (first 16 hex digits) of the code the model threads run: every .js file of dist/, by
+ * sha256 (first 16 hex digits) of the code the model threads run: every .js file under dist/, by
  * name and content. Two results with the same hash ran the same model, whatever their commits say.
  */
 export function builtCodeHash(): string {
   if (modelHash !== undefined) return modelHash;
   const dist = join(packageRoot(), 'dist');
   const hash = createHash('sha256');
-  const files = existsSync(dist) ? readdirSync(dist).filter((f) => f.endsWith('.js')).sort() : [];
+  const files = existsSync(dist) ? (readdirSync(dist, { recursive: true }) as string[]).filter((f) => f.endsWith('.js')).sort() : [];
   for (const f of files) {
     hash.update(f);
     hash.update('\0');
