@@ -1,5 +1,6 @@
 /** The report of `gpc-lab bench` (what --json prints; the table and the chart are drawn from it). */
 import type { BatchStats } from '../harness/batch-timer.js';
+import type { RatioVerdict } from '../harness/measured-difference.js';
 import type { RunEnvironment } from '../harness/environment.js';
 import type { LatencySummary } from '../harness/histogram.js';
 import type { LoadKind } from './bench-config.js';
@@ -35,6 +36,12 @@ export interface EvictionResult {
 }
 
 export interface GoalResult {
+  /** The goal as stated once (several figures, e.g. locked x1..x8, share one). */
+  readonly statement: string;
+  /** What the figures of this statement have in common (printed once), or ''. */
+  readonly explanation: string;
+  /** The ratio against its floor's spread (src/harness/measured-difference.ts). */
+  readonly verdict: RatioVerdict;
   readonly goal: string;
   readonly figure: string;
   readonly floor: string;

@@ -4,6 +4,7 @@ import type { LatencySummary } from '../harness/histogram.js';
 import type { BenchReport, VmentryConfigResult } from './bench-report.js';
 import type { NativeReport } from './native-bench.js';
 import { referenceConfig } from './bench-goals.js';
+import { RATIO_MARKER_LEGEND, ratioMarker, ratioVerdict } from '../harness/measured-difference.js';
 
 function fmt(ns: number): string {
   return ns >= 100 ? ns.toFixed(0) : ns >= 10 ? ns.toFixed(1) : ns.toFixed(2);
@@ -54,7 +55,9 @@ function matrix(configs: readonly VmentryConfigResult[], prefix: string, native?
     const cells = configs.map((c) => {
       const f = c.figures.find((x) => x.name === name);
       if (!f) return '-'.padStart(colWidth);
-      const ratio = f.ratioToFloor === undefined ? '' : ` (${f.ratioToFloor.toFixed(2)}x)`;
+      const floor = f.floor === undefined ? undefined : c.figures.find((x) => x.name === f.floor);
+      const marker = floor ? ratioMarker(ratioVerdict(f, floor)) : '';
+      const ratio = f.ratioToFloor === undefined ? '' : ` (${f.ratioToFloor.toFixed(2)}x${marker})`;
       return `${fmt(f.median)}${ratio}`.padStart(colWidth);
     });
     if (withNative) cells.push(nativeCell(native, name, ref).padStart(Math.max(colWidth, nativeHeader.length)));
@@ -106,6 +109,7 @@ export function formatBenchReport(report: BenchReport): string[] {
       `${cfg.plan.samples} samples x ${cfg.plan.batchSize} ops per variant and thread, ${cfg.plan.warmupSamples} warm-up rounds, variants interleaved; ` +
       `median ns/op, p25..p75, MAD%, ratio to the floor measured in the same run`,
   );
+  lines.push(`ratios: ${RATIO_MARKER_LEGEND}`);
   if (report.interrupted) lines.push('INTERRUPTED: partial report');
   for (const c of report.vmentry) {
     lines.push('', `== ${configLabel(c)} (${c.seconds.toFixed(1)} s${c.gcEvents ? `, ${c.gcEvents} GCs` : ''})`);
@@ -143,9 +147,17 @@ export function formatBenchReport(report: BenchReport): string[] {
     }
   }
   if (report.goals.length > 0) {
-    lines.push('', 'Goals (1 vCPU, idle)');
-    for (const g of report.goals) {
-      lines.push(`   ${g.met ? 'MET   ' : 'MISSED'} ${g.goal}: ${g.figure} = ${g.ratio.toFixed(2)}x ${g.floor}; ${g.note}`);
+    lines.push('', 'Goals (1 vCPU, idle; reported, not enforced)');
+    // Each goal stated once, then every figure it is judged on.
+    for (const statement of [...new Set(report.goals.map((g) => g.statement))]) {
+      const group = report.goals.filter((g) => g.statement === statement);
+      lines.push(`   ${statement}`);
+      for (const g of group) {
+        const noise = g.verdict === 'within-spread' ? ' (within the spread of its floor: no difference measured)' : g.verdict === 'below-floor' ? ' (below its floor: noise)' : '';
+        lines.push(`     ${g.met ? 'MET   ' : 'MISSED'} ${g.figure} = ${g.ratio.toFixed(2)}x ${g.floor}${noise}; ${g.note}`);
+      }
+      const explanation = group.find((g) => g.explanation !== '')?.explanation;
+      if (explanation) lines.push(`     why: ${explanation}`);
     }
   }
   if (report.seed.length > 0) {

@@ -20,6 +20,7 @@
  * samples whose window overlaps one and summarize the rest with `summarizeVariants` (see
  * src/bench/gc-aware-bench.ts).
  */
+import { ratioMarker, ratioVerdict } from './measured-difference.js';
 
 export interface BatchVariant {
   readonly name: string;
@@ -194,10 +195,13 @@ export function formatBatchTable(stats: readonly BatchStats[]): string[] {
     `${'variant'.padEnd(nameWidth)}  ${'ns/op'.padStart(7)}  ${'p25..p75'.padStart(13)}  ${'MAD%'.padStart(5)}  ${'floor'.padEnd(floorWidth)}  ${'ratio'.padStart(5)}`,
   ];
   for (const s of stats) {
+    // The ratio with its noise verdict against the floor's own spread (measured-difference.ts).
+    const floor = s.floor === undefined ? undefined : stats.find((f) => f.name === s.floor);
+    const marker = floor && s.ratioToFloor !== undefined ? ratioMarker(ratioVerdict(s, floor)) : '';
     lines.push(
       `${s.name.padEnd(nameWidth)}  ${fmt(s.median).padStart(7)}  ${`${fmt(s.p25)}..${fmt(s.p75)}`.padStart(13)}  ` +
         `${s.madPercent.toFixed(1).padStart(5)}  ${(s.floor ?? '').padEnd(floorWidth)}  ` +
-        `${s.ratioToFloor === undefined ? '' : `${s.ratioToFloor.toFixed(2)}x`.padStart(5)}`,
+        `${s.ratioToFloor === undefined ? '' : `${s.ratioToFloor.toFixed(2)}x${marker.padEnd(1)}`.padStart(6)}`,
     );
   }
   return lines;

@@ -51,7 +51,11 @@ describe('goals and the seed verdict', () => {
     const locked = goals.find((g) => g.figure === 'check: locked x1')!;
     expect(locked.ratio).toBeCloseTo(1.5);
     expect(locked.met).toBe(false);
-    expect(locked.note).toMatch(/Atomics.load/);
+    expect(locked.note).toBe('30.0 ns per cache against 20.0 ns of add+sub per lock');
+    expect(locked.explanation).toMatch(/Atomics.load/);
+    expect(locked.statement).toBe("locked: per cache <= 1.3x read lock+unlock's raw Atomics floor (add+sub per lock)");
+    // Every fixture figure has p25 = p75 = median: 30 against 20 is told apart.
+    expect(locked.verdict).toBe('measured');
     const generation = goals.find((g) => g.figure === 'check: generation')!;
     expect(generation.met).toBe(true);
     expect(generation.ratio).toBeCloseTo(10 / 9);

@@ -131,7 +131,9 @@ describe('gpc-lab bench (CLI)', () => {
     expect(result.stdout).toMatch(/Summary: ns per entry check/);
     expect(result.stdout).toMatch(/check: generation/);
     expect(result.stdout).not.toMatch(/check: lockless/);
-    expect(result.stdout).toMatch(/Goals \(1 vCPU, idle\)/);
+    expect(result.stdout).toMatch(/Goals \(1 vCPU, idle; reported, not enforced\)\n   locked: per cache <= 1.3x [^\n]*\n     (MET   |MISSED) check: locked x1 = /);
+    expect(result.stdout.match(/^   locked: per cache <= /gm)).toHaveLength(1); // each goal stated once
+    expect(result.stdout).toMatch(/^ratios: ~ = within the spread of its floor/m);
     if (HAVE_CC) {
       expect(result.stdout).toMatch(/1v idle +native \(JS\/native\)/);
       expect(result.stdout).toMatch(/check: locked x2 +\S+ \(\S+x\) +\S+ \(\d+x\)/);
