@@ -50,6 +50,34 @@ describe('the bench chart (ECharts, server-side SVG)', () => {
     expect(cached.data).toEqual([[8, 20]]);
   });
 
+  it('uses log scales for the check and entry costs, with p25..p75 whiskers that count toward each axis', () => {
+    const option = benchChartOption(report) as {
+      yAxis: { type: string; min?: number }[];
+      series: { name: string; type: string; yAxisIndex: number; encode?: unknown; data: unknown[] }[];
+      legend: { data: string[] }[];
+    };
+    expect(option.yAxis.map((a) => a.type)).toEqual(['log', 'log', 'value']);
+    expect(option.yAxis[0]!.min).toBe(10); // the power of ten below the smallest bar (20 ns)
+    const whiskers = option.series.filter((s) => s.type === 'custom');
+    expect(whiskers.map((s) => s.yAxisIndex).sort()).toEqual([0, 0, 1, 2, 2]);
+    for (const w of whiskers) expect(w.encode).toEqual({ x: 0, y: [1, 2] });
+    // Two legends: the bars' under the title, the lines' with their panel.
+    expect(option.legend[0]!.data).toEqual(['1 vCPU, idle', 'raw floor (1 vCPU, idle)']);
+    expect(option.legend[1]!.data).toEqual(['invalidation of an unrelated page', 'invalidation of a cached page + refresh']);
+  });
+
+  it('a bar below 1 ns (a native load) still grows up from the axis: that axis counts in tenths, its labels in ns', () => {
+    const withNative = {
+      ...report,
+      native: { ...report.native, status: 'measured' as const, figures: [{ ...f('check: locked x1', 0.4), model: 'check: locked x1' }] },
+    } as unknown as BenchReport;
+    const option = benchChartOption(withNative) as { yAxis: { min?: number; axisLabel?: { formatter(v: number): string } }[]; series: { name: string; type: string; yAxisIndex: number; data: unknown[] }[] };
+    const native = option.series.find((s) => s.name === 'native C11 (idle)' && s.type === 'bar' && s.yAxisIndex === 0)!;
+    expect(native.data).toEqual([4]);
+    expect(option.yAxis[0]!.min).toBe(1);
+    expect(option.yAxis[0]!.axisLabel!.formatter(1000)).toBe('100');
+  });
+
   it('writes an SVG file, or an HTML page with the SVG inline', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gpc-bench-chart-'));
     await writeBenchChart(report, join(dir, 'c.svg'));
