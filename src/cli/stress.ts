@@ -2,7 +2,10 @@
  * `gpc-lab stress`: the gfn_to_pfn_cache model on real threads, with its oracles.
  * Exit: 0 clean, 1 findings (or a stall), 2 usage error, 3 internal error (a thread crashed), 130 Ctrl-C.
  */
+import { writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
+import { checkOutputPath } from '../util/output-path.js';
+import { perfettoTrace } from '../stress/perfetto-trace.js';
 import { STRATEGY_NAMES } from '../kvm/strategies/registry.js';
 import { BUG_SWITCHES } from '../kvm/bug-switches.js';
 import { DEFAULT_PROTOCOL, protocolNames } from '../kvm/protocols/registry.js';
@@ -44,6 +47,7 @@ interface StressCliOptions extends StressOptions {
   /** commander's keys for the repeatable --protocol-module and --strategy-module. */
   protocolModule?: string[];
   strategyModule?: string[];
+  perfetto?: string;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
@@ -81,10 +85,12 @@ export function registerStressCommand(program: Command): void {
     .option('--invalidate <mixed|unrelated>', 'notifier targets: mixed (cached and spare pages) or unrelated (spare pages only, --inflight always in flight: the B20 livelock workload)', 'mixed')
     .option('--stop-on-finding', 'stop at the first finding (the report gives the time to it from the start of the threads)')
     .option('--json', 'print the report as JSON (no progress output)')
+    .option('--perfetto <file>', "write the first finding's interleaving as a Chrome Trace Event JSON file (ui.perfetto.dev, chrome://tracing)")
     .addOption(new Option('--crash-after <n>', 'test hook: vcpu-0 throws after n iterations').hideHelp())
     .addHelpText('after', HELP_AFTER)
     .action(async function stressAction(raw: StressCliOptions) {
-      const { protocolModule, strategyModule, ...options } = raw;
+      const { protocolModule, strategyModule, perfetto, ...options } = raw;
+      if (perfetto !== undefined) checkOutputPath('--perfetto', perfetto);
       const config = resolveStressConfig({
         ...options,
         ...(protocolModule ? { protocolModules: protocolModule } : {}),
@@ -94,6 +100,15 @@ export function registerStressCommand(program: Command): void {
       const report = await runStress(config, { handleSigint: true });
       if (config.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else process.stdout.write(`${formatStressReport(report).join('\n')}\n`);
+      if (perfetto !== undefined) {
+        const first = report.findings[0];
+        if (first) {
+          writeFileSync(perfetto, `${JSON.stringify(perfettoTrace(first, report.command))}\n`);
+          process.stderr.write(`perfetto: the interleaving of the first finding (${first.property}) in ${perfetto}: open it in ui.perfetto.dev or chrome://tracing\n`);
+        } else {
+          process.stderr.write(`perfetto: no finding, so no trace was written to ${perfetto}\n`);
+        }
+      }
       process.exitCode = report.exitCode;
     });
 }

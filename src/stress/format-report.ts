@@ -2,6 +2,7 @@
 import type { LatencySummary } from '../harness/histogram.js';
 import { INTERLEAVING_COLUMNS, formatInterleaving } from './interleaving-text.js';
 import type { StressReport } from './stress-report.js';
+import { racingSteps } from './racing-steps.js';
 
 const n = (x: number): string => Math.round(x).toLocaleString('en-US');
 const rate = (x: number): string => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M/s` : x >= 1e3 ? `${(x / 1e3).toFixed(1)}k/s` : `${x.toFixed(1)}/s`);
@@ -83,6 +84,12 @@ export function formatStressReport(report: StressReport): string[] {
     if (first) out.push(`  first: ${first.property} ${first.duringRun ? `${(first.atS * 1000).toFixed(0)} ms after the threads started` : 'at the end-of-run check'}`);
     report.findings.forEach((f, i) => {
       out.push(`  [${i + 1}] ${f.property} on ${f.thread}, ${f.cache ?? '-'}${f.pfn !== undefined ? `, pfn ${f.pfn}` : ''}: ${f.message}`);
+      const race = racingSteps(f);
+      if (race.other) {
+        const at = (e: { order: number; thread: string; step: string }): string => `#${e.order} ${e.thread} ${e.step}`;
+        const pair = race.own ? [race.own, race.other].sort((a, b) => a.order - b.order).map(at).join('  vs  ') : `${at(race.other)}  vs  the check itself`;
+        out.push(`      racing steps: ${pair} (two threads' last steps on its page or cache, a change preferred)`);
+      }
       if (f.interleaving.length > 0) {
         out.push(`      interleaving (${INTERLEAVING_COLUMNS}):`);
         for (const line of formatInterleaving(f.interleaving)) out.push(`      ${line}`);

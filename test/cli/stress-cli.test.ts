@@ -15,6 +15,7 @@ describe('gpc-lab stress on the command line', () => {
     [['--strategy', 'bogus'], '--strategy must be one of locked, generation, lockless, none'],
     [['--bug', 'nope'], '--bug must be one of'],
     [['--bug', 'refresh-skips-retry', '--bug', 'refresh-skips-retry'], '--bug refresh-skips-retry given twice'],
+    [['--perfetto', '/nonexistent/t.json'], '--perfetto /nonexistent/t.json: directory /nonexistent does not exist'],
     [['--duration', '5 weeks'], "or a duration with a unit (500ms, 30s, 2m, 1h), got '5 weeks'"],
   ])('bad input %j exits 2 with a clear message and runs nothing', (args, message) => {
     const result = run(args);
