@@ -1,4 +1,5 @@
 /** The report of `gpc-lab bench` (what --json prints; the table and the chart are drawn from it). */
+import type { JsonEnvelope } from '../util/json-envelope.js';
 import type { BatchStats } from '../harness/batch-timer.js';
 import type { RatioVerdict } from '../harness/measured-difference.js';
 import type { RunEnvironment } from '../harness/environment.js';
@@ -52,8 +53,7 @@ export interface GoalResult {
   readonly note: string;
 }
 
-export interface BenchReport {
-  readonly command: 'bench';
+export interface BenchReport extends JsonEnvelope<'bench'> {
   readonly quick: boolean;
   readonly config: Record<string, unknown>;
   readonly environment: RunEnvironment;

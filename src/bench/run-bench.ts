@@ -5,6 +5,7 @@
  * the goals, the seed verdict and the chart. Ctrl-C ends the current phase and reports what was
  * measured so far (marked interrupted).
  */
+import { jsonEnvelope } from '../util/json-envelope.js';
 import { loadavg } from 'node:os';
 import { describeEnvironment } from '../harness/environment.js';
 import { RunControl, StopReason, installSigintStop } from '../harness/run-control.js';
@@ -100,7 +101,7 @@ export async function runBench(config: BenchConfig, options: BenchRunOptions = {
   const nativeReport = native === null ? nativeNotRun('native figures not run (--no-native)') : native.report();
   const allFigures = [...vmentry.flatMap((c) => c.figures), ...invalidation.figures];
   const report: BenchReport = {
-    command: 'bench',
+    ...jsonEnvelope('bench'),
     quick: config.quick,
     config: {
       vcpuCounts: config.vcpuCounts,

@@ -2,6 +2,8 @@
  * `gpc-lab bench-locks`: uncontended lock + unlock costs, in a worker thread, as ns/op and as a
  * ratio to the raw Atomics operations each lock must do (bench/locks.bench.ts).
  */
+import { jsonEnvelope, type JsonEnvelope } from '../util/json-envelope.js';
+import type { RunEnvironment } from '../harness/environment.js';
 import type { Command } from 'commander';
 import { runThreads } from '../harness/pool.js';
 import { RunControl } from '../harness/run-control.js';
@@ -14,6 +16,13 @@ interface BenchLocksCliOptions {
   batch: string;
   warmup: string;
   json?: boolean;
+}
+
+/** What `bench-locks --json` prints. */
+export interface BenchLocksReport extends JsonEnvelope<'bench-locks'> {
+  readonly plan: BatchPlan;
+  readonly results: BatchStats[];
+  readonly environment: RunEnvironment;
 }
 
 export function registerBenchLocksCommand(program: Command): void {
@@ -43,7 +52,8 @@ export function registerBenchLocksCommand(program: Command): void {
       }
       const stats = outcome.value;
       if (raw.json) {
-        process.stdout.write(`${JSON.stringify({ command: 'bench-locks', plan, results: stats, environment }, null, 2)}\n`);
+        const report: BenchLocksReport = { ...jsonEnvelope('bench-locks'), plan, results: stats, environment };
+        process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       } else {
         const lines = [
           `gpc-lab bench-locks: uncontended, one worker thread; ${plan.samples} samples x ${plan.batchSize} ops per variant, interleaved`,

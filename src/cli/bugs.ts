@@ -1,6 +1,16 @@
 /** `gpc-lab bugs`: the catalog of injectable bugs (name, source, what goes wrong, which property should catch it). */
+import { jsonEnvelope, type JsonEnvelope } from '../util/json-envelope.js';
 import type { Command } from 'commander';
 import { formatBugList, listBugs } from '../bugs/format-bugs.js';
+
+/** What `bugs --json` prints: the catalog under the common envelope. */
+export interface BugsReport extends JsonEnvelope<'bugs'> {
+  readonly bugs: ReturnType<typeof listBugs>;
+}
+
+export function bugsReport(bugs: ReturnType<typeof listBugs>): BugsReport {
+  return { ...jsonEnvelope('bugs'), bugs };
+}
 
 export function registerBugsCommand(program: Command): void {
   program
@@ -9,7 +19,7 @@ export function registerBugsCommand(program: Command): void {
     .option('--json', 'print the catalog as JSON')
     .action(function bugsAction(raw: { json?: boolean }) {
       const bugs = listBugs();
-      if (raw.json === true) process.stdout.write(`${JSON.stringify(bugs, null, 2)}\n`);
+      if (raw.json === true) process.stdout.write(`${JSON.stringify(bugsReport(bugs), null, 2)}\n`);
       else process.stdout.write(`${formatBugList(bugs).join('\n')}\n`);
     });
 }

@@ -1,4 +1,5 @@
 /** `gpc-lab protocols`: the protocol variants `--protocol` selects, with their sources and the steps each replaces. */
+import { jsonEnvelope, type JsonEnvelope } from '../util/json-envelope.js';
 import type { Command } from 'commander';
 import { describeProtocol, type ProtocolDescription } from '../kvm/protocols/protocol-variant.js';
 import { DEFAULT_PROTOCOL, shippedProtocols } from '../kvm/protocols/registry.js';
@@ -6,6 +7,11 @@ import { DEFAULT_PROTOCOL, shippedProtocols } from '../kvm/protocols/registry.js
 /** A listed variant: its description, and whether it is the default. */
 export interface ProtocolListing extends ProtocolDescription {
   readonly default: boolean;
+}
+
+/** What `protocols --json` prints: the variants under the common envelope. */
+export interface ProtocolsReport extends JsonEnvelope<'protocols'> {
+  readonly protocols: ProtocolListing[];
 }
 
 export function listProtocols(): ProtocolListing[] {
@@ -34,7 +40,7 @@ export function registerProtocolsCommand(program: Command): void {
     .option('--json', 'print the list as JSON')
     .action(function protocolsAction(raw: { json?: boolean }) {
       const protocols = listProtocols();
-      if (raw.json === true) process.stdout.write(`${JSON.stringify(protocols, null, 2)}\n`);
+      if (raw.json === true) process.stdout.write(`${JSON.stringify({ ...jsonEnvelope('protocols'), protocols } satisfies ProtocolsReport, null, 2)}\n`);
       else process.stdout.write(`${formatProtocolList(protocols).join('\n')}\n`);
     });
 }

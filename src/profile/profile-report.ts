@@ -2,11 +2,12 @@
  * The result of `gpc-lab profile`: what ran, where the profiles are, and each thread's summary;
  * printed as a text table or as JSON (`--json`).
  */
+import type { JsonEnvelope } from '../util/json-envelope.js';
 import type { SourceLocation } from './source-locations.js';
 import type { ThreadSummary } from './thread-summary.js';
 import { TIME_CATEGORIES, describeWaitFunctions } from './time-categories.js';
 
-export interface ProfileReport {
+export interface ProfileReport extends JsonEnvelope<'profile'> {
   readonly job: {
     readonly subcommand: string;
     readonly args: readonly string[];

@@ -2,6 +2,7 @@
  * `gpc-lab profile`: run the job under the CPU profiler, name the profiles by thread role,
  * summarize each thread, print the summary, and return the job's exit code.
  */
+import { jsonEnvelope } from '../util/json-envelope.js';
 import { readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE } from '../util/exit-codes.js';
@@ -50,6 +51,7 @@ export async function runProfile(args: ProfileArgs, cliPath: string): Promise<nu
     return summarizeThread(profile, thread, locator, args.top);
   });
   const report: ProfileReport = {
+    ...jsonEnvelope('profile'),
     job: { subcommand: args.subcommand, args: args.jobArgs, exitCode: outcome.exitCode, signal: outcome.signal },
     outDir: args.outDir,
     intervalUs: args.intervalUs,

@@ -1,6 +1,7 @@
 /**
  * The torture's report: the data (also the --json output) and its text form.
  */
+import type { JsonEnvelope } from '../util/json-envelope.js';
 import type { LatencySummary } from '../harness/histogram.js';
 import { formatStallReport, type StallReport } from '../harness/watchdog.js';
 import type { TortureSideName } from './lock-ops.js';
@@ -38,8 +39,7 @@ export interface TortureRoleRow {
   opsPerSec: number;
 }
 
-export interface TortureReport {
-  command: 'torture';
+export interface TortureReport extends JsonEnvelope<'torture'> {
   verdict: TortureVerdict;
   /** 0 clean, 1 failures or a stall, 3 internal error, 130 stopped by Ctrl-C (after this partial report). */
   exitCode: 0 | 1 | 3 | 130;

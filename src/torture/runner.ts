@@ -12,6 +12,7 @@
  * still running are terminated (pool killSignal). Threads that ignore a normal stop are terminated
  * stallMs + 1 s after it, by which time the watchdog has reported them.
  */
+import { jsonEnvelope } from '../util/json-envelope.js';
 import { EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERNAL, EXIT_INTERRUPTED } from '../util/exit-codes.js';
 import { LockClass } from '../sync/lock-classes.js';
 import { LockSlot } from '../sync/lock-block.js';
@@ -292,7 +293,7 @@ export async function runTorture(config: TortureConfig, options: TortureRunOptio
   const exitCode = verdict === 'internal-error' ? EXIT_INTERNAL : interrupted ? EXIT_INTERRUPTED : verdict === 'clean' ? EXIT_CLEAN : EXIT_FINDINGS;
 
   return {
-    command: 'torture',
+    ...jsonEnvelope('torture'),
     verdict,
     exitCode,
     config: {

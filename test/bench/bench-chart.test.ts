@@ -13,7 +13,10 @@ function f(name: string, median: number, floor?: string) {
 }
 
 const report: BenchReport = {
+  tool: 'gpc-lab',
   command: 'bench',
+  version: '0.0.0',
+  schema: 'schemas/bench.schema.json',
   quick: true,
   config: {},
   environment: describeEnvironment(),

@@ -23,7 +23,9 @@ describe('gpc-lab bugs', () => {
   it('--json: one object per entry with name, source, kind and caughtBy', () => {
     const result = run(['--json']);
     expect(result.status).toBe(0);
-    const bugs = JSON.parse(result.stdout) as { name: string; source: string; kind: string; caughtBy: string[]; aliases: string[] }[];
+    const report = JSON.parse(result.stdout) as { tool: string; command: string; bugs: { name: string; source: string; kind: string; caughtBy: string[]; aliases: string[] }[] };
+    expect(report).toMatchObject({ tool: 'gpc-lab', command: 'bugs' });
+    const bugs = report.bugs;
     const b10 = bugs.find((b) => b.name === 'check-refresh-ignore-active')!;
     expect(b10.source).toContain('ecbcf030b456');
     expect(b10.aliases).toEqual(['refresh-ignores-active']);

@@ -23,7 +23,9 @@ describe('gpc-lab protocols', () => {
   it('--json: one object per variant with name, summary, source, default, and its steps with their sources', () => {
     const result = run(['protocols', '--json']);
     expect(result.status).toBe(0);
-    const list = JSON.parse(result.stdout) as { name: string; summary: string; source: string; default: boolean; steps: { step: string; source: string }[] }[];
+    const report = JSON.parse(result.stdout) as { tool: string; command: string; protocols: { name: string; summary: string; source: string; default: boolean; steps: { step: string; source: string }[] }[] };
+    expect(report).toMatchObject({ tool: 'gpc-lab', command: 'protocols' });
+    const list = report.protocols;
     expect(list.map((p) => p.name)).toEqual(['mainline', 'b17-trylock', 'range-retry']);
     const [mainline, trylock, range] = list;
     expect(mainline!.default).toBe(true);
