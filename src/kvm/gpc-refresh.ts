@@ -40,6 +40,7 @@ import { gpcMap, gpcUnmap } from './gpc-mapping.js';
 import { kvmReleasePageClean, kvmReleasePageUnused } from './host-fault.js';
 import { putPage } from './page-refs.js';
 import { mmuNotifierRetryCache } from './mmu-retry.js';
+import { invalidationsBegunNow, noteInvalidationInWindow } from './gpc-seqless-window.js';
 import { vpageToGfn } from '../mem/host-page-table.js';
 import { traceStep, type ModelContext } from './model-context.js';
 import { VM_MMU_SEQ, VM_MN_COUNT } from './vm-layout.js';
@@ -200,6 +201,7 @@ function hvaToPfnRetryLocked(ctx: ModelContext, g: number): number {
       return -EFAULT;
     }
     newEpoch = ctx.lastFaultEpoch;
+    const begunAtFault = invalidationsBegunNow(ctx);
     traceStep(ctx, STEP_REFRESH_FAULTED, g, gpcs[base + G_GPA]!, newPfn, uhva >> ctx.pageShift);
     // gpc.pfn is stable here: refreshLock excludes every other writer of it.
     reused = newPfn === gpcs[base + G_PFN];
@@ -213,7 +215,10 @@ function hvaToPfnRetryLocked(ctx: ModelContext, g: number): number {
     // seq-cst Atomics.loads in that order give the rmb (src/kvm/mmu-retry.ts).
     // The guest-RAM file page the uhva maps (a re-created slot's memory is another bank's page than the gpa's own).
     const filePage = vpageToGfn(ctx.host.mm, uhva >> ctx.pageShift);
-    if (!mmuNotifierRetryCache(ctx, seq, filePage < 0 ? gpcs[base + G_GPA]! >> ctx.pageShift : filePage, uhva >> ctx.pageShift)) break;
+    const retry = mmuNotifierRetryCache(ctx, seq, filePage < 0 ? gpcs[base + G_GPA]! >> ctx.pageShift : filePage, uhva >> ctx.pageShift);
+    // The model's measurement of docs/UPSTREAM-SPEC.md S1's window (no kernel counterpart).
+    noteInvalidationInWindow(ctx, g, gpcs[base + G_GPA]!, newPfn, begunAtFault, !retry);
+    if (!retry) break;
     traceStep(ctx, STEP_REFRESH_RETRY, g, gpcs[base + G_GPA]!, newPfn, Atomics.load(ctx.vm, VM_MN_COUNT));
   } while (true);
   gpcs[base + G_PFN] = newPfn;
