@@ -183,6 +183,7 @@ function hvaToPfnRetryLocked(ctx: ModelContext, g: number): number {
     // sequentially consistent, so it is ordered before every later load (the rmb), and pairs with
     // invalidate_range_end's "seq++ (Atomics.add), then count-- (Atomics.sub)" (its smp_wmb).
     const seq = Atomics.load(ctx.vm, VM_MMU_SEQ);
+    const begunAtUnlock = invalidationsBegunNow(ctx);
     traceStep(ctx, STEP_REFRESH_UNLOCKED, g, gpcs[base + G_GPA]!, newPfn, seq);
     writeUnlock(gpcs, base + GPC_LOCK);
     if (newPfn !== -1) {
@@ -201,7 +202,6 @@ function hvaToPfnRetryLocked(ctx: ModelContext, g: number): number {
       return -EFAULT;
     }
     newEpoch = ctx.lastFaultEpoch;
-    const begunAtFault = invalidationsBegunNow(ctx);
     traceStep(ctx, STEP_REFRESH_FAULTED, g, gpcs[base + G_GPA]!, newPfn, uhva >> ctx.pageShift);
     // gpc.pfn is stable here: refreshLock excludes every other writer of it.
     reused = newPfn === gpcs[base + G_PFN];
@@ -217,7 +217,7 @@ function hvaToPfnRetryLocked(ctx: ModelContext, g: number): number {
     const filePage = vpageToGfn(ctx.host.mm, uhva >> ctx.pageShift);
     const retry = mmuNotifierRetryCache(ctx, seq, filePage < 0 ? gpcs[base + G_GPA]! >> ctx.pageShift : filePage, uhva >> ctx.pageShift);
     // The model's measurement of docs/UPSTREAM-SPEC.md S1's window (no kernel counterpart).
-    noteInvalidationInWindow(ctx, g, gpcs[base + G_GPA]!, newPfn, begunAtFault, !retry);
+    noteInvalidationInWindow(ctx, g, gpcs[base + G_GPA]!, newPfn, begunAtUnlock, !retry);
     if (!retry) break;
     traceStep(ctx, STEP_REFRESH_RETRY, g, gpcs[base + G_GPA]!, newPfn, Atomics.load(ctx.vm, VM_MN_COUNT));
   } while (true);
