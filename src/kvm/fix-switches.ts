@@ -10,8 +10,9 @@
 
 /**
  * S1 (docs/UPSTREAM-SPEC.md S1, docs/VERDICTS.md): an invalidation whose range hits no memslot
- * bumps no mmu_invalidate_seq, so a refresh of an HVA cache outside every memslot whose unlocked
- * window contains the whole invalidation installs a page the mm has unmapped. The fix: range_end
+ * bumps no mmu_invalidate_seq, so a refresh of an HVA cache outside every memslot in whose
+ * unlocked window the invalidation ends (having unmapped the page after hva_to_pfn read the pte)
+ * installs a page the mm has unmapped. The fix: range_end
  * bumps the seq for every invalidation (the "seq++ for every invalidation on the gpc path" of
  * docs/UPSTREAM-SPEC.md S1; dwmw2's needs_invalidation flag,
  * 20240821202814.711673-1-dwmw2@infradead.org, closes it the same way for the cache being refreshed).

@@ -22,7 +22,6 @@ import { MODEL_WAIT_EVICTION } from './model-wait.js';
 import { kickVcpuForWait, makeRequest, waitForSessionEnd } from './vcpu-kick.js';
 import { traceStep, type ModelContext } from './model-context.js';
 import {
-  VM_INVALIDATIONS_BEGUN,
   VM_INVALIDATIONS_ENDED,
   VM_MMU_IN_PROGRESS,
   VM_MMU_SEQ,
@@ -55,8 +54,6 @@ export function invalidateBegin(ctx: ModelContext, firstVpage: number): void {
   spinLock(ctx.vm, VM_MN_INVALIDATE_LOCK);
   Atomics.add(ctx.vm, VM_MN_COUNT, 1);
   spinUnlock(ctx.vm, VM_MN_INVALIDATE_LOCK);
-  // Model instrument (no kernel counterpart): lets a refresh see an invalidation begin and end inside its unlocked window.
-  Atomics.add(ctx.vm, VM_INVALIDATIONS_BEGUN, 1);
   ctx.counters[ST_INVALIDATIONS]! += 1;
   traceStep(ctx, STEP_INV_START, -1, -1, -1, firstVpage);
 }
@@ -147,6 +144,10 @@ export function invalidateEnd(ctx: ModelContext, firstVpage: number): void {
   const kind = firstVpage >= 0 ? RANGE_VPAGE : RANGE_FILE;
   const lo = firstVpage >= 0 ? firstVpage : -1 - firstVpage;
   const hi = firstVpage >= 0 ? firstVpage + ctx.host.mm.slotPages : -firstVpage;
+  // Model instrument (no kernel counterpart, src/kvm/gpc-seqless-window.ts): this invalidation's mm
+  // change is done; counted before any seq++ below, so a refresh whose seq snapshot predates that
+  // seq++ never counts it as ended in its window.
+  Atomics.add(vm, VM_INVALIDATIONS_ENDED, 1);
   if (invalidationHitsMemslot(ctx, firstVpage)) {
     const seq = (Atomics.add(vm, VM_MMU_SEQ, 1) + 1) | 0;
     rangeEnd(vm, kind, lo, hi, seq);
@@ -155,7 +156,7 @@ export function invalidateEnd(ctx: ModelContext, firstVpage: number): void {
   } else {
     // kvm_handle_hva_range found no slot: on_lock (kvm_mmu_invalidate_end) does not run, no seq++
     // (docs/UPSTREAM-SPEC.md 1.3-1.4). --fix hva-seq-miss (S1, src/kvm/fix-switches.ts): the seq
-    // moves anyway, so a refresh whose unlocked window held this whole invalidation retries.
+    // moves anyway, so a refresh whose unlocked window this invalidation ended in retries.
     if (isFixOn(FIX_HVA_SEQ_MISS)) Atomics.add(vm, VM_MMU_SEQ, 1);
     rangeRelease(vm, kind, lo, hi);
     ctx.counters[ST_INVAL_OUTSIDE_MEMSLOTS]! += 1;
@@ -165,7 +166,6 @@ export function invalidateEnd(ctx: ModelContext, firstVpage: number): void {
   spinLock(vm, VM_MN_INVALIDATE_LOCK);
   if (!isBugOn(BUG_INVALIDATE_END_LEAKS_COUNT)) wake = Atomics.sub(vm, VM_MN_COUNT, 1) === 1;
   spinUnlock(vm, VM_MN_INVALIDATE_LOCK);
-  Atomics.add(vm, VM_INVALIDATIONS_ENDED, 1);
   if (wake && Atomics.load(vm, VM_MN_UPDATER_WAITING) !== 0) {
     Atomics.add(vm, VM_MN_UPDATER_WAKE, 1);
     Atomics.notify(vm, VM_MN_UPDATER_WAKE);

@@ -76,7 +76,7 @@ export const ST_XEN_ATTACH_HVA = 45;
 export const ST_XEN_ATTACH_OVERLAY = 46;
 /** Invalidations whose range hit no memslot (count only, no seq: kvm_handle_hva_range found no slot). */
 export const ST_INVAL_OUTSIDE_MEMSLOTS = 47;
-/** Refresh attempts in whose unlocked window (from the seq snapshot to the relock) an invalidation began and ended (docs/UPSTREAM-SPEC.md S1's window; src/kvm/gpc-seqless-window.ts). */
+/** Refresh attempts in whose unlocked window (from the seq snapshot to the retry check) an invalidation ended (docs/UPSTREAM-SPEC.md S1's window; src/kvm/gpc-seqless-window.ts). */
 export const ST_REFRESH_INVAL_IN_WINDOW = 48;
 /** Of those, the ones the retry check let install (no count, no seq moved: S1 hva-seq-miss happened). */
 export const ST_REFRESH_SEQLESS_INSTALLS = 49;

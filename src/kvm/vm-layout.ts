@@ -8,7 +8,7 @@
  *   line 1   config, continued: EVICTION_REQUEST XEN_ATTACH FIX_MASK
  *   line 2   GPC_LOCK (spinlock block, class vm.gpcLock): protects every gpc's ON_LIST
  *   line 3   MN_ACTIVE_INVALIDATE_COUNT | MMU_INVALIDATE_SEQ | RANGE_OVERFLOW | MMU_INVALIDATE_IN_PROGRESS
- *            | INVALIDATIONS_BEGUN | INVALIDATIONS_ENDED (model instruments, no kernel counterpart)
+ *            | INVALIDATIONS_ENDED (a model instrument, no kernel counterpart)
  *   lines 4+ in-flight invalidation ranges, and the ring of ended ones (src/kvm/inval-ranges.ts;
  *            only read by the range-retry protocol's predicate, history B20)
  *   then     MN_INVALIDATE_LOCK (spinlock block, class vm.mnInvalidateLock)
@@ -84,14 +84,14 @@ export const VM_RANGE_OVERFLOW = 3 * CACHE_LINE_INTS + 2;
 export const VM_MMU_IN_PROGRESS = 3 * CACHE_LINE_INTS + 3;
 
 /**
- * Invalidations begun (at count++) and ended (after count--), over the run: a model instrument with
- * no kernel counterpart, read by the refresh to see whether an invalidation began and ended inside
- * its unlocked window (docs/UPSTREAM-SPEC.md S1; src/kvm/gpc-seqless-window.ts). Only go up (wrap:
- * compared as int32 differences). Guard: lock-free Atomics.add | Writers: the notifier |
- * Readers: hva_to_pfn_retry.
+ * Invalidations that reached range_end (counted at its start, after the mm change and before any
+ * seq++ or count--), over the run: a model instrument with no kernel
+ * counterpart, read by the refresh to see whether an invalidation ended inside its unlocked window
+ * (docs/UPSTREAM-SPEC.md S1; src/kvm/gpc-seqless-window.ts). Only goes up (wraps: compared as an
+ * int32 difference). Guard: lock-free Atomics.add | Writers: the notifier | Readers:
+ * hva_to_pfn_retry.
  */
-export const VM_INVALIDATIONS_BEGUN = 3 * CACHE_LINE_INTS + 4;
-export const VM_INVALIDATIONS_ENDED = 3 * CACHE_LINE_INTS + 5;
+export const VM_INVALIDATIONS_ENDED = 3 * CACHE_LINE_INTS + 4;
 
 /** First int of the invalidation-range tables (src/kvm/inval-ranges.ts owns their layout). */
 export const VM_RANGES_BASE = 4 * CACHE_LINE_INTS;

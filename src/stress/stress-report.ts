@@ -162,7 +162,7 @@ export interface StressTotals {
   xenAttachOverlay: number;
   /** Invalidations whose range hit no memslot: count++/count-- only, no seq (docs/UPSTREAM-SPEC.md 1.3). */
   invalidationsOutsideMemslots: number;
-  /** Refresh attempts whose unlocked window held a whole invalidation, and of those the ones installed with no seq moved (S1 hva-seq-miss). */
+  /** Refresh attempts whose unlocked window saw an invalidation end, and of those the ones installed with no seq moved (S1 hva-seq-miss). */
   refreshInvalidationsInWindow: number;
   refreshSeqlessInstalls: number;
 }

@@ -35,7 +35,7 @@ export const STEP_FINDING = 31;
 export const STEP_MEMSLOT_COUNT_WAIT = 41; // memslot swap waits for mn_active_invalidate_count == 0 (arg: the count seen, gpa: the slot's base gfn)
 export const STEP_MEMSLOT_GENERATION = 42; // memslot swap's final generation store, after the kicks (arg: the generation, gpa: the slot's base gfn)
 export const STEP_INV_END_NO_MEMSLOT = 40; // invalidate_range_end of a range outside every memslot: count-- only (arg: target)
-export const STEP_REFRESH_SEQLESS_WINDOW = 48; // the retry check installs although invalidations began and ended in the unlocked window (S1; arg: how many)
+export const STEP_REFRESH_SEQLESS_WINDOW = 48; // the retry check installs although invalidations ended in the unlocked window (S1; arg: how many)
 
 /**
  * How a report shows an arg: a plain number, a 0/1 flag, a vCPU (thread) index, request bits, a
