@@ -14,6 +14,8 @@ describe('gpc-lab stress on the command line', () => {
     [['--duration', '-1'], '--duration must be a number of seconds'],
     [['--strategy', 'bogus'], '--strategy must be one of locked, generation, lockless, none'],
     [['--bug', 'nope'], '--bug must be one of'],
+    [['--xen-attach', 'both'], "--xen-attach must be one of gpa, hva, mixed, got 'both'"],
+    [['--fix', 'nope'], "--fix must be one of hva-seq-miss, got 'nope'"],
   ])('bad input %j exits 2 with a clear message and runs nothing', (args, message) => {
     const result = run(args);
     expect(result.status).toBe(2);
