@@ -28,6 +28,10 @@ import {
 import { resolveStressConfig } from '../../../src/stress/stress-config.js';
 import { UsageError } from '../../../src/util/usage-error.js';
 import { testVmConfig } from '../../support/vm-config.js';
+import { ControlPlane } from '../../../src/stress/control-plane.js';
+import { guestFilePage } from '../../../src/kvm/users/guest-memory.js';
+import { otherBankFilePage } from '../../../src/mem/host-mm-layout.js';
+import { USER_XEN_SHINFO } from '../../../src/kvm/cache-users.js';
 import { setEvtchn } from '../../../src/kvm/users/xen-evtchn.js';
 import { peekFileWord } from '../../../src/mem/host-page-table.js';
 import { flushCounters } from '../../../src/kvm/model-context.js';
@@ -122,6 +126,19 @@ describe('the VMM attaches the Xen caches by GPA or by HVA (docs/UPSTREAM-SPEC.m
     const totals = runEndOfRunOracles(main, true);
     expect(totals.eventsSent).toBe(2);
     expect(totals.eventsPending).toBe(2);
+    expect(totalFindings(main.findings)).toBe(0);
+  });
+
+  it('shared_info attached by HVA onto re-created memory (the other bank) is held to the file page its uhva maps: no wrong-page', async () => {
+    const { main } = buildVm(testVmConfig());
+    const plane = new ControlPlane(main, 0);
+    expect(await plane.deleteAndCreate(USER_XEN_SHINFO)).toBe(true);
+    const gfn = shinfoCandidateGfn(main, 2);
+    expect(guestFilePage(main, gfn)).toBe(otherBankFilePage(main.host.mm, gfn));
+    expect(inSrcu(main, () => attachShinfo(main, 2, true))).toBe(0);
+    const g = shinfoCache(main);
+    expect(vpageToGfn(main.host.mm, main.gpcs[gpcBase(g) + G_UHVA]! >> main.pageShift)).toBe(otherBankFilePage(main.host.mm, gfn));
+    expect(checkAndAccess(main, g, shinfoBytes(main))).toEqual({ ok: true, clean: true });
     expect(totalFindings(main.findings)).toBe(0);
   });
 
