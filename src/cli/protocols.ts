@@ -3,6 +3,7 @@ import { jsonEnvelope, type JsonEnvelope } from '../util/json-envelope.js';
 import type { Command } from 'commander';
 import { describeProtocol, type ProtocolDescription } from '../kvm/protocols/protocol-variant.js';
 import { DEFAULT_PROTOCOL, shippedProtocols } from '../kvm/protocols/registry.js';
+import { FIX_SWITCHES } from '../kvm/fix-switches.js';
 
 /** A listed variant: its description, and whether it is the default. */
 export interface ProtocolListing extends ProtocolDescription {
@@ -30,6 +31,9 @@ export function formatProtocolList(protocols: readonly ProtocolListing[]): strin
     out.push('');
   }
   out.push('Select one with --protocol NAME (stress, bench, campaign); bug switches (--bug) combine with any.');
+  out.push('');
+  out.push('Fix switches (--fix NAME, stress and campaign): would-be upstream fixes for candidate upstream bugs found on mainline (docs/VERDICTS.md); they combine with any variant:');
+  for (const f of FIX_SWITCHES) out.push(`  ${f.name}  fixes ${f.fixes}: ${f.description}`);
   return out;
 }
 

@@ -8,6 +8,7 @@ import { checkOutputPath } from '../util/output-path.js';
 import { perfettoTrace } from '../stress/perfetto-trace.js';
 import { STRATEGY_NAMES } from '../kvm/strategies/registry.js';
 import { BUG_SWITCHES } from '../kvm/bug-switches.js';
+import { FIX_SWITCHES } from '../kvm/fix-switches.js';
 import { DEFAULT_PROTOCOL, protocolNames } from '../kvm/protocols/registry.js';
 import { STRESS_DEFAULTS, WORKLOAD_NAMES, resolveStressConfig, type StressOptions } from '../stress/stress-config.js';
 import { runStress } from '../stress/run-stress.js';
@@ -32,11 +33,15 @@ replaces): ${protocolNames().join(', ')}. Bug switches combine with any of them.
 
 Bug switches (--bug NAME, repeatable; \`gpc-lab bugs\` describes each): ${BUG_SWITCHES.map((b) => b.name).join(', ')}
 
+Fix switches (--fix NAME, repeatable): would-be upstream fixes for candidate upstream bugs the model
+found on mainline (docs/VERDICTS.md): ${FIX_SWITCHES.map((f) => `${f.name} (${f.fixes})`).join('; ')}
+
 Exit codes: 0 clean, 1 findings (or a stall), 2 usage error, 3 internal error, 130 Ctrl-C (after the partial report).
 
 Examples:
   gpc-lab stress --vcpus 4 --duration 60 --strategy locked
   gpc-lab stress --strategy none --duration 5           # findings within seconds
+  gpc-lab stress --workload xen --xen-attach hva --fix hva-seq-miss   # HVA attachments, S1 fixed
   gpc-lab stress --vcpus 64 --duration 30 --json > report.json
   gpc-lab stress --workload steal --invalidate unrelated --inflight 2             # B20: refreshes livelock
   gpc-lab stress --workload steal --invalidate unrelated --inflight 2 --protocol range-retry   # ... and the cure
@@ -74,6 +79,8 @@ export function registerStressCommand(program: Command): void {
     .option('--stall-timeout <seconds>', 'a thread without progress for this long is a stall', String(d.stallTimeoutS))
     .option('--oracles <on|off>', 'off: run without the oracles, to measure what they cost', 'on')
     .option('--bug <name>', 'turn on a deliberate protocol bug (repeatable)', collect)
+    .option('--fix <name>', `turn on a would-be upstream fix for a candidate upstream bug (repeatable): ${FIX_SWITCHES.map((f) => f.name).join(', ')} (docs/VERDICTS.md)`, collect)
+    .option('--xen-attach <gpa|hva|mixed>', 'how the VMM attaches Xen shared_info and vcpu_info: by GPA, by HVA (shared_info sometimes at an overlay page outside every memslot), or mixed: each (re)activation at random', 'mixed')
     .option('--page-size <bytes>', 'model page size (power of two, 64..65536)', String(d.pageSize))
     .option('--guest-steps <n>', 'upper bound of guest steps per vmentry', String(d.guestSteps))
     .option('--livelock-timeout <seconds>', 'a refresh still retrying after this long is a livelock finding', String(d.livelockTimeoutS))

@@ -40,6 +40,7 @@ import { gpcMap, gpcUnmap } from './gpc-mapping.js';
 import { kvmReleasePageClean, kvmReleasePageUnused } from './host-fault.js';
 import { putPage } from './page-refs.js';
 import { mmuNotifierRetryCache } from './mmu-retry.js';
+import { invalidationsEndedNow, noteInvalidationInWindow } from './gpc-seqless-window.js';
 import { vpageToGfn } from '../mem/host-page-table.js';
 import { traceStep, type ModelContext } from './model-context.js';
 import { VM_MMU_SEQ, VM_MN_COUNT } from './vm-layout.js';
@@ -182,6 +183,7 @@ function hvaToPfnRetryLocked(ctx: ModelContext, g: number): number {
     // sequentially consistent, so it is ordered before every later load (the rmb), and pairs with
     // invalidate_range_end's "seq++ (Atomics.add), then count-- (Atomics.sub)" (its smp_wmb).
     const seq = Atomics.load(ctx.vm, VM_MMU_SEQ);
+    const endedAtUnlock = invalidationsEndedNow(ctx);
     traceStep(ctx, STEP_REFRESH_UNLOCKED, g, gpcs[base + G_GPA]!, newPfn, seq);
     writeUnlock(gpcs, base + GPC_LOCK);
     if (newPfn !== -1) {
@@ -213,7 +215,10 @@ function hvaToPfnRetryLocked(ctx: ModelContext, g: number): number {
     // seq-cst Atomics.loads in that order give the rmb (src/kvm/mmu-retry.ts).
     // The guest-RAM file page the uhva maps (a re-created slot's memory is another bank's page than the gpa's own).
     const filePage = vpageToGfn(ctx.host.mm, uhva >> ctx.pageShift);
-    if (!mmuNotifierRetryCache(ctx, seq, filePage < 0 ? gpcs[base + G_GPA]! >> ctx.pageShift : filePage, uhva >> ctx.pageShift)) break;
+    const retry = mmuNotifierRetryCache(ctx, seq, filePage < 0 ? gpcs[base + G_GPA]! >> ctx.pageShift : filePage, uhva >> ctx.pageShift);
+    // The model's measurement of docs/UPSTREAM-SPEC.md S1's window (no kernel counterpart).
+    noteInvalidationInWindow(ctx, g, gpcs[base + G_GPA]!, newPfn, endedAtUnlock, !retry);
+    if (!retry) break;
     traceStep(ctx, STEP_REFRESH_RETRY, g, gpcs[base + G_GPA]!, newPfn, Atomics.load(ctx.vm, VM_MN_COUNT));
   } while (true);
   gpcs[base + G_PFN] = newPfn;

@@ -8,6 +8,10 @@
  *   slot SPARE          8 gfns, never cached: targets of unrelated invalidations
  *   slot DUMMY          1 gfn, added and deleted to bump the generation (xen_shinfo_test)
  *
+ *   host windows: WINDOWS_PER_SLOT per slot, then the overlay window: OVERLAY_PAGES guest-RAM
+ *   file pages after both banks, mapped at host virtual pages that no memslot ever covers (the Xen
+ *   overlay page a VMM attaches shared_info at by HVA: docs/UPSTREAM-SPEC.md 4.1 and S1)
+ *
  *   threads: vcpu v = v; then notifier, evtchn, juggler, main (THREAD_ROLES_AFTER_VCPUS)
  */
 import { CACHE_USERS } from './cache-users.js';
@@ -16,6 +20,8 @@ import { buildCacheTable, type CacheTable } from './cache-table.js';
 export const SPARE_PAGES = 8;
 /** Host virtual windows per memslot (current + retiring + one free to move into). */
 export const WINDOWS_PER_SLOT = 3;
+/** File pages of the overlay window (memory no memslot maps). */
+export const OVERLAY_PAGES = 1;
 /** The thread roles after the vCPUs, in thread-index order. */
 export const THREAD_ROLES_AFTER_VCPUS = ['notifier', 'evtchn', 'juggler', 'main'] as const;
 
@@ -35,6 +41,10 @@ export interface GuestLayout {
   readonly movableSlots: readonly number[];
   /** Largest slot: the size of a host virtual window. */
   readonly windowPages: number;
+  /** Host virtual windows: WINDOWS_PER_SLOT per slot, then the overlay window. */
+  readonly windows: number;
+  /** The overlay window (mapped at build, never in a memslot, never unmapped). */
+  readonly overlayWindow: number;
   readonly caches: CacheTable;
   /** Number of caches (caches.caches.length). */
   readonly gpcs: number;
@@ -70,6 +80,8 @@ export function guestLayout(vcpus: number, pageSize = 4096): GuestLayout {
     slotDummy: users + 1,
     movableSlots: slotPages.map((_, s) => s).filter((s) => s !== users + 1),
     windowPages: Math.max(...slotPages),
+    windows: slotPages.length * WINDOWS_PER_SLOT + 1,
+    overlayWindow: slotPages.length * WINDOWS_PER_SLOT,
     caches,
     gpcs: caches.caches.length,
     threadNotifier: vcpus,

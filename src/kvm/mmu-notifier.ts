@@ -17,12 +17,21 @@
  */
 import { gpcInvalidateStart } from './gpc-invalidate.js';
 import { BUG_INVALIDATE_END_LEAKS_COUNT, isBugOn } from './bug-switches.js';
+import { FIX_HVA_SEQ_MISS, isFixOn } from './fix-switches.js';
 import { MODEL_WAIT_EVICTION } from './model-wait.js';
 import { kickVcpuForWait, makeRequest, waitForSessionEnd } from './vcpu-kick.js';
 import { traceStep, type ModelContext } from './model-context.js';
-import { VM_MMU_IN_PROGRESS, VM_MMU_SEQ, VM_MN_COUNT, VM_MN_INVALIDATE_LOCK, VM_MN_UPDATER_WAITING, VM_MN_UPDATER_WAKE } from './vm-layout.js';
+import {
+  VM_INVALIDATIONS_ENDED,
+  VM_MMU_IN_PROGRESS,
+  VM_MMU_SEQ,
+  VM_MN_COUNT,
+  VM_MN_INVALIDATE_LOCK,
+  VM_MN_UPDATER_WAITING,
+  VM_MN_UPDATER_WAKE,
+} from './vm-layout.js';
 import { STEP_INV_END, STEP_INV_END_NO_MEMSLOT, STEP_INV_EVICT, STEP_INV_EVICTED, STEP_INV_START } from '../trace/trace-steps.js';
-import { ST_EVICTIONS, ST_EVICTION_WAITS, ST_INVALIDATIONS, ST_INVAL_HOOK_US } from './thread-stats.js';
+import { ST_EVICTIONS, ST_EVICTION_WAITS, ST_INVALIDATIONS, ST_INVAL_HOOK_US, ST_INVAL_OUTSIDE_MEMSLOTS } from './thread-stats.js';
 import { RANGE_FILE, RANGE_VPAGE, rangeBegin, rangeEnd, rangeRelease } from './inval-ranges.js';
 import { spinLock, spinUnlock } from '../sync/spinlock.js';
 import { hvaRangeHitsMemslot, srcuReadLock, srcuReadUnlock } from '../mem/memslots.js';
@@ -135,13 +144,22 @@ export function invalidateEnd(ctx: ModelContext, firstVpage: number): void {
   const kind = firstVpage >= 0 ? RANGE_VPAGE : RANGE_FILE;
   const lo = firstVpage >= 0 ? firstVpage : -1 - firstVpage;
   const hi = firstVpage >= 0 ? firstVpage + ctx.host.mm.slotPages : -firstVpage;
+  // Model instrument (no kernel counterpart, src/kvm/gpc-seqless-window.ts): this invalidation's mm
+  // change is done; counted before any seq++ below, so a refresh whose seq snapshot predates that
+  // seq++ never counts it as ended in its window.
+  Atomics.add(vm, VM_INVALIDATIONS_ENDED, 1);
   if (invalidationHitsMemslot(ctx, firstVpage)) {
     const seq = (Atomics.add(vm, VM_MMU_SEQ, 1) + 1) | 0;
     rangeEnd(vm, kind, lo, hi, seq);
     Atomics.sub(vm, VM_MMU_IN_PROGRESS, 1);
     traceStep(ctx, STEP_INV_END, -1, -1, -1, firstVpage);
   } else {
+    // kvm_handle_hva_range found no slot: on_lock (kvm_mmu_invalidate_end) does not run, no seq++
+    // (docs/UPSTREAM-SPEC.md 1.3-1.4). --fix hva-seq-miss (S1, src/kvm/fix-switches.ts): the seq
+    // moves anyway, so a refresh whose unlocked window this invalidation ended in retries.
+    if (isFixOn(FIX_HVA_SEQ_MISS)) Atomics.add(vm, VM_MMU_SEQ, 1);
     rangeRelease(vm, kind, lo, hi);
+    ctx.counters[ST_INVAL_OUTSIDE_MEMSLOTS]! += 1;
     traceStep(ctx, STEP_INV_END_NO_MEMSLOT, -1, -1, -1, firstVpage);
   }
   let wake = false;

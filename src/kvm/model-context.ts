@@ -12,6 +12,7 @@ import { findingsView, reportFinding, type Findings } from '../trace/findings.js
 import { STEP_FINDING } from '../trace/trace-steps.js';
 import { LatencyRecorder } from '../harness/histogram.js';
 import { setBugSwitches } from './bug-switches.js';
+import { setFixSwitches } from './fix-switches.js';
 import { guestLayout, type GuestLayout } from './guest-layout.js';
 import { registerStride } from './guest-registers.js';
 import { NO_WAIT_SINK, type ModelWaitSink } from './model-wait.js';
@@ -22,6 +23,7 @@ import {
   VM_BUG_MASK,
   VM_EVENT_PERMILLE,
   VM_EVICTION_REQUEST,
+  VM_FIX_MASK,
   VM_GUEST_STEPS,
   VM_MMU_SEQ,
   VM_MN_COUNT,
@@ -112,6 +114,7 @@ export function openModelContext(buffers: VmBuffers, thread: number): ModelConte
   const nvcpus = vm[VM_NVCPUS]!;
   const layout = guestLayout(nvcpus, mm.pageSize);
   setBugSwitches(vm[VM_BUG_MASK]!);
+  setFixSwitches(vm[VM_FIX_MASK]!);
   const ram = new Int32Array(buffers.ram);
   return {
     vm,

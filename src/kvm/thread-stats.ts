@@ -69,8 +69,19 @@ export const ST_RUNSTATE_TRYLOCK_GIVEUPS = 41;
 export const ST_RUNSTATE_CHECK_GIVEUPS = 42;
 /** Runstate gpc2 check failures answered by kvm_gpc_activate(gpc2) and a retry (history B12). */
 export const ST_RUNSTATE_GPC2_ACTIVATIONS = 43;
+/** Xen shared_info / vcpu_info activations by the VMM by GPA (KVM_XEN_ATTR_TYPE_SHARED_INFO, _VCPU_INFO) and by HVA (_SHARED_INFO_HVA, _VCPU_INFO_HVA). */
+export const ST_XEN_ATTACH_GPA = 44;
+export const ST_XEN_ATTACH_HVA = 45;
+/** Of the HVA attachments, those of shared_info at the overlay page (an HVA outside every memslot). */
+export const ST_XEN_ATTACH_OVERLAY = 46;
+/** Invalidations whose range hit no memslot (count only, no seq: kvm_handle_hva_range found no slot). */
+export const ST_INVAL_OUTSIDE_MEMSLOTS = 47;
+/** Refresh attempts in whose unlocked window (from the seq snapshot to the retry check) an invalidation ended (docs/UPSTREAM-SPEC.md S1's window; src/kvm/gpc-seqless-window.ts). */
+export const ST_REFRESH_INVAL_IN_WINDOW = 48;
+/** Of those, the ones the retry check let install (no count, no seq moved: S1 hva-seq-miss happened). */
+export const ST_REFRESH_SEQLESS_INSTALLS = 49;
 /** Oracle checks per property: ST_PROP_CHECKS + property (room for every property id). */
-export const ST_PROP_CHECKS = 44;
+export const ST_PROP_CHECKS = 50;
 export const STAT_COUNT = ST_PROP_CHECKS + MAX_PROPERTIES;
 
 export function createStatsBuffer(threads: number): SharedArrayBuffer {

@@ -5,9 +5,10 @@
  *   line 0   config: NVCPUS NGPCS STRATEGY BUG_MASK PAGE_SHIFT ORACLES TRACE_DEPTH THREADS
  *                    WORKLOAD GUEST_STEPS SEED EVENT_PERMILLE STEAL_PERMILLE POST_PERMILLE
  *                    PROTOCOL INVAL_TARGETS
- *   line 1   config, continued: EVICTION_REQUEST
+ *   line 1   config, continued: EVICTION_REQUEST XEN_ATTACH FIX_MASK
  *   line 2   GPC_LOCK (spinlock block, class vm.gpcLock): protects every gpc's ON_LIST
  *   line 3   MN_ACTIVE_INVALIDATE_COUNT | MMU_INVALIDATE_SEQ | RANGE_OVERFLOW | MMU_INVALIDATE_IN_PROGRESS
+ *            | INVALIDATIONS_ENDED (a model instrument, no kernel counterpart)
  *   lines 4+ in-flight invalidation ranges, and the ring of ended ones (src/kvm/inval-ranges.ts;
  *            only read by the range-retry protocol's predicate, history B20)
  *   then     MN_INVALIDATE_LOCK (spinlock block, class vm.mnInvalidateLock)
@@ -49,6 +50,10 @@ export const VM_PROTOCOL = 14;
 export const VM_INVAL_TARGETS = 15;
 /** Request bits an invalidation's eviction of a guest-uses vCPU carries: the strategy's evictionRequest. */
 export const VM_EVICTION_REQUEST = CACHE_LINE_INTS;
+/** How the VMM attaches the Xen shared_info and vcpu_info caches: XEN_ATTACH_* (src/kvm/users/xen-attach.ts). */
+export const VM_XEN_ATTACH = CACHE_LINE_INTS + 1;
+/** Fix switches (src/kvm/fix-switches.ts): would-be upstream fixes, 0 = mainline as merged. */
+export const VM_FIX_MASK = CACHE_LINE_INTS + 2;
 
 export const INVAL_MIXED = 0;
 export const INVAL_UNRELATED = 1;
@@ -77,6 +82,16 @@ export const VM_RANGE_OVERFLOW = 3 * CACHE_LINE_INTS + 2;
  * the gpc hook runs before it is raised).
  */
 export const VM_MMU_IN_PROGRESS = 3 * CACHE_LINE_INTS + 3;
+
+/**
+ * Invalidations that reached range_end (counted at its start, after the mm change and before any
+ * seq++ or count--), over the run: a model instrument with no kernel
+ * counterpart, read by the refresh to see whether an invalidation ended inside its unlocked window
+ * (docs/UPSTREAM-SPEC.md S1; src/kvm/gpc-seqless-window.ts). Only goes up (wraps: compared as an
+ * int32 difference). Guard: lock-free Atomics.add | Writers: the notifier | Readers:
+ * hva_to_pfn_retry.
+ */
+export const VM_INVALIDATIONS_ENDED = 3 * CACHE_LINE_INTS + 4;
 
 /** First int of the invalidation-range tables (src/kvm/inval-ranges.ts owns their layout). */
 export const VM_RANGES_BASE = 4 * CACHE_LINE_INTS;

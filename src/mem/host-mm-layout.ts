@@ -10,6 +10,10 @@
  *   FILE     gfn * 2:   FILE_PFN (pfn or -1) | FILE_SWAPPED (1 if the content is in the swap area)
  *   WINDOW   window*4:  W_GFN_BASE | W_NPAGES | W_STATE | W_SLOT
  *
+ * The FILE has FILE_BANKS banks of BANK_PAGES pages (one page per gfn each), then OVERLAY_PAGES
+ * pages that no gfn names: the Xen overlay page (host memory the VMM maps at a host virtual window
+ * that no memslot covers, the 6.9 rationale for kvm_gpc_activate_hva).
+ *
  * Host virtual pages (vpages) are grouped in windows of SLOT_PAGES pages; window w covers vpages
  * [1 + w*SLOT_PAGES, 1 + (w+1)*SLOT_PAGES) (vpage 0 is never mapped, so uhva 0 is never valid). A
  * MAPPED window maps guest-RAM file pages [W_GFN_BASE, W_GFN_BASE + W_NPAGES): a memslot points
@@ -34,6 +38,8 @@ export const MM_FREE_COUNT = 6;
 /** Statistics (only go up). Guard: MM_LOCK write | Writers: allocator | Readers: reports. */
 export const MM_ALLOCS = 7;
 export const MM_FREES = 8;
+/** Pages per bank of the guest-RAM file (the guest's gfn count). Written once at creation. */
+const H_BANK_PAGES = 9;
 
 /**
  * First slot of the mm lock's block (rwlock, class host.mmLock). Read: guest accesses through the
@@ -99,7 +105,10 @@ export interface HostMm {
   readonly pageSize: number;
   readonly pageInts: number;
   readonly vpages: number;
+  /** File pages in all: FILE_BANKS * bankPages, then the overlay pages. */
   readonly gfns: number;
+  /** File pages per bank (the guest's gfns). */
+  readonly bankPages: number;
   readonly windows: number;
   readonly slotPages: number;
   readonly metaBase: number;
@@ -112,7 +121,10 @@ export interface HostMm {
 export interface HostMmGeometry {
   readonly pfns: number;
   readonly pageShift: number;
+  /** File pages in all (FILE_BANKS * bankPages + overlay pages). */
   readonly gfns: number;
+  /** File pages per bank; default gfns / FILE_BANKS (no overlay page). */
+  readonly bankPages?: number;
   readonly windows: number;
   readonly slotPages: number;
 }
@@ -132,6 +144,7 @@ function layoutOf(mem: Int32Array, g: HostMmGeometry): HostMm {
     pageInts: (1 << g.pageShift) >> 2,
     vpages,
     gfns: g.gfns,
+    bankPages: g.bankPages ?? Math.floor(g.gfns / FILE_BANKS),
     windows: g.windows,
     slotPages: g.slotPages,
     metaBase,
@@ -157,6 +170,7 @@ export function createHostMmBuffer(g: HostMmGeometry): SharedArrayBuffer {
   mem[H_GFNS] = g.gfns;
   mem[H_WINDOWS] = g.windows;
   mem[H_SLOT_PAGES] = g.slotPages;
+  mem[H_BANK_PAGES] = probe.bankPages;
   const layout = layoutOf(mem, g);
   for (let p = 0; p < g.pfns; p++) {
     mem[layout.metaBase + p * META_INTS + META_OWNER_GFN] = -1;
@@ -178,6 +192,7 @@ export function hostMmView(buffer: SharedArrayBuffer): HostMm {
     gfns: mem[H_GFNS]!,
     windows: mem[H_WINDOWS]!,
     slotPages: mem[H_SLOT_PAGES]!,
+    bankPages: mem[H_BANK_PAGES]!,
   });
 }
 
@@ -188,15 +203,30 @@ export function hostMmView(buffer: SharedArrayBuffer): HostMm {
  */
 export const FILE_BANKS = 2;
 
-/** The gfn whose memory file page `filePage` is (in whichever bank). */
+/**
+ * The gfn whose memory file page `filePage` is (in whichever bank). An overlay page is no gfn's
+ * memory: it is returned as is (>= FILE_BANKS * bankPages, so it equals no gfn).
+ */
 export function fileGfn(mm: HostMm, filePage: number): number {
-  return filePage < 0 ? filePage : filePage % (mm.gfns / FILE_BANKS);
+  if (filePage < 0 || isOverlayFilePage(mm, filePage)) return filePage;
+  return filePage % mm.bankPages;
 }
 
-/** The same gfn's file page in the other bank. */
+/** The same gfn's file page in the other bank (an overlay page has no other bank: itself). */
 export function otherBankFilePage(mm: HostMm, filePage: number): number {
-  const bank = mm.gfns / FILE_BANKS;
+  const bank = mm.bankPages;
+  if (isOverlayFilePage(mm, filePage)) return filePage;
   return filePage < bank ? filePage + bank : filePage - bank;
+}
+
+/** Overlay file page i (0 <= i < overlay pages): after both banks. */
+export function overlayFilePage(mm: HostMm, i: number): number {
+  return FILE_BANKS * mm.bankPages + i;
+}
+
+/** Is file page `filePage` an overlay page (memory no gfn names)? */
+export function isOverlayFilePage(mm: HostMm, filePage: number): boolean {
+  return filePage >= FILE_BANKS * mm.bankPages;
 }
 
 /** First vpage of window w. */

@@ -9,6 +9,7 @@
  */
 import { G_GPA, G_KHVA, G_PFN, G_UHVA, GPC_LOCK, gpcBase } from '../kvm/gpc-layout.js';
 import { vpageToGfn } from '../mem/host-page-table.js';
+import { fileGfn } from '../mem/host-mm-layout.js';
 import { assertHeld } from '../sync/lockdep.js';
 import type { ModelContext } from '../kvm/model-context.js';
 import { checkInstalledPageLocked, checkPageKeptLocked } from './properties/uaf-khva.js';
@@ -52,10 +53,14 @@ export function checkKhvaAccessLocked(ctx: ModelContext, g: number): boolean {
   return ok;
 }
 
-/** The "gpa" an HVA cache's truth is: (the file page its uhva maps) * pageSize + the uhva's offset; -1 if unmapped. */
+/**
+ * The "gpa" an HVA cache's truth is: the gfn whose memory the file page its uhva maps is (either
+ * bank: fileGfn), times pageSize, plus the uhva's offset; -1 if unmapped. An overlay page (memory no
+ * gfn names) stands for itself. The wrong-page check compares the pfn's owner the same way.
+ */
 function hvaCacheTruthGpa(ctx: ModelContext, uhva: number): number {
   const filePage = uhva < 0 ? -1 : vpageToGfn(ctx.host.mm, uhva >> ctx.pageShift);
-  return filePage < 0 ? -1 : (filePage << ctx.pageShift) + (uhva & ctx.offsetMask);
+  return filePage < 0 ? -1 : (fileGfn(ctx.host.mm, filePage) << ctx.pageShift) + (uhva & ctx.offsetMask);
 }
 
 /**

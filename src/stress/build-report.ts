@@ -157,6 +157,12 @@ export function buildStressReport(inputs: ReportInputs): StressReport {
     fastPathTrylockFails: sum(S.ST_FASTPATH_TRYLOCK_FAILS),
     invalidationHookUs: sum(S.ST_INVAL_HOOK_US),
     maxRefreshRetries: 0,
+    xenAttachGpa: sum(S.ST_XEN_ATTACH_GPA),
+    xenAttachHva: sum(S.ST_XEN_ATTACH_HVA),
+    xenAttachOverlay: sum(S.ST_XEN_ATTACH_OVERLAY),
+    invalidationsOutsideMemslots: sum(S.ST_INVAL_OUTSIDE_MEMSLOTS),
+    refreshInvalidationsInWindow: sum(S.ST_REFRESH_INVAL_IN_WINDOW),
+    refreshSeqlessInstalls: sum(S.ST_REFRESH_SEQLESS_INSTALLS),
   };
   const caches: CacheRow[] = [];
   for (let g = 0; g < layout.gpcs; g++) {
@@ -220,6 +226,7 @@ export function buildStressReport(inputs: ReportInputs): StressReport {
   if (!config.oracles) notes.push('Oracles were off (--oracles off): findings are not looked for; this run measures the model without their cost.');
   if (notRun.length > 0) notes.push(`Enabled but not run in this run (the verdict says nothing about them): ${notRun.join(', ')}.`);
   if (config.bugs.length > 0) notes.push(`Bug switches on: ${config.bugs.join(', ')}.`);
+  if (config.fixes.length > 0) notes.push(`Fix switches on (would-be upstream fixes, not mainline as merged): ${config.fixes.join(', ')}.`);
   notes.push('A seed fixes every random choice a thread makes, not the OS schedule: re-running with the same seed gives the same workload, and usually finds the same kind of finding, not the same interleaving.');
 
   let verdict: StressReport['verdict'];

@@ -2,9 +2,10 @@
  * Builds one VM on the main thread, before any worker exists: every shared buffer, the initial
  * memslots (each slot in the first of its host virtual windows), every gpc initialized (locks
  * once, here), the configuration slots, and the caches activated as a VMM would at setup
- * (shared_info, each vCPU's steal time, each vCPU's nested pages).
+ * (shared_info, each vCPU's steal time, each vCPU's nested pages), the Xen ones by GPA or HVA
+ * (--xen-attach). It also maps the overlay window: host memory no memslot covers.
  */
-import { FILE_BANKS, createHostMmBuffer, hostMmView, WINDOW_INTS, WINDOW_MAPPED, W_GFN_BASE, W_NPAGES, W_SLOT, W_STATE } from '../mem/host-mm-layout.js';
+import { FILE_BANKS, createHostMmBuffer, hostMmView, overlayFilePage, WINDOW_INTS, WINDOW_MAPPED, W_GFN_BASE, W_NPAGES, W_SLOT, W_STATE } from '../mem/host-mm-layout.js';
 import { createPageArea } from '../mem/host-ram.js';
 import { createMemslotsBuffer, memslotsView, SLOT_PRESENT } from '../mem/memslots.js';
 import { initialSlot } from '../mem/memslot-update.js';
@@ -12,7 +13,7 @@ import { createFlightRecorderBuffer, ringIntsFor } from '../trace/flight-recorde
 import { createFindingsBuffer } from '../trace/findings.js';
 import { gpcActivate, gpcInit } from '../kvm/gpc.js';
 import { createGpcTableBuffer, USAGE_GUEST, USAGE_HOST } from '../kvm/gpc-layout.js';
-import { WINDOWS_PER_SLOT, guestLayout, type GuestLayout } from '../kvm/guest-layout.js';
+import { OVERLAY_PAGES, WINDOWS_PER_SLOT, guestLayout, type GuestLayout } from '../kvm/guest-layout.js';
 import { createRegisterFileBuffer } from '../kvm/guest-registers.js';
 import { srcuEnter, srcuExit } from '../kvm/srcu.js';
 import { strategyById } from '../kvm/strategies/registry.js';
@@ -24,6 +25,7 @@ import {
   VM_BUG_MASK,
   VM_EVENT_PERMILLE,
   VM_EVICTION_REQUEST,
+  VM_FIX_MASK,
   VM_GUEST_STEPS,
   VM_NGPCS,
   VM_NVCPUS,
@@ -38,7 +40,10 @@ import {
   VM_THREADS,
   VM_TRACE_DEPTH,
   VM_WORKLOAD,
+  VM_XEN_ATTACH,
 } from '../kvm/vm-layout.js';
+import { USER_XEN_SHINFO, USER_XEN_VCPU_INFO } from '../kvm/cache-users.js';
+import { XEN_ATTACH_GPA, attachShinfo, attachVcpuInfo, xenAttachByHva } from '../kvm/users/xen-attach.js';
 import { errnoName } from '../util/errno.js';
 
 /** The model's configuration (what the VM is, not how long it runs). */
@@ -61,6 +66,10 @@ export interface VmConfig {
   readonly protocol?: number;
   /** INVAL_* (vm-layout.ts); default INVAL_MIXED. */
   readonly invalTargets?: number;
+  /** XEN_ATTACH_* (src/kvm/users/xen-attach.ts): how the VMM attaches shared_info and vcpu_info; default gpa (stress passes --xen-attach, default mixed). */
+  readonly xenAttach?: number;
+  /** FIX_* bits (src/kvm/fix-switches.ts); default 0 (mainline as merged). */
+  readonly fixMask?: number;
 }
 
 export interface BuiltVm {
@@ -77,11 +86,11 @@ export function buildVm(config: VmConfig): BuiltVm {
   const layout = guestLayout(config.vcpus, config.pageSize);
   const pageShift = Math.log2(config.pageSize);
   const pageInts = config.pageSize >> 2;
-  const windows = layout.slots * WINDOWS_PER_SLOT;
-  // Two banks of file pages (FILE_BANKS): a slot re-created onto different memory maps the other.
-  const filePages = layout.gfns * FILE_BANKS;
+  // Two banks of file pages (FILE_BANKS): a slot re-created onto different memory maps the other;
+  // then the overlay pages, which no memslot maps.
+  const filePages = layout.gfns * FILE_BANKS + OVERLAY_PAGES;
   const pfns = filePages + SPARE_PFNS;
-  const hostMm = createHostMmBuffer({ pfns, pageShift, gfns: filePages, windows, slotPages: layout.windowPages });
+  const hostMm = createHostMmBuffer({ pfns, pageShift, gfns: filePages, bankPages: layout.gfns, windows: layout.windows, slotPages: layout.windowPages });
   const buffers: VmBuffers = {
     vm: createVmBuffer(),
     hostMm,
@@ -110,6 +119,8 @@ export function buildVm(config: VmConfig): BuiltVm {
   vm[VM_SEED] = config.seed | 0;
   vm[VM_PROTOCOL] = config.protocol ?? 0;
   vm[VM_INVAL_TARGETS] = config.invalTargets ?? 0;
+  vm[VM_XEN_ATTACH] = config.xenAttach ?? XEN_ATTACH_GPA;
+  vm[VM_FIX_MASK] = config.fixMask ?? 0;
   vm[VM_EVENT_PERMILLE] = config.eventPermille;
   vm[VM_STEAL_PERMILLE] = config.stealPermille;
   vm[VM_POST_PERMILLE] = config.postPermille;
@@ -132,6 +143,13 @@ export function buildVm(config: VmConfig): BuiltVm {
     });
   }
 
+  // The overlay window: host memory the VMM maps outside every memslot (never retired).
+  const overlay = mm.windowBase + layout.overlayWindow * WINDOW_INTS;
+  mm.mem[overlay + W_GFN_BASE] = overlayFilePage(mm, 0);
+  mm.mem[overlay + W_NPAGES] = OVERLAY_PAGES;
+  mm.mem[overlay + W_SLOT] = -1;
+  Atomics.store(mm.mem, overlay + W_STATE, WINDOW_MAPPED);
+
   const gpcs = new Int32Array(buffers.gpcs);
   // Guest-uses caches are owned by their vCPU (the seed's gpc->vcpu); host-uses ones by nobody.
   for (const cache of layout.caches.caches) gpcInit(gpcs, cache.index, cache.usage === 'guest' ? USAGE_GUEST : USAGE_HOST, cache.usage === 'guest' ? cache.owner : -1);
@@ -143,7 +161,13 @@ export function buildVm(config: VmConfig): BuiltVm {
   const setupOrder = [...layout.caches.caches].sort((a, b) => a.owner - b.owner || a.index - b.index);
   for (const cache of setupOrder) {
     if ((config.workload & cache.workload) === 0 || cache.length === 0) continue; // length 0: left inactive (runstate2 of an area in one page)
-    const result = gpcActivate(main, cache.index, (cache.gfn << pageShift) + cache.offset, cache.length);
+    // The Xen caches are attached as --xen-attach says (by GPA, or by the HVA their gpa maps to); the rest by GPA.
+    const result =
+      cache.user === USER_XEN_SHINFO
+        ? attachShinfo(main, 0, xenAttachByHva(main))
+        : cache.user === USER_XEN_VCPU_INFO
+          ? attachVcpuInfo(main, cache.owner, xenAttachByHva(main))
+          : gpcActivate(main, cache.index, (cache.gfn << pageShift) + cache.offset, cache.length);
     if (result !== 0) throw new Error(`buildVm: activating gpc ${cache.index} (${cache.name}) at gfn ${cache.gfn} failed: ${errnoName(result)}`);
   }
   srcuExit(main, srcu);

@@ -17,7 +17,8 @@ import {
   PAGE_ALLOCATED,
 } from '../mem/host-mm-layout.js';
 import { peekFileWord, type HostMemory } from '../mem/host-page-table.js';
-import { otherBankFilePage } from '../mem/host-mm-layout.js';
+import { otherBankFilePage, overlayFilePage } from '../mem/host-mm-layout.js';
+import { OVERLAY_PAGES } from '../kvm/guest-layout.js';
 import { guestFilePage } from '../kvm/users/guest-memory.js';
 import { G_ACTIVE, G_KHVA, G_ON_LIST, G_PFN, G_VALID, GPC_LOCK, GPC_REFRESH_LOCK, gpcBase } from '../kvm/gpc-layout.js';
 import { NESTED_PAGE_PI, NESTED_PAGE_VAPIC, SHINFO_CANDIDATES, USER_NESTED_VMX, USER_STEAL_TIME, USER_XEN_SHINFO, USER_XEN_VCPU_INFO, VCPU_INFO_OFFSET } from '../kvm/cache-users.js';
@@ -102,8 +103,17 @@ function peekOtherBank(main: ModelContext, gfn: number, index: number): number {
 function checkEventsCanReachGuest(main: ModelContext, replacedSlots: ReadonlySet<number>): void {
   // A VMM that replaced the memory under shared_info or vcpu_info (DELETE, then CREATE onto other
   // pages) took the pending bits or the selectors with it: that is its doing, not the kernel's, so
-  // the pairing is not checked then (each user's memslot is slot USER_*).
+  // the pairing is not checked then (each user's memslot is slot USER_*). The same holds for an
+  // HVA cache the VMM kept on memory the guest no longer reaches (it does not follow the DELETE):
+  // events delivered there are pending in that memory, which is why this check is skipped then.
   if (replacedSlots.has(USER_XEN_SHINFO) || replacedSlots.has(USER_XEN_VCPU_INFO)) return;
+  // Only the pages the guest can read count as "pending for port v" here: events the kernel
+  // delivered into the overlay page (shared_info attached by HVA outside every memslot) are pending
+  // there (the conservation count adds them), but no gfn reaches that page, so the guest's upcall
+  // never takes them and a selector it cleared for them is no lost upcall: the VMM put shared_info
+  // where the guest cannot see it. An HVA-attached cache's uhva maps the file page of the gpa it
+  // was attached at (src/kvm/users/xen-attach.ts), so the candidate pages and vcpu_info's page are
+  // the file pages its writes reached.
   const host = main.host;
   const table = main.layout.caches;
   for (let v = 0; v < main.nvcpus; v++) {
@@ -139,6 +149,9 @@ export function runEndOfRunOracles(main: ModelContext, countsComplete: boolean, 
   // Pending counts add both banks of memory (FILE_BANKS): what was delivered into memory a re-created
   // memslot no longer maps is pending there, not lost by the kernel.
   for (let c = 0; c < SHINFO_CANDIDATES; c++) for (let port = 0; port < n; port++) totals.eventsPending += peekBothBanks(host, userGfn(table, USER_XEN_SHINFO, -1, c), port);
+  // And the overlay page (no bank, no gfn): shared_info attached there by HVA received real events;
+  // they are pending in that memory, not lost (the guest cannot reach it: the VMM's choice).
+  for (let i = 0; i < OVERLAY_PAGES; i++) for (let port = 0; port < n; port++) totals.eventsPending += peekFileWord(host, overlayFilePage(mm, i), port);
   for (let v = 0; v < n; v++) {
     totals.postedPending += peekBothBanks(host, userGfn(table, USER_NESTED_VMX, v, NESTED_PAGE_PI), PI_PIR) + peekBothBanks(host, userGfn(table, USER_NESTED_VMX, v, NESTED_PAGE_VAPIC), VAPIC_IRR);
   }

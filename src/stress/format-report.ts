@@ -19,8 +19,10 @@ export function formatStressReport(report: StressReport): string[] {
     out.push(`protocol ${report.protocol.name} (${report.protocol.source}) replaces ${report.protocol.steps.map((s) => s.step).join(', ') || 'nothing'} of mainline`);
   }
   out.push(
-    `workload ${(c.workload as string[]).join('+')}; invalidations ${String(c.invalRate)}/s (${String(c.inflight)} in flight), memslot updates ${String(c.memslotRate)}/s, juggling ${String(c.juggleRate)}/s, events ${String(c.eventRate)}/s; oracles ${c.oracles ? 'on' : 'off'}`,
+    `workload ${(c.workload as string[]).join('+')}; invalidations ${String(c.invalRate)}/s (${String(c.inflight)} in flight), memslot updates ${String(c.memslotRate)}/s, juggling ${String(c.juggleRate)}/s, events ${String(c.eventRate)}/s, xen attach ${String(c.xenAttach)}; oracles ${c.oracles ? 'on' : 'off'}`,
   );
+  const fixes = (c.fixes as string[] | undefined) ?? [];
+  if (fixes.length > 0) out.push(`fix switches on (would-be upstream fixes): ${fixes.join(', ')}`);
   out.push('');
   out.push('  property                 checks            findings  verdict');
   for (const p of report.properties) {
@@ -54,6 +56,7 @@ export function formatStressReport(report: StressReport): string[] {
   out.push(`        ${n(tt.memslotUpdates)} memslot publishes: ${n(tt.memslotCreates)} CREATE, ${n(tt.memslotDeletes)} DELETE, ${n(tt.memslotMoves)} MR_MOVE, ${n(tt.memslotFlagsOnly)} FLAGS_ONLY${tt.memslotRepointsIllegal > 0 ? `, ${n(tt.memslotRepointsIllegal)} illegal hva re-points` : ''} (${n(tt.memslotMovesSkipped)} skipped, ${n(tt.memslotRejected)} rejected), ${n(tt.juggles)} shared_info juggles`);
   out.push(`        ${n(tt.memslotSwaps)} memslot swaps, ${n(tt.memslotCountWaits)} waited for in-flight invalidations (${tt.memslotCountWaitMs.toFixed(1)} ms in all, longest ${tt.memslotCountWaitMaxMs.toFixed(1)} ms)`);
   out.push(`        events: ${n(tt.eventsSent)} delivered (${n(tt.slowPathSends)} via the slow path, ${n(tt.eventsFromIrq)} from irq, ${n(tt.eventsDeferred)} deferred from irq, ${n(tt.vcpuInfoFallbacks)} vcpu_info fallbacks), ${n(tt.eventsDropped)} dropped (shared_info refresh failed: inactive or no slot), ${countUpTo(tt.eventsConsumed, tt.eventsSent, 'consumed', 'sent')}, ${countUpTo(tt.eventsPendingAtEnd, tt.eventsSent, 'pending at the end', 'sent')}`);
+  out.push(`        xen attach: ${n(tt.xenAttachGpa)} by GPA, ${n(tt.xenAttachHva)} by HVA (${n(tt.xenAttachOverlay)} of shared_info at the overlay page outside every memslot); ${n(tt.invalidationsOutsideMemslots)} invalidations outside every memslot (no seq); ${n(tt.refreshInvalidationsInWindow)} refresh windows saw an invalidation end, ${n(tt.refreshSeqlessInstalls)} of them installed with no seq moved (S1)`);
   out.push(`        runstate: ${n(tt.runstateUpdates)} updates (${n(tt.runstateSplitUpdates)} across a page boundary), atomic give-ups ${n(tt.runstateTrylockGiveUps)} trylock / ${n(tt.runstateCheckGiveUps)} check, ${n(tt.runstateGpc2Activations)} gpc2 re-activations`);
   out.push(`        posted interrupts: ${n(tt.posted)} posted, ${countUpTo(tt.nestedConsumed, tt.posted, 'taken by the guest', 'posted')}, ${countUpTo(tt.postedPendingAtEnd, tt.posted, 'pending at the end', 'posted')}`);
   out.push(

@@ -97,6 +97,30 @@ export const MAINLINE_PATHS: readonly PathDecl[] = [
     enabled: (c) => xen(c) && c.eventRate > 0,
   },
   {
+    name: 'Xen cache attached by GPA',
+    upstream: 'KVM_XEN_ATTR_TYPE_SHARED_INFO / _VCPU_INFO: kvm_gpc_activate(gpa)',
+    count: (t) => t.xenAttachGpa,
+    enabled: (c) => xen(c) && c.xenAttach !== 'hva',
+  },
+  {
+    name: 'Xen cache attached by HVA',
+    upstream: 'KVM_XEN_ATTR_TYPE_SHARED_INFO_HVA / _VCPU_INFO_HVA: kvm_gpc_activate_hva(uhva)',
+    count: (t) => t.xenAttachHva,
+    enabled: (c) => xen(c) && c.xenAttach !== 'gpa',
+  },
+  {
+    name: 'shared_info at an HVA in no memslot',
+    upstream: 'kvm_gpc_activate_hva at the overlay page (the 6.9 rationale): no generation, no memslot',
+    count: (t) => t.xenAttachOverlay,
+    enabled: (c) => xen(c) && c.xenAttach !== 'gpa',
+  },
+  {
+    name: 'invalidation outside every memslot',
+    upstream: 'kvm_handle_hva_range found no memslot: count++/count-- only, no seq++',
+    count: (t) => t.invalidationsOutsideMemslots,
+    enabled: (c) => c.invalRate > 0,
+  },
+  {
     name: 'shared_info juggled',
     upstream: 'KVM_XEN_HVM_SET_ATTR(SHARED_INFO): kvm_gpc_activate / kvm_gpc_deactivate (xen_shinfo_test)',
     count: (t) => t.juggles,

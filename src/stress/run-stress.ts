@@ -22,6 +22,7 @@ import { G_CURRENT_RETRIES, gpcBase } from '../kvm/gpc-layout.js';
 import { finding, flushCounters } from '../kvm/model-context.js';
 import { MODEL_THREAD_STATE_NAMES } from './threads/thread-states.js';
 import { INVAL_TARGET_NAMES, WORKLOAD_XEN } from '../kvm/vm-layout.js';
+import { XEN_ATTACH_NAMES } from '../kvm/users/xen-attach.js';
 import { parseStrategyOption, useStrategyModules } from '../kvm/strategies/registry.js';
 import { describeProtocol } from '../kvm/protocols/protocol-variant.js';
 import { parseProtocolOption, protocolId, useProtocolModules } from '../kvm/protocols/registry.js';
@@ -117,6 +118,8 @@ async function runStressKeptAlive(config: StressConfig, options: StressRunOption
     postPermille: 100,
     protocol: protocolId(protocol.name),
     invalTargets: INVAL_TARGET_NAMES.indexOf(config.invalidate),
+    xenAttach: XEN_ATTACH_NAMES.indexOf(config.xenAttach),
+    fixMask: config.fixMask,
   });
   const { main, layout } = built;
   const plan = planThreads(config, layout);

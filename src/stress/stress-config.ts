@@ -12,6 +12,8 @@ import { STRATEGY_NAMES, type StrategyName } from '../kvm/strategies/registry.js
 import { WORKLOAD_NAMES as USER_WORKLOAD_NAMES, workloadMask as userWorkloadMask } from '../kvm/cache-users.js';
 import { BUG_SWITCHES, bugMaskFromNames, findBugSwitch } from '../kvm/bug-switches.js';
 import { DEFAULT_PROTOCOL, parseProtocolOption } from '../kvm/protocols/registry.js';
+import { FIX_SWITCHES, findFixSwitch, fixMaskFromNames } from '../kvm/fix-switches.js';
+import { XEN_ATTACH_NAMES, type XenAttachName } from '../kvm/users/xen-attach.js';
 import { LEGAL_MEMSLOT_OPS, MEMSLOT_OP_NAMES, type MemslotOpName } from './control-plane.js';
 import {
   INVAL_TARGET_NAMES,
@@ -55,6 +57,10 @@ export interface StressOptions {
   oracles?: string | boolean;
   /** Bug switches to turn on (names from `gpc-lab bugs`). */
   bug?: string | readonly string[];
+  /** Fix switches to turn on (would-be upstream fixes: src/kvm/fix-switches.ts). */
+  fix?: string | readonly string[];
+  /** How the VMM attaches Xen shared_info and vcpu_info: 'gpa', 'hva' or 'mixed' (default). */
+  xenAttach?: string;
   pageSize?: string | number;
   guestSteps?: string | number;
   /** Seconds a single refresh may keep retrying before it is a livelock finding. */
@@ -95,6 +101,10 @@ export interface StressConfig {
   readonly oracles: boolean;
   readonly bugs: readonly string[];
   readonly bugMask: number;
+  /** Fix switches on (names) and their mask (VM_FIX_MASK). */
+  readonly fixes: readonly string[];
+  readonly fixMask: number;
+  readonly xenAttach: XenAttachName;
   readonly pageSize: number;
   readonly guestSteps: number;
   readonly livelockTimeoutS: number;
@@ -215,6 +225,9 @@ export function resolveStressConfig(input: StressOptions): StressConfig {
     const unknown = bugs.find((b) => findBugSwitch(b) === undefined);
     throw new UsageError(`--bug must be one of ${BUG_SWITCHES.map((b) => b.name).join(', ')}, got '${unknown}'`);
   }
+  const fixes = [...new Set(listOf(input.fix))];
+  const unknownFix = fixes.find((f) => findFixSwitch(f) === undefined);
+  if (unknownFix !== undefined) throw new UsageError(`--fix must be one of ${FIX_SWITCHES.map((f) => f.name).join(', ')}, got '${unknownFix}'`);
   return {
     vcpus,
     durationS,
@@ -233,6 +246,9 @@ export function resolveStressConfig(input: StressOptions): StressConfig {
     oracles,
     bugs,
     bugMask,
+    fixes,
+    fixMask: fixMaskFromNames(fixes),
+    xenAttach: parseChoiceOption('--xen-attach', input.xenAttach ?? 'mixed', XEN_ATTACH_NAMES),
     pageSize,
     guestSteps: input.guestSteps === undefined ? STRESS_DEFAULTS.guestSteps : parseIntegerOption('--guest-steps', input.guestSteps, 1, 10_000),
     livelockTimeoutS: input.livelockTimeout === undefined ? STRESS_DEFAULTS.livelockTimeoutS : parseSecondsOption('--livelock-timeout', input.livelockTimeout, 3600),
@@ -273,6 +289,8 @@ export function rerunCommand(config: StressConfig): string {
   for (const url of config.strategyModules) parts.push(`--strategy-module ${fileURLToPath(url)}`);
   if (config.invalidate !== 'mixed') parts.push(`--invalidate ${config.invalidate}`);
   for (const bug of config.bugs) parts.push(`--bug ${bug}`);
+  for (const fix of config.fixes) parts.push(`--fix ${fix}`);
+  if (config.xenAttach !== 'mixed') parts.push(`--xen-attach ${config.xenAttach}`);
   if (config.lockdep) parts.push('--lockdep');
   if (config.stopOnFinding) parts.push('--stop-on-finding');
   return parts.join(' ');

@@ -157,6 +157,15 @@ export interface StressTotals {
   invalidationHookUs: number;
   /** The most retries one refresh needed. */
   maxRefreshRetries: number;
+  /** Xen shared_info / vcpu_info attachments by GPA and by HVA (--xen-attach), and of the HVA ones, shared_info at the overlay page (outside every memslot). */
+  xenAttachGpa: number;
+  xenAttachHva: number;
+  xenAttachOverlay: number;
+  /** Invalidations whose range hit no memslot: count++/count-- only, no seq (docs/UPSTREAM-SPEC.md 1.3). */
+  invalidationsOutsideMemslots: number;
+  /** Refresh attempts whose unlocked window saw an invalidation end, and of those the ones installed with no seq moved (S1 hva-seq-miss). */
+  refreshInvalidationsInWindow: number;
+  refreshSeqlessInstalls: number;
 }
 
 export interface StressReport {

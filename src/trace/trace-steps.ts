@@ -35,6 +35,7 @@ export const STEP_FINDING = 31;
 export const STEP_MEMSLOT_COUNT_WAIT = 41; // memslot swap waits for mn_active_invalidate_count == 0 (arg: the count seen, gpa: the slot's base gfn)
 export const STEP_MEMSLOT_GENERATION = 42; // memslot swap's final generation store, after the kicks (arg: the generation, gpa: the slot's base gfn)
 export const STEP_INV_END_NO_MEMSLOT = 40; // invalidate_range_end of a range outside every memslot: count-- only (arg: target)
+export const STEP_REFRESH_SEQLESS_WINDOW = 48; // the retry check installs although invalidations ended in the unlocked window (S1; arg: how many)
 
 /**
  * How a report shows an arg: a plain number, a 0/1 flag, a vCPU (thread) index, request bits, a
@@ -79,6 +80,7 @@ export const STEPS: Readonly<Record<number, StepInfo>> = {
   [STEP_REFRESH_FAULTED]: { name: 'refresh-faulted-in', gpa: 'gfn', pfn: 'pfn', arg: n('uhvaPage') },
   [STEP_REFRESH_RETRY]: { name: 'refresh-retry', gpa: 'gfn', pfn: 'pfn', arg: n('countSeen') },
   [STEP_REFRESH_INSTALL]: { name: 'refresh-install(valid=1)', gpa: 'gfn', pfn: 'pfn', arg: n('retries') },
+  [STEP_REFRESH_SEQLESS_WINDOW]: { name: 'refresh-install-after-invalidation-in-window(no seq moved)', gpa: 'gfn', pfn: 'pfn', arg: n('invalidationsEnded') },
   [STEP_REFRESH_FAIL]: { name: 'refresh-fail', gpa: 'gfn', arg: { label: 'errno', as: 'errno' } },
   [STEP_KHVA_ACCESS]: { name: 'khva-access', pfn: 'pfn', arg: n('value') },
   [STEP_INV_START]: { name: 'invalidate-start(count++)', arg: { label: 'uhvaPage', as: 'inval-target' } },

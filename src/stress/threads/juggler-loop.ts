@@ -1,18 +1,22 @@
 /**
  * The juggler thread, as xen_shinfo_test's juggle_shinfo_state: at --juggle-rate it deactivates
- * the shared_info cache, activates it again, or re-points it (activate at another candidate gfn
- * while it is active), racing the event senders' fast and slow paths.
+ * the shared_info cache, activates it again, or re-points it (activate at another candidate page
+ * while it is active), racing the event senders' fast and slow paths. Each activation attaches by
+ * GPA or by HVA as --xen-attach says (xen_shinfo_test: activate gfn, deactivate, activate hva,
+ * deactivate, ...; src/kvm/users/xen-attach.ts), an HVA one now and then at the overlay page
+ * outside every memslot; a re-point while active may switch GPA <-> HVA.
  */
 import { srcuEnter, srcuExit } from '../../kvm/srcu.js';
 import { reportProgress, shouldStop } from '../../harness/run-control.js';
 import { G_ACTIVE, gpcBase } from '../../kvm/gpc-layout.js';
-import { gpcActivate, gpcDeactivate } from '../../kvm/gpc.js';
+import { gpcDeactivate } from '../../kvm/gpc.js';
 import { SHINFO_CANDIDATES } from '../../kvm/cache-users.js';
 import { flushCounters, type ModelContext } from '../../kvm/model-context.js';
 import { Pacer } from '../../kvm/pacing.js';
 import { waitForPacedTurn } from './paced-turn.js';
 import { ST_JUGGLES } from '../../kvm/thread-stats.js';
-import { shinfoBytes, shinfoCache, shinfoCandidateGfn } from '../../kvm/users/xen-evtchn.js';
+import { shinfoCache } from '../../kvm/users/xen-evtchn.js';
+import { attachShinfo, attachShinfoAsConfigured } from '../../kvm/users/xen-attach.js';
 
 export function runJugglerLoop(ctx: ModelContext, control: Int32Array, slotBase: number, ratePerS: number): void {
   const pacer = new Pacer(ratePerS, ctx.rng);
@@ -27,8 +31,7 @@ export function runJugglerLoop(ctx: ModelContext, control: Int32Array, slotBase:
     if (active && ctx.rng.below(2) === 0) {
       gpcDeactivate(ctx, shinfo);
     } else {
-      const gpa = shinfoCandidateGfn(ctx, ctx.rng.below(SHINFO_CANDIDATES)) << ctx.pageShift;
-      gpcActivate(ctx, shinfo, gpa, shinfoBytes(ctx));
+      attachShinfoAsConfigured(ctx, ctx.rng.below(SHINFO_CANDIDATES));
     }
     srcuExit(ctx, srcu);
     ctx.counters[ST_JUGGLES]! += 1;
@@ -36,7 +39,7 @@ export function runJugglerLoop(ctx: ModelContext, control: Int32Array, slotBase:
   }
   // Leave shared_info active, as a VMM would, so the end-of-run oracles see a configured VM.
   const srcu = srcuEnter(ctx);
-  if (Atomics.load(ctx.gpcs, gpcBase(shinfo) + G_ACTIVE) === 0) gpcActivate(ctx, shinfo, shinfoCandidateGfn(ctx, 0) << ctx.pageShift, shinfoBytes(ctx));
+  if (Atomics.load(ctx.gpcs, gpcBase(shinfo) + G_ACTIVE) === 0) attachShinfo(ctx, 0, false);
   srcuExit(ctx, srcu);
   flushCounters(ctx);
 }

@@ -1,7 +1,7 @@
 /**
  * The notifier thread: the host mm, changing mappings while the vCPUs run. At --inval-rate it
- * picks an event (migrate, zap/swap-out, write-protect) on a page the caches use or on an
- * unrelated spare page, and runs it inside an invalidation bracket; with --inflight k it begins k
+ * picks an event (migrate, zap/swap-out, write-protect) on a page the caches use, on an
+ * unrelated spare page, or on the overlay page outside every memslot, and runs it inside an invalidation bracket; with --inflight k it begins k
  * events before finishing them, so k invalidations are in flight at once. It also unmaps the host
  * virtual windows the control plane retired after a memslot move (munmap of the old alias).
  *
@@ -17,10 +17,10 @@
  * finishes the oldest, so --inflight k (>= 1) invalidations are in flight at every moment and
  * mn_active_invalidate_count never returns to 0 (retired windows are still unmapped as usual).
  */
-import { WINDOW_INTS, WINDOW_RETIRING, W_STATE } from '../../mem/host-mm-layout.js';
+import { WINDOW_INTS, WINDOW_RETIRING, W_STATE, overlayFilePage } from '../../mem/host-mm-layout.js';
 import { reportProgress, setThreadState, shouldStop } from '../../harness/run-control.js';
 import { MM_MIGRATE, MM_PROTECT, MM_UNMAP_WINDOW, MM_ZAP, mmEventBegin, mmEventFinish } from '../../kvm/host-mm-events.js';
-import { SPARE_PAGES, spareGfn } from '../../kvm/guest-layout.js';
+import { OVERLAY_PAGES, SPARE_PAGES, spareGfn } from '../../kvm/guest-layout.js';
 import { flushCounters, type ModelContext } from '../../kvm/model-context.js';
 import { Pacer, sleepMs } from '../../kvm/pacing.js';
 import { waitForPacedTurn } from './paced-turn.js';
@@ -28,9 +28,18 @@ import { guestFilePage } from '../../kvm/users/guest-memory.js';
 import { THREAD_STATE_PACING } from './thread-states.js';
 import { INVAL_UNRELATED, VM_INVAL_TARGETS } from '../../kvm/vm-layout.js';
 
-/** A file page to invalidate: the memory a user gfn (or a spare one) reaches now (its own bank-0 page if no slot translates it). */
+/** Per mille of mixed-target events on the overlay page (memory outside every memslot: shared_info may be attached there by HVA). */
+const OVERLAY_PERMILLE = 50;
+
+/**
+ * A file page to invalidate: the overlay page now and then (an invalidation outside every memslot:
+ * count++ and the gpc hook, no seq), else the memory a user gfn (or a spare one) reaches now (its
+ * own bank-0 page if no slot translates it).
+ */
 function pickTarget(ctx: ModelContext): number {
-  const gfn = ctx.rng.below(100) < 15 ? spareGfn(ctx.layout, ctx.rng.below(SPARE_PAGES)) : ctx.rng.below(ctx.layout.userGfns);
+  const r = ctx.rng.below(1000);
+  if (r < OVERLAY_PERMILLE) return overlayFilePage(ctx.host.mm, ctx.rng.below(OVERLAY_PAGES));
+  const gfn = r < OVERLAY_PERMILLE + 150 ? spareGfn(ctx.layout, ctx.rng.below(SPARE_PAGES)) : ctx.rng.below(ctx.layout.userGfns);
   const filePage = guestFilePage(ctx, gfn);
   return filePage < 0 ? gfn : filePage;
 }

@@ -1,0 +1,71 @@
+/**
+ * Fix switches: would-be upstream fixes for candidate upstream bugs the model found on the faithful
+ * mainline (docs/VERDICTS.md). A run-config bitmask (VM_FIX_MASK), like the bug switches
+ * (bug-switches.ts) but the other way round: mainline as merged runs with the mask 0, and a switch
+ * turns a proposed fix on at the place it would live. Each thread calls `setFixSwitches(mask)` once
+ * at start (openModelContext); the hot path tests one module variable: `if (isFixOn(FIX_X))`.
+ *
+ * Rule: a fix switch changes the protocol toward a proposed fix, never an oracle.
+ */
+
+/**
+ * S1 (docs/UPSTREAM-SPEC.md S1, docs/VERDICTS.md): an invalidation whose range hits no memslot
+ * bumps no mmu_invalidate_seq, so a refresh of an HVA cache outside every memslot in whose
+ * unlocked window the invalidation ends (having unmapped the page after hva_to_pfn read the pte)
+ * installs a page the mm has unmapped. The fix: range_end
+ * bumps the seq for every invalidation (the "seq++ for every invalidation on the gpc path" of
+ * docs/UPSTREAM-SPEC.md S1; dwmw2's needs_invalidation flag,
+ * 20240821202814.711673-1-dwmw2@infradead.org, closes it the same way for the cache being refreshed).
+ */
+export const FIX_HVA_SEQ_MISS = 1 << 0;
+
+export interface FixSwitchInfo {
+  readonly name: string;
+  readonly mask: number;
+  /** The candidate upstream bug it fixes (docs/VERDICTS.md). */
+  readonly fixes: string;
+  readonly description: string;
+}
+
+export const FIX_SWITCHES: readonly FixSwitchInfo[] = [
+  {
+    name: 'hva-seq-miss',
+    mask: FIX_HVA_SEQ_MISS,
+    fixes: 'S1 hva-seq-miss (candidate upstream bug, docs/VERDICTS.md)',
+    description: 'invalidate_range_end bumps mmu_invalidate_seq even when the range hits no memslot, so hva_to_pfn_retry retries after an invalidation of an HVA outside every memslot',
+  },
+];
+
+/** The switch called `name`, or undefined. Cold path. */
+export function findFixSwitch(name: string): FixSwitchInfo | undefined {
+  return FIX_SWITCHES.find((f) => f.name === name);
+}
+
+/** The mask for a list of fix names; throws RangeError naming an unknown one. Cold path. */
+export function fixMaskFromNames(names: readonly string[]): number {
+  let mask = 0;
+  for (const name of names) {
+    const info = findFixSwitch(name);
+    if (!info) throw new RangeError(`unknown fix switch '${name}' (known: ${FIX_SWITCHES.map((f) => f.name).join(', ')})`);
+    mask |= info.mask;
+  }
+  return mask;
+}
+
+/** The names of the fixes in `mask`. Cold path. */
+export function fixNamesFromMask(mask: number): string[] {
+  return FIX_SWITCHES.filter((f) => (mask & f.mask) !== 0).map((f) => f.name);
+}
+
+/** This thread's copy of the run's fix mask (set once at thread start, before the hot loop). */
+let fixMask = 0;
+
+/** Sets this thread's fix mask (from the VM config slot). */
+export function setFixSwitches(mask: number): void {
+  fixMask = mask | 0;
+}
+
+/** True if the fix (a FIX_* bit) is on in this run. One module-variable test. */
+export function isFixOn(fix: number): boolean {
+  return (fixMask & fix) !== 0;
+}
