@@ -9,6 +9,8 @@ import type { ThreadsRun } from '../harness/pool.js';
 import type { RunControl } from '../harness/run-control.js';
 import { findingCount, readFindingRecords, totalFindings } from '../trace/findings.js';
 import { PROPERTIES } from '../oracle/properties.js';
+import { PROP_LOST_WRITE } from '../oracle/properties/lost-write.js';
+import { buildDataLossReport } from './data-loss-report.js';
 import * as S from '../kvm/thread-stats.js';
 import { ST_PROP_CHECKS, readStat } from '../kvm/thread-stats.js';
 import type { ProtocolDescription } from '../kvm/protocols/protocol-variant.js';
@@ -211,6 +213,7 @@ export function buildStressReport(inputs: ReportInputs): StressReport {
   if (notStarted > 0 && run.stopReasonName !== 'finding') internalErrors.push(`${notStarted} threads never passed the start barrier`);
   if (run.threadsLeftRunning !== 0) internalErrors.push(`${run.threadsLeftRunning} worker threads were left running`);
 
+  const dataLoss = buildDataLossReport(main.retired, inputs.controlPlane.counts.deletesOntoOtherMemory, sum(ST_PROP_CHECKS + PROP_LOST_WRITE), endTotals);
   const notes = strategyNote(config, (p) => findingCount(main.findings, p), totals.oldGenerationEntries);
   if (!inputs.countsComplete) notes.push('Some threads were terminated or ended early (a lockdep error): conservation and last-value checks were skipped (their counters are incomplete).');
   if (!config.oracles) notes.push('Oracles were off (--oracles off): findings are not looked for; this run measures the model without their cost.');
@@ -259,6 +262,7 @@ export function buildStressReport(inputs: ReportInputs): StressReport {
     firstFinding,
     findings,
     ...(inputs.stallLines ? { stall: inputs.stallLines } : {}),
+    dataLoss,
     notes,
     internalErrors,
   };

@@ -2,6 +2,7 @@
 import type { LatencySummary } from '../harness/histogram.js';
 import { INTERLEAVING_COLUMNS, formatInterleaving } from './interleaving-text.js';
 import type { StressReport } from './stress-report.js';
+import { formatDataLoss } from './data-loss-report.js';
 
 const n = (x: number): string => Math.round(x).toLocaleString('en-US');
 const rate = (x: number): string => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M/s` : x >= 1e3 ? `${(x / 1e3).toFixed(1)}k/s` : `${x.toFixed(1)}/s`);
@@ -55,6 +56,7 @@ export function formatStressReport(report: StressReport): string[] {
   out.push(`        events: ${n(tt.eventsSent)} delivered (${n(tt.slowPathSends)} via the slow path, ${n(tt.eventsFromIrq)} from irq, ${n(tt.eventsDeferred)} deferred from irq, ${n(tt.vcpuInfoFallbacks)} vcpu_info fallbacks), ${n(tt.eventsDropped)} dropped (shared_info refresh failed: inactive or no slot), ${countUpTo(tt.eventsConsumed, tt.eventsSent, 'consumed', 'sent')}, ${countUpTo(tt.eventsPendingAtEnd, tt.eventsSent, 'pending at the end', 'sent')}`);
   out.push(`        runstate: ${n(tt.runstateUpdates)} updates (${n(tt.runstateSplitUpdates)} across a page boundary), atomic give-ups ${n(tt.runstateTrylockGiveUps)} trylock / ${n(tt.runstateCheckGiveUps)} check, ${n(tt.runstateGpc2Activations)} gpc2 re-activations`);
   out.push(`        posted interrupts: ${n(tt.posted)} posted, ${countUpTo(tt.nestedConsumed, tt.posted, 'taken by the guest', 'posted')}, ${countUpTo(tt.postedPendingAtEnd, tt.posted, 'pending at the end', 'posted')}`);
+  for (const line of formatDataLoss(report.dataLoss)) out.push(line);
   out.push(
     `cost:   event-channel fast-path read_trylock failures ${n(tt.fastPathTrylockFails)}; notifier gpc hook ${tt.invalidations > 0 ? (tt.invalidationHookUs / tt.invalidations).toFixed(1) : '0'} µs per invalidation (${(tt.invalidationHookUs / 1000).toFixed(1)} ms in all); refresh retries max ${n(tt.maxRefreshRetries)}`,
   );

@@ -1,6 +1,7 @@
 /** The typed result of `gpc-lab stress` (what `--json` prints and `runStress` returns). */
 import type { LatencySummary } from '../harness/histogram.js';
 import type { ProtocolDescription } from '../kvm/protocols/protocol-variant.js';
+import type { DataLossReport } from './data-loss-report.js';
 
 export interface PropertyRow {
   name: string;
@@ -187,6 +188,8 @@ export interface StressReport {
   firstFinding: FirstFinding | null;
   findings: StressFinding[];
   stall?: string[];
+  /** Data written into memory a memslot DELETE took away, by whose loss (src/stress/data-loss-report.ts). */
+  dataLoss: DataLossReport;
   notes: string[];
   internalErrors: string[];
 }

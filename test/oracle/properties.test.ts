@@ -20,6 +20,7 @@ const SAMPLES: Record<string, [number, number, number][]> = {
   leaks: [[1, -1, 5], [3, 2, 6], [0, 0, 0], [10, 5, 12], [3, 1, 15], [0, 0, 13], [4, 0, 14]],
   stall: [[2, 5000, 0]],
   livelock: [[100, 2000, 0]],
+  'lost-write': [[4, 1, 2], [5, 3, 1]],
 };
 
 describe('the property registry', () => {
