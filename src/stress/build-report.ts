@@ -134,6 +134,7 @@ export function buildStressReport(inputs: ReportInputs): StressReport {
     memslotCountWaits: inputs.controlPlane.swapStats.countWaits,
     memslotCountWaitMs: inputs.controlPlane.swapStats.countWaitMs,
     memslotCountWaitMaxMs: inputs.controlPlane.swapStats.countWaitMaxMs,
+    memslotCountWaitsStarved: inputs.controlPlane.swapStats.starved,
     juggles: sum(S.ST_JUGGLES),
     eventsSent: endTotals.eventsSent,
     eventsDropped: sum(S.ST_EVENTS_DROPPED),

@@ -36,7 +36,7 @@ import {
 import { WINDOWS_PER_SLOT } from '../kvm/guest-layout.js';
 import type { ModelContext } from '../kvm/model-context.js';
 import { markDeleting, markMapped, markRetired } from '../oracle/retired-memory.js';
-import { newMemslotSwapStats, type MemslotSwapStats } from '../kvm/swap-memslots.js';
+import { UPDATER_STARVED_AFTER_MS, newMemslotSwapStats, type MemslotSwapStats } from '../kvm/swap-memslots.js';
 
 /** `--memslot-ops` names: the legal operations (the default), then the illegal one. */
 export const MEMSLOT_OP_NAMES = ['delete-create', 'move', 'flags-only', 'dummy', 'repoint-hva'] as const;
@@ -84,6 +84,8 @@ export class ControlPlane {
     private readonly main: ModelContext,
     private readonly ratePerS: number,
     private readonly ops: readonly MemslotOpName[] = LEGAL_MEMSLOT_OPS,
+    /** The updater's wait for in-flight invalidations longer than this is a livelock finding (--updater-timeout). */
+    private readonly starvedAfterMs: number = UPDATER_STARVED_AFTER_MS,
   ) {}
 
   /** Starts issuing updates at the configured rate (exponential gaps from the run's seed). */
@@ -128,7 +130,7 @@ export class ControlPlane {
   }
 
   private async update(op: MemslotOp, afterDrain: (() => void) | null = null): Promise<boolean> {
-    const rc = await this.main.protocol.memslotUpdate(this.main, op, { shouldGiveUp: () => this.abandoned, afterDrain, stats: this.swapStats });
+    const rc = await this.main.protocol.memslotUpdate(this.main, op, { shouldGiveUp: () => this.abandoned, afterDrain, stats: this.swapStats, starvedAfterMs: this.starvedAfterMs });
     if (rc !== 0) this.counts.rejected++;
     return rc === 0;
   }

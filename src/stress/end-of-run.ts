@@ -35,11 +35,11 @@ import {
   readStat,
 } from '../kvm/thread-stats.js';
 import { PI_PIR, STEAL_VALUE, VAPIC_HW_TICK, VAPIC_IRR } from '../kvm/users/page-fields.js';
-import { VM_GPC_LOCK, VM_MN_COUNT, WORKLOAD_NESTED, WORKLOAD_STEAL, WORKLOAD_XEN } from '../kvm/vm-layout.js';
+import { VM_GPC_LOCK, VM_MMU_IN_PROGRESS, VM_MN_COUNT, WORKLOAD_NESTED, WORKLOAD_STEAL, WORKLOAD_XEN } from '../kvm/vm-layout.js';
 // Each finding's `c` says which check fired; the property's module names its fields and says it.
 import { END_EVENTS_EVTCHN, END_EVENTS_NO_UPCALL, END_EVENTS_POSTED, PROP_EVENTS } from '../oracle/properties/events.js';
 import { END_LEAK_KMAP, END_LEAK_PAGE, END_LEAK_PAGE_COUNT, END_LEAK_REFCOUNT, PROP_LEAKS } from '../oracle/properties/leaks.js';
-import { END_LOCK_CORRUPT, END_LOCK_HELD, END_MN_COUNT, PROP_LOCK_SANITY } from '../oracle/properties/lock-sanity.js';
+import { END_LOCK_CORRUPT, END_LOCK_HELD, END_MMU_IN_PROGRESS, END_MN_COUNT, PROP_LOCK_SANITY } from '../oracle/properties/lock-sanity.js';
 import { END_RECORD_HW_TICK, END_RECORD_STEAL, PROP_RECORDS } from '../oracle/properties/records.js';
 import { END_INVARIANT, PROP_STATE_INVARIANT } from '../oracle/properties/state-invariant.js';
 
@@ -255,6 +255,10 @@ export function runEndOfRunOracles(main: ModelContext, countsComplete: boolean, 
   lockSane(main, mm.mem, MM_LOCK, -1);
   countCheck(main, PROP_LOCK_SANITY);
   if (Atomics.load(main.vm, VM_MN_COUNT) !== 0) finding(main, PROP_LOCK_SANITY, -1, -1, -1, Atomics.load(main.vm, VM_MN_COUNT), 0, END_MN_COUNT);
+  // At rest kvm_mmu_invalidate_begin and _end balance: the updater's wait for the count keeps an
+  // invalidation's start and end on the same memslots (docs/UPSTREAM-SPEC.md 3.2).
+  countCheck(main, PROP_LOCK_SANITY);
+  if (Atomics.load(main.vm, VM_MMU_IN_PROGRESS) !== 0) finding(main, PROP_LOCK_SANITY, -1, -1, -1, Atomics.load(main.vm, VM_MMU_IN_PROGRESS), 0, END_MMU_IN_PROGRESS);
 
   // Caches at rest: valid => active, active <=> on the list.
   for (let g = 0; g < main.layout.gpcs; g++) {

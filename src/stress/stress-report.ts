@@ -126,6 +126,8 @@ export interface StressTotals {
   memslotCountWaits: number;
   memslotCountWaitMs: number;
   memslotCountWaitMaxMs: number;
+  /** Of those waits, the ones longer than --updater-timeout (each a livelock finding, "updater-starved"). */
+  memslotCountWaitsStarved: number;
   juggles: number;
   eventsSent: number;
   eventsDropped: number;
