@@ -34,8 +34,9 @@ import {
   type SlotValue,
 } from '../mem/memslot-update.js';
 import { WINDOWS_PER_SLOT } from '../kvm/guest-layout.js';
-import type { ModelContext } from '../kvm/model-context.js';
-import { markDeleting, markMapped, markRetired } from '../oracle/retired-memory.js';
+import { traceStep, type ModelContext } from '../kvm/model-context.js';
+import { deletesDone, markDeleting, markMapped, markRetired } from '../oracle/retired-memory.js';
+import { STEP_MEMSLOT_DELETE_RETURNED } from '../trace/trace-steps.js';
 import { UPDATER_STARVED_AFTER_MS, newMemslotSwapStats, type MemslotSwapStats } from '../kvm/swap-memslots.js';
 
 /** `--memslot-ops` names: the legal operations (the default), then the illegal one. */
@@ -196,6 +197,7 @@ export class ControlPlane {
       return false;
     }
     markRetired(this.main.retired, oldFileBase, current.npages);
+    traceStep(this.main, STEP_MEMSLOT_DELETE_RETURNED, -1, current.baseGfn << this.main.pageShift, -1, deletesDone(this.main.retired));
     this.counts.deletes++;
     this.counts.deletesOntoOtherMemory++;
     this.replacedSlots.add(s);

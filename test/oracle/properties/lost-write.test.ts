@@ -24,6 +24,9 @@ import { PROP_LOST_WRITE } from '../../../src/oracle/properties/lost-write.js';
 import { LW_BY_KERNEL, LW_BY_VMM, LW_HW_TICK, LW_IN_FLIGHT, LW_STEAL_RECORD, deletesDone, sumLostWriteTallies } from '../../../src/oracle/retired-memory.js';
 import { ST_PROP_CHECKS, readStat } from '../../../src/kvm/thread-stats.js';
 import { readFindingRecords } from '../../../src/trace/findings.js';
+import { decodeRings } from '../../../src/trace/flight-recorder.js';
+import { STEP_MEMSLOT_DELETE_RETURNED } from '../../../src/trace/trace-steps.js';
+import { CACHE_LINE_INTS } from '../../../src/mem/shared-buffer.js';
 
 function nestedVm(strategy: string) {
   const built = buildVm(testVmConfig({ vcpus: 1, strategy: strategyId(strategy), workload: workloadMask(['nested']), guestSteps: 1, eventPermille: 0, stealPermille: 0, postPermille: 0 }));
@@ -52,7 +55,7 @@ const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('lost-write: writes into memory a memslot DELETE took away', () => {
   it('lockless: an entry after the DELETE returned keeps the old vAPIC translation, and its hardware tick is a lost write of DELETE #1', async () => {
-    const { ctx, vs, plane } = nestedVm('lockless');
+    const { built, ctx, vs, plane } = nestedVm('lockless');
     await replaceNestedMemory(ctx, vs, plane);
     expect(deletesDone(ctx.retired)).toBe(1);
     vcpuEnterGuest(ctx, vs); // lockless passes (valid untouched by a memslot update): the hardware ticks
@@ -60,6 +63,9 @@ describe('lost-write: writes into memory a memslot DELETE took away', () => {
     expect(found.length).toBeGreaterThan(0);
     expect(found[0]).toMatchObject({ a: LW_HW_TICK, b: 1, c: 1, pfn: vs.gr.regs[0] });
     expect(sumLostWriteTallies(ctx.retired)[LW_HW_TICK]![LW_BY_KERNEL]).toBeGreaterThan(0);
+    // The trace marks the DELETE's return (what the finding's interleaving shows before the write).
+    const returned = decodeRings(ctx.fr.mem, CACHE_LINE_INTS, ctx.fr.depth, ctx.fr.threads, ctx.fr.depth).filter((e) => e.step === STEP_MEMSLOT_DELETE_RETURNED);
+    expect(returned.map((e) => [e.arg, e.gpa >> ctx.pageShift])).toEqual([[1, built.layout.slotBase[USER_NESTED_VMX]]]);
   });
 
   it('generation and locked: the entry check sees the new generation, reloads onto the re-created memory, and nothing is lost', async () => {
