@@ -36,13 +36,13 @@ export const lostWrite = defineProperty({
  * completed when its SRCU section began, or when it entered guest mode) is `stamp`. Hot path: two
  * loads when the page is mapped. Returns false for a kernel loss (reported).
  */
-function classifyWrite(ctx: ModelContext, g: number, pfn: number, kind: number, amount: number, stamp: number): boolean {
+function classifyWrite(ctx: ModelContext, g: number, pfn: number, kind: number, amount: number, stamp: number, byVmmAddress: boolean): boolean {
   countCheck(ctx, PROP_LOST_WRITE);
   const filePage = pageOwnerGfn(ctx.host.mm, pfn);
   if (filePage < 0) return true;
   const state = retiredState(ctx.retired, filePage);
   if (state === 0) return true;
-  if (state < 0) {
+  if (state < 0 || byVmmAddress) {
     tallyLostWrite(ctx.retired, ctx.thread, kind, LW_BY_VMM, amount);
     return true;
   }
@@ -58,15 +58,17 @@ function classifyWrite(ctx: ModelContext, g: number, pfn: number, kind: number, 
 /**
  * A host-uses write through cache g's khva into `pfn`, under g's read lock with its check passed
  * (kind from the cache's user). The writer's stamp is its SRCU section's; outside a section (none
- * does so today) the write itself is the start.
+ * does so today) the write itself is the start. An HVA cache (gpa INVALID_GPA, docs/UPSTREAM-SPEC.md
+ * 4.1) writes where the VMM's own address maps, with no memslot involved: into memory the VMM took
+ * out of every memslot but left at that address, it is the VMM's doing, never the kernel's.
  */
 export function checkHostWriteLocked(ctx: ModelContext, g: number, pfn: number, kind: number): boolean {
   const stamp = ctx.srcuGeneration >= 0 ? ctx.srcuDeleteStamp : deletesDone(ctx.retired);
-  return classifyWrite(ctx, g, pfn, kind, 1, stamp);
+  return classifyWrite(ctx, g, pfn, kind, 1, stamp, ctx.gpcs[gpcBase(g) + G_GPA]! < 0);
 }
 
 /** The vCPU hardware writes `amount` of kind `kind` into `pfn` (the register of guest-uses cache g), in guest mode. */
 export function checkHardwareWrite(ctx: ModelContext, g: number, pfn: number, kind: number, amount: number): boolean {
   if (!ctx.oracles) return true;
-  return classifyWrite(ctx, g, pfn, kind, amount, ctx.guestEntryDeleteStamp);
+  return classifyWrite(ctx, g, pfn, kind, amount, ctx.guestEntryDeleteStamp, false);
 }

@@ -24,6 +24,10 @@ import { PROP_LOST_WRITE } from '../../../src/oracle/properties/lost-write.js';
 import { LW_BY_KERNEL, LW_BY_VMM, LW_HW_TICK, LW_IN_FLIGHT, LW_STEAL_RECORD, deletesDone, sumLostWriteTallies } from '../../../src/oracle/retired-memory.js';
 import { ST_PROP_CHECKS, readStat } from '../../../src/kvm/thread-stats.js';
 import { readFindingRecords } from '../../../src/trace/findings.js';
+import { userCache } from '../../../src/kvm/cache-table.js';
+import { gpcActivateHva } from '../../../src/kvm/gpc.js';
+import { G_UHVA, gpcBase } from '../../../src/kvm/gpc-layout.js';
+import { STEAL_RECORD_BYTES } from '../../../src/kvm/users/page-fields.js';
 import { decodeRings } from '../../../src/trace/flight-recorder.js';
 import { STEP_MEMSLOT_DELETE_RETURNED } from '../../../src/trace/trace-steps.js';
 import { CACHE_LINE_INTS } from '../../../src/mem/shared-buffer.js';
@@ -119,5 +123,21 @@ describe('lost-write: writes into memory a memslot DELETE took away', () => {
         expect(checks(ctx)).toBeGreaterThanOrEqual(2);
       }
     }
+  });
+
+  it('an HVA cache (kvm_gpc_activate_hva) keeps writing where the VMM\'s address maps after the VMM DELETEd the slot behind it: the VMM\'s doing, counted, no finding', async () => {
+    const built = buildVm(testVmConfig({ vcpus: 1, workload: workloadMask(['steal']), eventPermille: 0, stealPermille: 0, postPermille: 0 }));
+    const ctx = built.main;
+    const g = userCache(built.layout.caches, USER_STEAL_TIME, 0, 0);
+    let srcu = srcuEnter(ctx);
+    expect(gpcActivateHva(ctx, g, ctx.gpcs[gpcBase(g) + G_UHVA]!, STEAL_RECORD_BYTES)).toBe(0);
+    expect(recordStealTime(ctx, 0)).toBe(true);
+    srcuExit(ctx, srcu);
+    expect(await new ControlPlane(ctx, 0).deleteAndCreate(USER_STEAL_TIME)).toBe(true);
+    srcu = srcuEnter(ctx);
+    expect(recordStealTime(ctx, 0)).toBe(true); // no generation compare for an HVA cache: the old window, still mapped
+    srcuExit(ctx, srcu);
+    expect(lostWrites(ctx)).toEqual([]);
+    expect(sumLostWriteTallies(ctx.retired)[LW_STEAL_RECORD]).toEqual([1, 0, 0]);
   });
 });
