@@ -84,6 +84,7 @@ export function registerStressCommand(program: Command): void {
     .option('--page-size <bytes>', 'model page size (power of two, 64..65536)', String(d.pageSize))
     .option('--guest-steps <n>', 'upper bound of guest steps per vmentry', String(d.guestSteps))
     .option('--livelock-timeout <seconds>', 'a refresh still retrying after this long is a livelock finding', String(d.livelockTimeoutS))
+    .option('--updater-timeout <seconds>', 'the memslot updater still waiting for in-flight invalidations after this long is a livelock finding (updater-starved)', String(d.updaterTimeoutS))
     .option('--lockdep', 'turn on lockdep-lite in every thread (slower)')
     .option('--protocol <name>', `protocol variant: ${protocolNames().join(', ')}, or one of --protocol-module's (default ${DEFAULT_PROTOCOL})`)
     .option('--protocol-module <file>', 'load a protocol variant from a module whose default export is one (repeatable; every thread loads them in order)', collect)

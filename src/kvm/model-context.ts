@@ -51,6 +51,8 @@ export interface VmBuffers {
   readonly stats: SharedArrayBuffer;
   readonly findings: SharedArrayBuffer;
   readonly trace: SharedArrayBuffer;
+  /** Memory a memslot DELETE took away, and the writes into it (src/oracle/retired-memory.ts). */
+  readonly retired: SharedArrayBuffer;
 }
 
 export interface ModelContext {
@@ -66,6 +68,8 @@ export interface ModelContext {
   readonly fr: FlightRecorder;
   readonly findings: Findings;
   readonly statsShared: Int32Array;
+  /** The retired-memory buffer (src/oracle/retired-memory.ts). */
+  readonly retired: Int32Array;
   readonly layout: GuestLayout;
   readonly thread: number;
   readonly rng: Random;
@@ -97,6 +101,10 @@ export interface ModelContext {
   lastFaultEpoch: number;
   /** Generation this thread's current SRCU read section entered at, or -1 outside one. */
   srcuGeneration: number;
+  /** DELETEs completed when this thread's current (or last) SRCU read section began (src/oracle/retired-memory.ts). */
+  srcuDeleteStamp: number;
+  /** DELETEs completed when this vCPU last set IN_GUEST_MODE (its hardware's writes are judged by it). */
+  guestEntryDeleteStamp: number;
   readonly refreshLatency: LatencyRecorder;
   readonly evictionLatency: LatencyRecorder;
   /** Where this thread's long waits are reported (stall dumps); the thread wiring installs it. */
@@ -128,6 +136,7 @@ export function openModelContext(buffers: VmBuffers, thread: number): ModelConte
     fr: flightRecorderView(buffers.trace),
     findings: findingsView(buffers.findings),
     statsShared: new Int32Array(buffers.stats),
+    retired: new Int32Array(buffers.retired),
     layout,
     thread,
     rng: Random.forThread(vm[VM_SEED]! >>> 0, thread),
@@ -152,6 +161,8 @@ export function openModelContext(buffers: VmBuffers, thread: number): ModelConte
     evictCount: 0,
     lastFaultEpoch: 0,
     srcuGeneration: -1,
+    srcuDeleteStamp: 0,
+    guestEntryDeleteStamp: 0,
     refreshLatency: new LatencyRecorder(),
     evictionLatency: new LatencyRecorder(),
     waitSink: NO_WAIT_SINK,

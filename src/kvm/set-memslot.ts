@@ -70,7 +70,7 @@ export function checkMemslotChange(ms: Memslots, op: MemslotOp): number {
 export async function kvmSetMemslot(main: ModelContext, op: MemslotOp, hooks: MemslotUpdateHooks): Promise<number> {
   const rc = checkMemslotChange(main.ms, op);
   if (rc !== 0) return rc;
-  const last = { shouldGiveUp: hooks.shouldGiveUp, afterDrain: hooks.afterDrain, stats: hooks.stats };
+  const last = { shouldGiveUp: hooks.shouldGiveUp, afterDrain: hooks.afterDrain, stats: hooks.stats, ...(hooks.starvedAfterMs !== undefined ? { starvedAfterMs: hooks.starvedAfterMs } : {}) };
   if (op.change === KVM_MR_DELETE || op.change === KVM_MR_MOVE) {
     // kvm_invalidate_memslot: the old slot, flagged INVALID, replaces it (swap #1). It stays in the
     // hva tree (notifiers on it still bump seq) but translates no gfn (KVM_HVA_ERR_BAD).

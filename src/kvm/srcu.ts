@@ -1,9 +1,12 @@
 /**
  * kvm->srcu read sections of a model thread: srcu_read_lock / srcu_read_unlock on the memslots,
  * remembering on the thread's context the generation its current section entered at (the
- * stale-generation oracle compares a cache's generation with it; -1 outside a section).
+ * stale-generation oracle compares a cache's generation with it; -1 outside a section) and how
+ * many memslot DELETEs had completed then (the lost-write oracle: a section that began after a
+ * DELETE returned holds no translation from before it).
  */
 import { memslotsGeneration, srcuReadLock, srcuReadUnlock } from '../mem/memslots.js';
+import { deletesDone } from '../oracle/retired-memory.js';
 import type { ModelContext } from './model-context.js';
 
 /** srcu_read_lock(&kvm->srcu); returns the index to pass to srcuExit. Hot path. */
@@ -11,6 +14,7 @@ export function srcuEnter(ctx: ModelContext): number {
   const idx = srcuReadLock(ctx.ms, ctx.thread);
   // Loaded after the registration: the section can see this generation's copy or a newer one.
   ctx.srcuGeneration = memslotsGeneration(ctx.ms);
+  ctx.srcuDeleteStamp = deletesDone(ctx.retired);
   return idx;
 }
 

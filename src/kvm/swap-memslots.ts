@@ -5,7 +5,8 @@
  *   1. the inactive set gets the change and generation `gen | IN_PROGRESS` (prepareInactiveCopy)
  *   2. under mn_invalidate_lock, wait until mn_active_invalidate_count == 0 (prepare_to_rcuwait;
  *      the notifier's count 1 -> 0 wakes us); the main thread never blocks: the lock is only
- *      try-locked and every wait is an Atomics.waitAsync
+ *      try-locked and every wait is an Atomics.waitAsync. The wait has no bound upstream; one
+ *      longer than `starvedAfterMs` is reported (livelock, "updater-starved")
  *   3. rcu_assign_pointer, still under the lock (publishCopy), then unlock: an invalidation's start
  *      and end see the same memslots
  *   4. synchronize_srcu_expedited (synchronizeSrcu): the old copy's readers leave
@@ -18,7 +19,8 @@ import { spinTryLock, spinUnlock } from '../sync/spinlock.js';
 import { GEN_UPDATE_IN_PROGRESS, NR_MEMSLOT_AS_IDS, memslotsGeneration } from '../mem/memslots.js';
 import { prepareInactiveCopy, publishCopy, storeActiveGeneration, synchronizeSrcu, type SlotValue } from '../mem/memslot-update.js';
 import { STEP_MEMSLOT_COUNT_WAIT, STEP_MEMSLOT_DRAINED, STEP_MEMSLOT_GENERATION, STEP_MEMSLOT_PUBLISH } from '../trace/trace-steps.js';
-import { traceStep, type ModelContext } from './model-context.js';
+import { countCheck, finding, traceStep, type ModelContext } from './model-context.js';
+import { LIVELOCK_UPDATER_STARVED, PROP_LIVELOCK } from '../oracle/properties/livelock.js';
 import { ST_KICKS_SENT, ST_MEMSLOT_UPDATES } from './thread-stats.js';
 import { kickVcpu } from './vcpu-kick.js';
 import { VM_MN_COUNT, VM_MN_INVALIDATE_LOCK, VM_MN_UPDATER_WAITING, VM_MN_UPDATER_WAKE } from './vm-layout.js';
@@ -42,11 +44,16 @@ export interface MemslotSwapStats {
   /** Total and longest time spent in those waits (ms). */
   countWaitMs: number;
   countWaitMaxMs: number;
+  /** Waits that passed the starvation bound (each one a livelock finding, "updater-starved"). */
+  starved: number;
 }
 
 export function newMemslotSwapStats(): MemslotSwapStats {
-  return { swaps: 0, countWaits: 0, countWaitMs: 0, countWaitMaxMs: 0 };
+  return { swaps: 0, countWaits: 0, countWaitMs: 0, countWaitMaxMs: 0, starved: 0 };
 }
+
+/** Default bound on the wait for mn_active_invalidate_count == 0 before it is reported as starvation (ms). */
+export const UPDATER_STARVED_AFTER_MS = 2000;
 
 /** spin_lock(&kvm->mn_invalidate_lock) for the main thread: try-lock, else wait asynchronously on the lock word. */
 async function mnInvalidateLockAsync(vm: Int32Array): Promise<void> {
@@ -64,6 +71,8 @@ export interface SwapHooks {
   /** Runs once the old copy's readers drained, before the vCPUs are kicked; null: nothing. */
   readonly afterDrain: (() => void) | null;
   readonly stats: MemslotSwapStats;
+  /** The wait for in-flight invalidations longer than this (ms) is a livelock finding (default UPDATER_STARVED_AFTER_MS). */
+  readonly starvedAfterMs?: number;
 }
 
 /** kvm_swap_active_memslots with slot `slot` of the inactive set replaced by `value` (the kvm_replace_memslot before it). */
@@ -81,10 +90,19 @@ export async function kvmSwapActiveMemslots(main: ModelContext, slot: number, va
   await mnInvalidateLockAsync(vm);
   Atomics.store(vm, VM_MN_UPDATER_WAITING, 1); // prepare_to_rcuwait
   let waitStart = -1;
+  let starved = false;
+  const starvedAfterMs = hooks.starvedAfterMs ?? UPDATER_STARVED_AFTER_MS;
+  if (main.oracles) countCheck(main, PROP_LIVELOCK);
   while (Atomics.load(vm, VM_MN_COUNT) !== 0 && !hooks.shouldGiveUp()) {
     if (waitStart < 0) {
       waitStart = performance.now();
       traceStep(main, STEP_MEMSLOT_COUNT_WAIT, -1, slotGpa, -1, Atomics.load(vm, VM_MN_COUNT));
+    } else if (!starved && performance.now() - waitStart > starvedAfterMs) {
+      // Liveness: upstream's wait has no bound (an invalidation that starts before the count
+      // reaches 0 keeps it raised), so back-to-back overlapping invalidations can starve it.
+      starved = true;
+      hooks.stats.starved++;
+      if (main.oracles) finding(main, PROP_LIVELOCK, -1, slotGpa, -1, Atomics.load(vm, VM_MN_COUNT), Math.round(performance.now() - waitStart), LIVELOCK_UPDATER_STARVED);
     }
     // Read the wake word before unlocking: a 1 -> 0 after the unlock changes it, so no wake is lost.
     const wake = Atomics.load(vm, VM_MN_UPDATER_WAKE);

@@ -13,6 +13,7 @@
  */
 import { gfnToVpage, memslotsGeneration } from '../mem/memslots.js';
 import { checkEntryTranslation } from '../oracle/properties/stale-entry.js';
+import { deletesDone } from '../oracle/retired-memory.js';
 import { STEP_ENTRY_CANCEL, STEP_GUEST_RUN, STEP_REQUESTS, STEP_VCPU_ENTER, STEP_VCPU_EXIT } from '../trace/trace-steps.js';
 import { BUG_ENTRY_CHECK_BEFORE_MODE, isBugOn } from './bug-switches.js';
 import { openGuestRegisters, registerPfn, type GuestRegisters } from './guest-registers.js';
@@ -177,6 +178,8 @@ export function vcpuEnterGuest(ctx: ModelContext, vs: VcpuState): void {
   // smp_mb__after_srcu_read_unlock), pairing with kickers' "set request, then read mode" and the
   // notifier's "clear valid, then kick".
   enterGuestMode(vcpus, v, vs.session);
+  // The hardware's writes from this entry on are judged against the DELETEs completed by now (lost-write).
+  ctx.guestEntryDeleteStamp = deletesDone(ctx.retired);
   traceStep(ctx, STEP_VCPU_ENTER, -1, -1, -1, vs.session);
   const entryGen = memslotsGeneration(ctx.ms);
   if (vs.nested && ctx.oracles) snapshotEntryTranslations(ctx, vs, entryGen);

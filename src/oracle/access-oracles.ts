@@ -17,18 +17,25 @@ import { checkPageOwnerLocked } from './properties/wrong-page.js';
 import { checkPteMapsPfnLocked } from './properties/stale-pte.js';
 import { checkGenerationCurrentLocked } from './properties/stale-generation.js';
 import { checkInUseInvariantsLocked } from './properties/state-invariant.js';
+import { checkHostWriteLocked } from './properties/lost-write.js';
+import { LW_EVTCHN_EVENT, LW_RUNSTATE_RECORD, LW_STEAL_RECORD, LW_VCPU_INFO_SELECTOR } from './retired-memory.js';
+import { USER_STEAL_TIME, USER_XEN_RUNSTATE, USER_XEN_SHINFO, USER_XEN_VCPU_INFO } from '../kvm/cache-users.js';
 
 /** Refresh start, under the write lock: state-invariant. */
 export { checkCacheStateLocked } from './properties/state-invariant.js';
 /** A guest step through a hardware register: uaf-guest-mode. */
 export { checkHardwareAccess } from './properties/uaf-guest-mode.js';
+/** A write by the vCPU hardware into a guest-uses page: lost-write. */
+export { checkHardwareWrite } from './properties/lost-write.js';
 /** A committed vmentry: stale-entry. */
 export { checkEntryTranslation } from './properties/stale-entry.js';
 
 /**
  * The caller holds g's read lock and its check just passed; it is about to use khva. Checks:
  * state invariants, the page behind pfn (allocated, same epoch as at install, backing gpa's gfn),
- * the pte still mapping pfn, and the generation not older than the caller's SRCU section.
+ * the pte still mapping pfn, the generation not older than the caller's SRCU section, and (a
+ * host-uses cache: the access is a write) that pfn is not memory a memslot DELETE took away before
+ * the caller's SRCU section began (lost-write).
  * Returns true if all held.
  */
 export function checkKhvaAccessLocked(ctx: ModelContext, g: number): boolean {
@@ -50,7 +57,27 @@ export function checkKhvaAccessLocked(ctx: ModelContext, g: number): boolean {
   if (!checkPageOwnerLocked(ctx, g, gpa, pfn)) ok = false;
   if (!checkPteMapsPfnLocked(ctx, g, base, gpa, pfn)) ok = false;
   if (!hvaCache && ctx.srcuGeneration >= 0 && !checkGenerationCurrentLocked(ctx, g, base, gpa, pfn)) ok = false;
+  const kind = hostWriteKind(ctx, g);
+  if (kind >= 0 && !checkHostWriteLocked(ctx, g, pfn, kind)) ok = false;
   return ok;
+}
+
+/** What a host-uses access through cache g writes (lost-write's kind), or -1 for a guest-uses cache (its load of a register writes nothing). */
+function hostWriteKind(ctx: ModelContext, g: number): number {
+  const spec = ctx.layout.caches.caches[g]!;
+  if (spec.usage === 'guest') return -1;
+  switch (spec.user) {
+    case USER_STEAL_TIME:
+      return LW_STEAL_RECORD;
+    case USER_XEN_SHINFO:
+      return LW_EVTCHN_EVENT;
+    case USER_XEN_VCPU_INFO:
+      return LW_VCPU_INFO_SELECTOR;
+    case USER_XEN_RUNSTATE:
+      return LW_RUNSTATE_RECORD;
+    default:
+      return -1;
+  }
 }
 
 /**

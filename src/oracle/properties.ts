@@ -16,6 +16,7 @@ import { freeWhileInGuest } from './properties/free-while-in-guest.js';
 import { leaks } from './properties/leaks.js';
 import { livelock } from './properties/livelock.js';
 import { lockSanity } from './properties/lock-sanity.js';
+import { lostWrite } from './properties/lost-write.js';
 import { records } from './properties/records.js';
 import { stall } from './properties/stall.js';
 import { staleEntry } from './properties/stale-entry.js';
@@ -42,6 +43,7 @@ export const PROPERTIES: readonly PropertySpec[] = [
   leaks,
   stall,
   livelock,
+  lostWrite,
 ];
 
 PROPERTIES.forEach((p, i) => {

@@ -10,6 +10,8 @@ import type { ThreadsRun } from '../harness/pool.js';
 import type { RunControl } from '../harness/run-control.js';
 import { findingCount, readFindingRecords, totalFindings } from '../trace/findings.js';
 import { PROPERTIES } from '../oracle/properties.js';
+import { PROP_LOST_WRITE } from '../oracle/properties/lost-write.js';
+import { buildDataLossReport } from './data-loss-report.js';
 import * as S from '../kvm/thread-stats.js';
 import { ST_PROP_CHECKS, readStat } from '../kvm/thread-stats.js';
 import type { ProtocolDescription } from '../kvm/protocols/protocol-variant.js';
@@ -134,6 +136,7 @@ export function buildStressReport(inputs: ReportInputs): StressReport {
     memslotCountWaits: inputs.controlPlane.swapStats.countWaits,
     memslotCountWaitMs: inputs.controlPlane.swapStats.countWaitMs,
     memslotCountWaitMaxMs: inputs.controlPlane.swapStats.countWaitMaxMs,
+    memslotCountWaitsStarved: inputs.controlPlane.swapStats.starved,
     juggles: sum(S.ST_JUGGLES),
     eventsSent: endTotals.eventsSent,
     eventsDropped: sum(S.ST_EVENTS_DROPPED),
@@ -221,6 +224,7 @@ export function buildStressReport(inputs: ReportInputs): StressReport {
 
   const paths = pathCoverage(config, totals);
   const notRun = pathsNotRun(paths);
+  const dataLoss = buildDataLossReport(main.retired, inputs.controlPlane.counts.deletesOntoOtherMemory, sum(ST_PROP_CHECKS + PROP_LOST_WRITE), endTotals);
   const notes = strategyNote(config, (p) => findingCount(main.findings, p), totals.oldGenerationEntries);
   if (!inputs.countsComplete) notes.push('Some threads were terminated or ended early (a lockdep error): conservation and last-value checks were skipped (their counters are incomplete).');
   if (!config.oracles) notes.push('Oracles were off (--oracles off): findings are not looked for; this run measures the model without their cost.');
@@ -273,6 +277,7 @@ export function buildStressReport(inputs: ReportInputs): StressReport {
     firstFinding,
     findings,
     ...(inputs.stallLines ? { stall: inputs.stallLines } : {}),
+    dataLoss,
     notes,
     internalErrors,
   };

@@ -17,6 +17,7 @@ import { OVERLAY_PAGES, WINDOWS_PER_SLOT, guestLayout, type GuestLayout } from '
 import { createRegisterFileBuffer } from '../kvm/guest-registers.js';
 import { srcuEnter, srcuExit } from '../kvm/srcu.js';
 import { strategyById } from '../kvm/strategies/registry.js';
+import { createRetiredMemoryBuffer } from '../oracle/retired-memory.js';
 import { openModelContext, type ModelContext, type VmBuffers } from '../kvm/model-context.js';
 import { createStatsBuffer } from '../kvm/thread-stats.js';
 import { createVcpuTableBuffer } from '../kvm/vcpu-layout.js';
@@ -103,6 +104,7 @@ export function buildVm(config: VmConfig): BuiltVm {
     stats: createStatsBuffer(layout.threads),
     trace: createFlightRecorderBuffer(layout.threads, config.traceDepth),
     findings: createFindingsBuffer(layout.threads * ringIntsFor(config.traceDepth)),
+    retired: createRetiredMemoryBuffer(filePages, layout.threads),
   };
   const vm = new Int32Array(buffers.vm);
   vm[VM_NVCPUS] = config.vcpus;

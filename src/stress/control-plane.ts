@@ -34,8 +34,10 @@ import {
   type SlotValue,
 } from '../mem/memslot-update.js';
 import { WINDOWS_PER_SLOT } from '../kvm/guest-layout.js';
-import type { ModelContext } from '../kvm/model-context.js';
-import { newMemslotSwapStats, type MemslotSwapStats } from '../kvm/swap-memslots.js';
+import { traceStep, type ModelContext } from '../kvm/model-context.js';
+import { deletesDone, markDeleting, markMapped, markRetired } from '../oracle/retired-memory.js';
+import { STEP_MEMSLOT_DELETE_RETURNED } from '../trace/trace-steps.js';
+import { UPDATER_STARVED_AFTER_MS, newMemslotSwapStats, type MemslotSwapStats } from '../kvm/swap-memslots.js';
 
 /** `--memslot-ops` names: the legal operations (the default), then the illegal one. */
 export const MEMSLOT_OP_NAMES = ['delete-create', 'move', 'flags-only', 'dummy', 'repoint-hva'] as const;
@@ -51,6 +53,8 @@ export interface ControlPlaneCounts {
   /** CREATEs and DELETEs, the dummy slot's included. */
   creates: number;
   deletes: number;
+  /** DELETEs of a slot whose re-CREATE maps different memory (delete-create): the lost-write oracle's subject. */
+  deletesOntoOtherMemory: number;
   flagsOnly: number;
   dummyToggles: number;
   /** Illegal re-points of an existing slot's hva (`repoint-hva`). */
@@ -69,7 +73,7 @@ export class ControlPlane {
    * (the Xen event upcall check) do not apply to them.
    */
   readonly replacedSlots = new Set<number>();
-  readonly counts: ControlPlaneCounts = { moves: 0, creates: 0, deletes: 0, flagsOnly: 0, dummyToggles: 0, repoints: 0, skipped: 0, rejected: 0 };
+  readonly counts: ControlPlaneCounts = { moves: 0, creates: 0, deletes: 0, deletesOntoOtherMemory: 0, flagsOnly: 0, dummyToggles: 0, repoints: 0, skipped: 0, rejected: 0 };
   /** Swaps, and the swaps that waited for in-flight invalidations (how long). */
   readonly swapStats: MemslotSwapStats = newMemslotSwapStats();
   private timer: NodeJS.Timeout | undefined;
@@ -81,6 +85,8 @@ export class ControlPlane {
     private readonly main: ModelContext,
     private readonly ratePerS: number,
     private readonly ops: readonly MemslotOpName[] = LEGAL_MEMSLOT_OPS,
+    /** The updater's wait for in-flight invalidations longer than this is a livelock finding (--updater-timeout). */
+    private readonly starvedAfterMs: number = UPDATER_STARVED_AFTER_MS,
   ) {}
 
   /** Starts issuing updates at the configured rate (exponential gaps from the run's seed). */
@@ -125,7 +131,7 @@ export class ControlPlane {
   }
 
   private async update(op: MemslotOp, afterDrain: (() => void) | null = null): Promise<boolean> {
-    const rc = await this.main.protocol.memslotUpdate(this.main, op, { shouldGiveUp: () => this.abandoned, afterDrain, stats: this.swapStats });
+    const rc = await this.main.protocol.memslotUpdate(this.main, op, { shouldGiveUp: () => this.abandoned, afterDrain, stats: this.swapStats, starvedAfterMs: this.starvedAfterMs });
     if (rc !== 0) this.counts.rejected++;
     return rc === 0;
   }
@@ -146,6 +152,8 @@ export class ControlPlane {
    */
   private mapWindow(window: number, s: number, fileBase: number, npages: number): number {
     const mm = this.main.host.mm;
+    // Memory a slot maps again is not retired (the lost-write oracle's record).
+    markMapped(this.main.retired, fileBase, npages);
     const w = mm.windowBase + window * WINDOW_INTS;
     mm.mem[w + W_GFN_BASE] = fileBase;
     mm.mem[w + W_NPAGES] = npages;
@@ -178,9 +186,20 @@ export class ControlPlane {
       return false;
     }
     // Different host memory: the new window maps the other bank of file pages.
-    const fileBase = otherBankFilePage(this.main.host.mm, this.fileBaseOf(current.uhvaVpage));
-    if (!(await this.update({ change: KVM_MR_DELETE, slot: s, value: current }, this.retireWindowOf(current.uhvaVpage)))) return false;
+    const oldFileBase = this.fileBaseOf(current.uhvaVpage);
+    const fileBase = otherBankFilePage(this.main.host.mm, oldFileBase);
+    // The lost-write oracle's record: the old memory is being thrown away from the ioctl's start
+    // (a write into it is the VMM's loss) and is retired once the ioctl returns (a write into it
+    // by a section or guest entry that began later is the kernel's).
+    markDeleting(this.main.retired, oldFileBase, current.npages);
+    if (!(await this.update({ change: KVM_MR_DELETE, slot: s, value: current }, this.retireWindowOf(current.uhvaVpage)))) {
+      markMapped(this.main.retired, oldFileBase, current.npages);
+      return false;
+    }
+    markRetired(this.main.retired, oldFileBase, current.npages);
+    traceStep(this.main, STEP_MEMSLOT_DELETE_RETURNED, -1, current.baseGfn << this.main.pageShift, -1, deletesDone(this.main.retired));
     this.counts.deletes++;
+    this.counts.deletesOntoOtherMemory++;
     this.replacedSlots.add(s);
     await sleep(GAP_MS);
     const uhvaVpage = this.mapWindow(target, s, fileBase, current.npages);

@@ -36,11 +36,11 @@ import {
   readStat,
 } from '../kvm/thread-stats.js';
 import { PI_PIR, STEAL_VALUE, VAPIC_HW_TICK, VAPIC_IRR } from '../kvm/users/page-fields.js';
-import { VM_GPC_LOCK, VM_MN_COUNT, WORKLOAD_NESTED, WORKLOAD_STEAL, WORKLOAD_XEN } from '../kvm/vm-layout.js';
+import { VM_GPC_LOCK, VM_MMU_IN_PROGRESS, VM_MN_COUNT, WORKLOAD_NESTED, WORKLOAD_STEAL, WORKLOAD_XEN } from '../kvm/vm-layout.js';
 // Each finding's `c` says which check fired; the property's module names its fields and says it.
 import { END_EVENTS_EVTCHN, END_EVENTS_NO_UPCALL, END_EVENTS_POSTED, PROP_EVENTS } from '../oracle/properties/events.js';
 import { END_LEAK_KMAP, END_LEAK_PAGE, END_LEAK_PAGE_COUNT, END_LEAK_REFCOUNT, PROP_LEAKS } from '../oracle/properties/leaks.js';
-import { END_LOCK_CORRUPT, END_LOCK_HELD, END_MN_COUNT, PROP_LOCK_SANITY } from '../oracle/properties/lock-sanity.js';
+import { END_LOCK_CORRUPT, END_LOCK_HELD, END_MMU_IN_PROGRESS, END_MN_COUNT, PROP_LOCK_SANITY } from '../oracle/properties/lock-sanity.js';
 import { END_RECORD_HW_TICK, END_RECORD_STEAL, PROP_RECORDS } from '../oracle/properties/records.js';
 import { END_INVARIANT, PROP_STATE_INVARIANT } from '../oracle/properties/state-invariant.js';
 
@@ -51,6 +51,16 @@ export interface EndOfRunTotals {
   posted: number;
   nestedConsumed: number;
   postedPending: number;
+  /**
+   * Of eventsPending / postedPending, those in memory no memslot maps at the end (a slot DELETEd
+   * and re-CREATEd onto different memory left them behind): thrown away with the memory. Who
+   * wrote what into it after its DELETE began is the lost-write tally (src/oracle/retired-memory.ts).
+   */
+  eventsPendingUnmapped: number;
+  postedPendingUnmapped: number;
+  /** vCPUs whose last steal-time record / last hardware tick is only in memory no memslot maps at the end. */
+  stealRecordsUnmapped: number;
+  hwTicksUnmapped: number;
 }
 
 /** Clamps a sum into an Int32 finding field. */
@@ -82,6 +92,12 @@ function peekBothBanks(host: HostMemory, gfn: number, index: number): number {
 function peekGuestWord(main: ModelContext, gfn: number, index: number): number {
   const filePage = guestFilePage(main, gfn);
   return peekFileWord(main.host, filePage < 0 ? gfn : filePage, index);
+}
+
+/** Word `index` of gfn in memory no memslot maps now: both banks, less the one the guest reaches (if any). */
+function peekUnmapped(main: ModelContext, gfn: number, index: number): number {
+  const filePage = guestFilePage(main, gfn);
+  return peekBothBanks(main.host, gfn, index) - (filePage < 0 ? 0 : peekFileWord(main.host, filePage, index));
 }
 
 /**
@@ -145,15 +161,30 @@ export function runEndOfRunOracles(main: ModelContext, countsComplete: boolean, 
     posted: sumStat(main, ST_POSTED),
     nestedConsumed: sumStat(main, ST_NESTED_CONSUMED),
     postedPending: 0,
+    eventsPendingUnmapped: 0,
+    postedPendingUnmapped: 0,
+    stealRecordsUnmapped: 0,
+    hwTicksUnmapped: 0,
   };
-  // Pending counts add both banks of memory (FILE_BANKS): what was delivered into memory a re-created
-  // memslot no longer maps is pending there, not lost by the kernel.
-  for (let c = 0; c < SHINFO_CANDIDATES; c++) for (let port = 0; port < n; port++) totals.eventsPending += peekBothBanks(host, userGfn(table, USER_XEN_SHINFO, -1, c), port);
+  // Pending counts add both banks of memory (FILE_BANKS), so conservation holds across a VMM that
+  // replaced the memory: what is pending in memory a re-created memslot no longer maps is counted
+  // apart (thrown away with it). Whether the kernel wrote any of it there after the DELETE
+  // returned is not decided here but at the write (lost-write, src/oracle/properties/lost-write.ts).
+  for (let c = 0; c < SHINFO_CANDIDATES; c++) {
+    const gfn = userGfn(table, USER_XEN_SHINFO, -1, c);
+    for (let port = 0; port < n; port++) {
+      totals.eventsPending += peekBothBanks(host, gfn, port);
+      totals.eventsPendingUnmapped += peekUnmapped(main, gfn, port);
+    }
+  }
   // And the overlay page (no bank, no gfn): shared_info attached there by HVA received real events;
   // they are pending in that memory, not lost (the guest cannot reach it: the VMM's choice).
   for (let i = 0; i < OVERLAY_PAGES; i++) for (let port = 0; port < n; port++) totals.eventsPending += peekFileWord(host, overlayFilePage(mm, i), port);
   for (let v = 0; v < n; v++) {
-    totals.postedPending += peekBothBanks(host, userGfn(table, USER_NESTED_VMX, v, NESTED_PAGE_PI), PI_PIR) + peekBothBanks(host, userGfn(table, USER_NESTED_VMX, v, NESTED_PAGE_VAPIC), VAPIC_IRR);
+    const pi = userGfn(table, USER_NESTED_VMX, v, NESTED_PAGE_PI);
+    const vapic = userGfn(table, USER_NESTED_VMX, v, NESTED_PAGE_VAPIC);
+    totals.postedPending += peekBothBanks(host, pi, PI_PIR) + peekBothBanks(host, vapic, VAPIC_IRR);
+    totals.postedPendingUnmapped += peekUnmapped(main, pi, PI_PIR) + peekUnmapped(main, vapic, VAPIC_IRR);
   }
   if (!main.oracles) return totals;
 
@@ -176,6 +207,7 @@ export function runEndOfRunOracles(main: ModelContext, countsComplete: boolean, 
         const gfn = userGfn(table, USER_STEAL_TIME, v, 0);
         const seen = peekGuestWord(main, gfn, STEAL_VALUE);
         if (seen !== last && peekOtherBank(main, gfn, STEAL_VALUE) !== last) finding(main, PROP_RECORDS, userCache(table, USER_STEAL_TIME, v, 0), gfn << main.pageShift, -1, last, seen, END_RECORD_STEAL);
+        else if (seen !== last) totals.stealRecordsUnmapped++;
       }
       const tick = readStat(main.statsShared, v, ST_LAST_HW_TICK) | 0;
       if ((main.workload & WORKLOAD_NESTED) !== 0 && tick !== 0) {
@@ -183,6 +215,7 @@ export function runEndOfRunOracles(main: ModelContext, countsComplete: boolean, 
         const gfn = userGfn(table, USER_NESTED_VMX, v, NESTED_PAGE_VAPIC);
         const seen = peekGuestWord(main, gfn, VAPIC_HW_TICK);
         if (seen !== tick && peekOtherBank(main, gfn, VAPIC_HW_TICK) !== tick) finding(main, PROP_RECORDS, -1, gfn << main.pageShift, -1, tick, seen, END_RECORD_HW_TICK);
+        else if (seen !== tick) totals.hwTicksUnmapped++;
       }
     }
   }
@@ -235,6 +268,10 @@ export function runEndOfRunOracles(main: ModelContext, countsComplete: boolean, 
   lockSane(main, mm.mem, MM_LOCK, -1);
   countCheck(main, PROP_LOCK_SANITY);
   if (Atomics.load(main.vm, VM_MN_COUNT) !== 0) finding(main, PROP_LOCK_SANITY, -1, -1, -1, Atomics.load(main.vm, VM_MN_COUNT), 0, END_MN_COUNT);
+  // At rest kvm_mmu_invalidate_begin and _end balance: the updater's wait for the count keeps an
+  // invalidation's start and end on the same memslots (docs/UPSTREAM-SPEC.md 3.2).
+  countCheck(main, PROP_LOCK_SANITY);
+  if (Atomics.load(main.vm, VM_MMU_IN_PROGRESS) !== 0) finding(main, PROP_LOCK_SANITY, -1, -1, -1, Atomics.load(main.vm, VM_MMU_IN_PROGRESS), 0, END_MMU_IN_PROGRESS);
 
   // Caches at rest: valid => active, active <=> on the list.
   for (let g = 0; g < main.layout.gpcs; g++) {

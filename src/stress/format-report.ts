@@ -3,6 +3,7 @@ import type { LatencySummary } from '../harness/histogram.js';
 import { INTERLEAVING_COLUMNS, formatInterleaving } from './interleaving-text.js';
 import type { StressReport } from './stress-report.js';
 import { racingSteps } from './racing-steps.js';
+import { formatDataLoss } from './data-loss-report.js';
 
 const n = (x: number): string => Math.round(x).toLocaleString('en-US');
 const rate = (x: number): string => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M/s` : x >= 1e3 ? `${(x / 1e3).toFixed(1)}k/s` : `${x.toFixed(1)}/s`);
@@ -54,11 +55,12 @@ export function formatStressReport(report: StressReport): string[] {
   out.push(`        ${n(tt.invalidations)} invalidations (${rate(r.invalidations)}; ${n(tt.invalidationsThatCleared)} cleared a cache, ${n(tt.pagesFreed)} pages freed, ${n(tt.windowUnmaps)} old-alias unmaps), ${n(tt.evictions)} evictions (${n(tt.evictionWaits)} waited)`);
   out.push(`        ${n(tt.refreshes)} refreshes (${rate(r.refreshes)}; ${n(tt.refreshRetries)} retries), ${n(tt.getNestedStatePages)} GET_NESTED_STATE_PAGES, ${n(tt.stealWrites)} steal-time writes, ${n(tt.oldGenerationEntries)} entries with an old generation but an unchanged translation`);
   out.push(`        ${n(tt.memslotUpdates)} memslot publishes: ${n(tt.memslotCreates)} CREATE, ${n(tt.memslotDeletes)} DELETE, ${n(tt.memslotMoves)} MR_MOVE, ${n(tt.memslotFlagsOnly)} FLAGS_ONLY${tt.memslotRepointsIllegal > 0 ? `, ${n(tt.memslotRepointsIllegal)} illegal hva re-points` : ''} (${n(tt.memslotMovesSkipped)} skipped, ${n(tt.memslotRejected)} rejected), ${n(tt.juggles)} shared_info juggles`);
-  out.push(`        ${n(tt.memslotSwaps)} memslot swaps, ${n(tt.memslotCountWaits)} waited for in-flight invalidations (${tt.memslotCountWaitMs.toFixed(1)} ms in all, longest ${tt.memslotCountWaitMaxMs.toFixed(1)} ms)`);
+  out.push(`        ${n(tt.memslotSwaps)} memslot swaps, ${n(tt.memslotCountWaits)} waited for in-flight invalidations (${tt.memslotCountWaitMs.toFixed(1)} ms in all, longest ${tt.memslotCountWaitMaxMs.toFixed(1)} ms; ${n(tt.memslotCountWaitsStarved)} longer than --updater-timeout ${String(c.updaterTimeoutS)} s)`);
   out.push(`        events: ${n(tt.eventsSent)} delivered (${n(tt.slowPathSends)} via the slow path, ${n(tt.eventsFromIrq)} from irq, ${n(tt.eventsDeferred)} deferred from irq, ${n(tt.vcpuInfoFallbacks)} vcpu_info fallbacks), ${n(tt.eventsDropped)} dropped (shared_info refresh failed: inactive or no slot), ${countUpTo(tt.eventsConsumed, tt.eventsSent, 'consumed', 'sent')}, ${countUpTo(tt.eventsPendingAtEnd, tt.eventsSent, 'pending at the end', 'sent')}`);
   out.push(`        xen attach: ${n(tt.xenAttachGpa)} by GPA, ${n(tt.xenAttachHva)} by HVA (${n(tt.xenAttachOverlay)} of shared_info at the overlay page outside every memslot); ${n(tt.invalidationsOutsideMemslots)} invalidations outside every memslot (no seq); ${n(tt.refreshInvalidationsInWindow)} refresh windows saw an invalidation end, ${n(tt.refreshSeqlessInstalls)} of them installed with no seq moved (S1)`);
   out.push(`        runstate: ${n(tt.runstateUpdates)} updates (${n(tt.runstateSplitUpdates)} across a page boundary), atomic give-ups ${n(tt.runstateTrylockGiveUps)} trylock / ${n(tt.runstateCheckGiveUps)} check, ${n(tt.runstateGpc2Activations)} gpc2 re-activations`);
   out.push(`        posted interrupts: ${n(tt.posted)} posted, ${countUpTo(tt.nestedConsumed, tt.posted, 'taken by the guest', 'posted')}, ${countUpTo(tt.postedPendingAtEnd, tt.posted, 'pending at the end', 'posted')}`);
+  for (const line of formatDataLoss(report.dataLoss)) out.push(line);
   out.push(
     `cost:   event-channel fast-path read_trylock failures ${n(tt.fastPathTrylockFails)}; notifier gpc hook ${tt.invalidations > 0 ? (tt.invalidationHookUs / tt.invalidations).toFixed(1) : '0'} µs per invalidation (${(tt.invalidationHookUs / 1000).toFixed(1)} ms in all); refresh retries max ${n(tt.maxRefreshRetries)}`,
   );

@@ -26,7 +26,7 @@ import { XEN_ATTACH_NAMES } from '../kvm/users/xen-attach.js';
 import { parseStrategyOption, useStrategyModules } from '../kvm/strategies/registry.js';
 import { describeProtocol } from '../kvm/protocols/protocol-variant.js';
 import { parseProtocolOption, protocolId, useProtocolModules } from '../kvm/protocols/registry.js';
-import { PROP_LIVELOCK } from '../oracle/properties/livelock.js';
+import { LIVELOCK_REFRESH_RETRYING, PROP_LIVELOCK } from '../oracle/properties/livelock.js';
 import { END_LOCKDEP, PROP_LOCK_SANITY } from '../oracle/properties/lock-sanity.js';
 import { PROP_STALL } from '../oracle/properties/stall.js';
 import { FINDINGS_TOTAL, totalFindings } from '../trace/findings.js';
@@ -142,7 +142,7 @@ async function runStressKeptAlive(config: StressConfig, options: StressRunOption
     },
   }));
 
-  const controlPlane = new ControlPlane(main, config.memslotRate, config.memslotOps);
+  const controlPlane = new ControlPlane(main, config.memslotRate, config.memslotOps, config.updaterTimeoutS * 1000);
   let windowStarted = false;
   control.onStop(function stopControlPlane() {
     controlPlane.stop();
@@ -193,7 +193,7 @@ async function runStressKeptAlive(config: StressConfig, options: StressRunOption
       retrySeen[g] = retries;
       if (retries > 0 && now - retryingSince[g]! > config.livelockTimeoutS * 1000 && !livelocked.has(g)) {
         livelocked.add(g);
-        finding(main, PROP_LIVELOCK, g, -1, -1, retries, Math.round(now - retryingSince[g]!), 0);
+        finding(main, PROP_LIVELOCK, g, -1, -1, retries, Math.round(now - retryingSince[g]!), LIVELOCK_REFRESH_RETRYING);
       }
     }
   }, 100);

@@ -65,6 +65,8 @@ export interface StressOptions {
   guestSteps?: string | number;
   /** Seconds a single refresh may keep retrying before it is a livelock finding. */
   livelockTimeout?: string | number;
+  /** Seconds the memslot updater may wait for in-flight invalidations before it is a livelock finding (updater-starved). */
+  updaterTimeout?: string | number;
   lockdep?: boolean;
   /** The protocol variant (`gpc-lab protocols`; default 'mainline'), a shipped one or one of protocolModules'. */
   protocol?: string;
@@ -108,6 +110,7 @@ export interface StressConfig {
   readonly pageSize: number;
   readonly guestSteps: number;
   readonly livelockTimeoutS: number;
+  readonly updaterTimeoutS: number;
   readonly lockdep: boolean;
   /** The protocol variant's name (checked against the registry once protocolModules are loaded: runStress). */
   readonly protocol: string;
@@ -136,6 +139,7 @@ export const STRESS_DEFAULTS = {
   pageSize: 4096,
   guestSteps: 16,
   livelockTimeoutS: 2,
+  updaterTimeoutS: 2,
 } as const;
 
 export const MAX_VCPUS = 256;
@@ -252,6 +256,7 @@ export function resolveStressConfig(input: StressOptions): StressConfig {
     pageSize,
     guestSteps: input.guestSteps === undefined ? STRESS_DEFAULTS.guestSteps : parseIntegerOption('--guest-steps', input.guestSteps, 1, 10_000),
     livelockTimeoutS: input.livelockTimeout === undefined ? STRESS_DEFAULTS.livelockTimeoutS : parseSecondsOption('--livelock-timeout', input.livelockTimeout, 3600),
+    updaterTimeoutS: input.updaterTimeout === undefined ? STRESS_DEFAULTS.updaterTimeoutS : parseSecondsOption('--updater-timeout', input.updaterTimeout, 3600),
     lockdep: input.lockdep === true,
     ...resolveProtocolChoice(input),
     invalidate: parseChoiceOption('--invalidate', input.invalidate ?? 'mixed', INVAL_TARGET_NAMES),
@@ -282,6 +287,7 @@ export function rerunCommand(config: StressConfig): string {
   if (config.guestSteps !== d.guestSteps) parts.push(`--guest-steps ${config.guestSteps}`);
   if (config.stallTimeoutS !== d.stallTimeoutS) parts.push(`--stall-timeout ${config.stallTimeoutS}`);
   if (config.livelockTimeoutS !== d.livelockTimeoutS) parts.push(`--livelock-timeout ${config.livelockTimeoutS}`);
+  if (config.updaterTimeoutS !== d.updaterTimeoutS) parts.push(`--updater-timeout ${config.updaterTimeoutS}`);
   if (config.traceDepth !== d.traceDepth) parts.push(`--trace-depth ${config.traceDepth}`);
   if (!config.oracles) parts.push('--oracles off');
   if (config.protocol !== DEFAULT_PROTOCOL) parts.push(`--protocol ${config.protocol}`);

@@ -2,6 +2,7 @@
 import type { PathRow } from './path-coverage.js';
 import type { LatencySummary } from '../harness/histogram.js';
 import type { ProtocolDescription } from '../kvm/protocols/protocol-variant.js';
+import type { DataLossReport } from './data-loss-report.js';
 
 export interface PropertyRow {
   name: string;
@@ -126,6 +127,8 @@ export interface StressTotals {
   memslotCountWaits: number;
   memslotCountWaitMs: number;
   memslotCountWaitMaxMs: number;
+  /** Of those waits, the ones longer than --updater-timeout (each a livelock finding, "updater-starved"). */
+  memslotCountWaitsStarved: number;
   juggles: number;
   eventsSent: number;
   eventsDropped: number;
@@ -199,6 +202,8 @@ export interface StressReport {
   firstFinding: FirstFinding | null;
   findings: StressFinding[];
   stall?: string[];
+  /** Data written into memory a memslot DELETE took away, by whose loss (src/stress/data-loss-report.ts). */
+  dataLoss: DataLossReport;
   notes: string[];
   internalErrors: string[];
 }

@@ -34,6 +34,7 @@ export const STEP_EVENT_DROPPED = 29;
 export const STEP_FINDING = 31;
 export const STEP_MEMSLOT_COUNT_WAIT = 41; // memslot swap waits for mn_active_invalidate_count == 0 (arg: the count seen, gpa: the slot's base gfn)
 export const STEP_MEMSLOT_GENERATION = 42; // memslot swap's final generation store, after the kicks (arg: the generation, gpa: the slot's base gfn)
+export const STEP_MEMSLOT_DELETE_RETURNED = 43; // a DELETE's ioctl returned: its old memory is retired (arg: the DELETE's number, gpa: the slot's base gfn)
 export const STEP_INV_END_NO_MEMSLOT = 40; // invalidate_range_end of a range outside every memslot: count-- only (arg: target)
 export const STEP_REFRESH_SEQLESS_WINDOW = 48; // the retry check installs although invalidations ended in the unlocked window (S1; arg: how many)
 
@@ -97,6 +98,7 @@ export const STEPS: Readonly<Record<number, StepInfo>> = {
   [STEP_MEMSLOT_DRAINED]: { name: 'memslot-srcu-drained', gpa: 'gfn', arg: n('slot') },
   [STEP_MEMSLOT_COUNT_WAIT]: { name: 'memslot-wait-invalidations', gpa: 'gfn', arg: n('count') },
   [STEP_MEMSLOT_GENERATION]: { name: 'memslot-generation-final', gpa: 'gfn', arg: n('generation') },
+  [STEP_MEMSLOT_DELETE_RETURNED]: { name: 'memslot-delete-returned', gpa: 'gfn', arg: n('deleteNumber') },
   [STEP_ACTIVATE]: { name: 'activate', gpa: 'gfn', pfn: 'pfn' },
   [STEP_DEACTIVATE]: { name: 'deactivate', gpa: 'gfn', pfn: 'pfn' },
   [STEP_EVENT_SENT]: { name: 'event-sent', pfn: 'pfn', arg: n('port') },

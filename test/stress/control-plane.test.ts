@@ -14,7 +14,7 @@ import { otherBankFilePage } from '../../src/mem/host-mm-layout.js';
 import { newMemslotSwapStats } from '../../src/kvm/swap-memslots.js';
 import { checkMemslotChange } from '../../src/kvm/set-memslot.js';
 import { EEXIST, EINVAL } from '../../src/util/errno.js';
-import { resolveStressConfig } from '../../src/stress/stress-config.js';
+import { rerunCommand, resolveStressConfig } from '../../src/stress/stress-config.js';
 import { UsageError } from '../../src/util/usage-error.js';
 
 function vmWithTrace() {
@@ -107,6 +107,15 @@ describe('the control plane: legal memslot operations, each as kvm_set_memslot o
     expect(resolveStressConfig({ memslotOps: 'move,repoint-hva' }).memslotOps).toEqual(['move', 'repoint-hva']);
     expect(() => resolveStressConfig({ memslotOps: 'alias' })).toThrow(UsageError);
     expect(() => resolveStressConfig({ memslotOps: 'alias' })).toThrow(/--memslot-ops .*delete-create.*'alias'/);
+  });
+
+  it('--updater-timeout defaults to 2 s, is echoed in the re-run command when changed, and names itself for a bad value', () => {
+    expect(resolveStressConfig({}).updaterTimeoutS).toBe(2);
+    const config = resolveStressConfig({ updaterTimeout: '0.5', seed: 1 });
+    expect(config.updaterTimeoutS).toBe(0.5);
+    expect(rerunCommand(config)).toContain('--updater-timeout 0.5');
+    expect(() => resolveStressConfig({ updaterTimeout: 'soon' })).toThrow(UsageError);
+    expect(() => resolveStressConfig({ updaterTimeout: 'soon' })).toThrow(/--updater-timeout/);
   });
 });
 

@@ -23,6 +23,8 @@ export interface MemslotUpdateHooks {
   readonly afterDrain: (() => void) | null;
   /** Where the updater counts its swaps and its waits for in-flight invalidations (the report's memslot counters). */
   readonly stats: MemslotSwapStats;
+  /** The updater's wait for in-flight invalidations longer than this (ms) is a livelock finding ("updater-starved"); default 2000. */
+  readonly starvedAfterMs?: number;
 }
 
 /** One typed function per replaceable step of the protocol. */

@@ -22,7 +22,7 @@ function entryCheckLockless(ctx: ModelContext, gr: GuestRegisters): boolean {
 
 function locklessNote(facts: StrategyRunFacts): string[] {
   const stale = facts.findings('stale-entry');
-  const harm = facts.findings('uaf-guest-mode') + facts.findings('free-while-in-guest') + facts.findings('events') + facts.findings('records');
+  const harm = facts.findings('uaf-guest-mode') + facts.findings('free-while-in-guest') + facts.findings('events') + facts.findings('records') + facts.findings('lost-write');
   const lines = [
     'lockless (active && !valid, plain loads, no lock, no generation compare): invalidations are caught (the hook clears valid before it evicts, and the vCPU reads valid after IN_GUEST_MODE), but a memslot update does not touch valid.',
   ];
@@ -32,8 +32,8 @@ function locklessNote(facts: StrategyRunFacts): string[] {
     );
     lines.push(
       harm === 0
-        ? 'In this model a memslot move re-points the gfns to new host virtual pages that alias the same pages, so the stale pfn is still the guest\'s page: no page was freed under the hardware and no event or record was lost. The stale translation lasts until the old host mapping is unmapped (an MMU-notifier event that clears valid). If a VMM re-pointed a slot to different memory, the hardware would keep using the old memory: the same stale entries would then be lost writes.'
-        : `It also caused ${harm} use-after-free / lost-data findings: see below.`,
+        ? 'No page was freed under the hardware and no event or record was lost: the memslot changes it missed kept the same memory under the gfns (an MR_MOVE, a flags change, the dummy slot), or no DELETE onto different memory raced an entry. The stale translation lasts until the old host mapping is unmapped (an MMU-notifier event that clears valid).'
+        : `It also caused ${harm} use-after-free / lost-data findings (lost-write: the hardware kept writing into the memory a DELETE took away, which the re-created slot no longer maps; see "lost data" and the findings below).`,
     );
   } else {
     lines.push('No stale entry was seen in this run: raise --memslot-rate or --duration to give memslot moves a chance to race entries.');

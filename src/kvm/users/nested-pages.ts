@@ -5,7 +5,8 @@
  * posted interrupts (PIR -> IRR) and ticks a counter in the vAPIC page.
  */
 import { readLock, readUnlock } from '../../sync/rwlock.js';
-import { checkHardwareAccess, checkKhvaAccessLocked } from '../../oracle/access-oracles.js';
+import { checkHardwareAccess, checkHardwareWrite, checkKhvaAccessLocked } from '../../oracle/access-oracles.js';
+import { LW_HW_TICK, LW_POSTED_INTERRUPTS } from '../../oracle/retired-memory.js';
 import { STEP_HW_LOAD } from '../../trace/trace-steps.js';
 import { G_GENERATION, G_INSTALL_EPOCH, G_PFN, G_UHVA, GPC_LOCK, gpcBase } from '../gpc-layout.js';
 import { gpcCheckLocked, gpcRefresh } from '../gpc.js';
@@ -68,6 +69,7 @@ export function nestedHardwareStep(ctx: ModelContext, gr: GuestRegisters): void 
     const posted = Atomics.exchange(ram, piPfn * ctx.pageInts + PI_PIR, 0);
     if (posted !== 0) {
       checkHardwareAccess(ctx, gr.cache[rVapic]!, vapicPfn, registerEpoch(gr, rVapic));
+      checkHardwareWrite(ctx, gr.cache[rVapic]!, vapicPfn, LW_POSTED_INTERRUPTS, posted);
       Atomics.add(ram, vapicPfn * ctx.pageInts + VAPIC_IRR, posted);
     }
   }
@@ -75,6 +77,7 @@ export function nestedHardwareStep(ctx: ModelContext, gr: GuestRegisters): void 
     gr.tick = (gr.tick + 1) | 0;
     Atomics.store(ram, vapicPfn * ctx.pageInts + VAPIC_HW_TICK, gr.tick);
     checkHardwareAccess(ctx, gr.cache[rVapic]!, vapicPfn, registerEpoch(gr, rVapic));
+    checkHardwareWrite(ctx, gr.cache[rVapic]!, vapicPfn, LW_HW_TICK, 1);
     ctx.counters[ST_LAST_HW_TICK] = gr.tick;
   }
 }
