@@ -21,6 +21,7 @@ import type { EndOfRunTotals } from './end-of-run.js';
 import { cacheName, nameFinding, threadName } from './finding-text.js';
 import { findingInterleaving } from './interleaving.js';
 import { pathCoverage, pathsNotRun } from './path-coverage.js';
+import { candidateBugNotes } from './candidate-bugs.js';
 import { isLockdepFailure, type ModelThreadData, type ModelThreadResult } from './model-thread.js';
 import type { PlannedModelThread } from './run-stress.js';
 import { rerunCommand, type StressConfig } from './stress-config.js';
@@ -230,6 +231,7 @@ export function buildStressReport(inputs: ReportInputs): StressReport {
   if (!config.oracles) notes.push('Oracles were off (--oracles off): findings are not looked for; this run measures the model without their cost.');
   if (notRun.length > 0) notes.push(`Enabled but not run in this run (the verdict says nothing about them): ${notRun.join(', ')}.`);
   if (config.bugs.length > 0) notes.push(`Bug switches on: ${config.bugs.join(', ')}.`);
+  notes.push(...candidateBugNotes(findings));
   if (config.fixes.length > 0) notes.push(`Fix switches on (would-be upstream fixes, not mainline as merged): ${config.fixes.join(', ')}.`);
   notes.push('A seed fixes every random choice a thread makes, not the OS schedule: re-running with the same seed gives the same workload, and usually finds the same kind of finding, not the same interleaving.');
 
