@@ -1,14 +1,14 @@
 /** `gpc-lab bugs`: the catalog of injectable bugs (name, source, what goes wrong, which property should catch it). */
 import { jsonEnvelope, type JsonEnvelope } from '../util/json-envelope.js';
 import type { Command } from 'commander';
-import { formatBugList, listBugs } from '../bugs/format-bugs.js';
+import { formatBugList, listBugs, type BugListing } from '../bugs/format-bugs.js';
 
 /** What `bugs --json` prints: the catalog under the common envelope. */
 export interface BugsReport extends JsonEnvelope<'bugs'> {
-  readonly bugs: ReturnType<typeof listBugs>;
+  readonly bugs: BugListing[];
 }
 
-export function bugsReport(bugs: ReturnType<typeof listBugs>): BugsReport {
+export function bugsReport(bugs: BugListing[]): BugsReport {
   return { ...jsonEnvelope('bugs'), bugs };
 }
 

@@ -22,6 +22,8 @@ export interface FunctionSummary {
 
 export interface ThreadSummary {
   readonly role: string;
+  /** The process that wrote the profile (the job's, or a child's: its role then has a pid prefix). */
+  readonly pid: number;
   readonly threadId: number;
   /** The profile file's name in the output folder. */
   readonly file: string;
@@ -40,6 +42,7 @@ export interface ThreadSummary {
 
 export interface ThreadIdentity {
   readonly role: string;
+  readonly pid: number;
   readonly threadId: number;
   readonly file: string;
 }

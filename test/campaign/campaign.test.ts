@@ -24,7 +24,7 @@ describe('a short campaign', () => {
     expect(text).toMatch(/check-ignores-generation \(seed\)\s+safety\s+2\/2/);
     expect(text).toContain('verdict: OK');
     const markdown = formatCampaignMarkdown(report).join('\n');
-    expect(markdown).toContain('| `refresh-skips-retry` | B1 | safety | 2/2 |');
+    expect(markdown).toContain('| `refresh-skips-retry` | B1 | safety | 2/2 (miss < 100%) |');
   });
 
   it('--protocol range-retry: the bug runs and the reference run on that variant, and the report says so', async () => {
