@@ -238,8 +238,9 @@ export const BUG_CATALOG: readonly BugEntry[] = [
     wrong: 'a memslot update leaves the cache\'s gpa without a uhva; the refresh\'s error path puts the old page, a reference the cache does not hold (since B6 it holds none): the page is freed while its file still maps it, and the mm\'s own put later finds no reference (a double put, use-after-free)',
     kind: 'safety',
     expect: ['leaks', 'uaf-khva', 'records'],
-    stress: { vcpus: 2, workload: 'steal' },
-    notInCampaign: 'no stress workload leaves a cache\'s gpa outside every memslot yet (DELETE is issue 9 item 2); test/oracle/properties/leaks.test.ts deletes the slot and catches it at the free',
+    // DELETE/CREATE (kvm_set_memslot, docs/UPSTREAM-SPEC.md 3.3) leaves a steal-time gpa in an
+    // INVALID slot, then in none, until the CREATE: a refresh then meets an error hva (B5's path).
+    stress: { vcpus: 2, workload: 'steal', memslotOps: 'delete-create', memslotRate: 200 },
   },
   {
     name: 'invalidate-end-leaks-count',
