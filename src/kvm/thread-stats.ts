@@ -69,8 +69,11 @@ export const ST_RUNSTATE_TRYLOCK_GIVEUPS = 41;
 export const ST_RUNSTATE_CHECK_GIVEUPS = 42;
 /** Runstate gpc2 check failures answered by kvm_gpc_activate(gpc2) and a retry (history B12). */
 export const ST_RUNSTATE_GPC2_ACTIVATIONS = 43;
+/** vcpu_info re-registrations at another offset in its page (KVM_XEN_VCPU_ATTR_TYPE_VCPU_INFO), and carry-overs of its bits left to a later exit (no memslot translated the page). */
+export const ST_VCPU_INFO_MOVES = 44;
+export const ST_VCPU_INFO_LATE_CARRIES = 45;
 /** Oracle checks per property: ST_PROP_CHECKS + property (room for every property id). */
-export const ST_PROP_CHECKS = 44;
+export const ST_PROP_CHECKS = 46;
 export const STAT_COUNT = ST_PROP_CHECKS + MAX_PROPERTIES;
 
 export function createStatsBuffer(threads: number): SharedArrayBuffer {

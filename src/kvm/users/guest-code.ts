@@ -28,7 +28,7 @@ import { WORKLOAD_NESTED, WORKLOAD_RUNSTATE, WORKLOAD_STEAL, WORKLOAD_XEN } from
 import { PI_PIR, STEAL_VALUE, STEAL_VERSION, VAPIC_HW_TICK, VAPIC_IRR } from './page-fields.js';
 import { guestPageBegin, guestPageEnd } from './guest-memory.js';
 import { VI_PENDING_SEL, VI_UPCALL_PENDING, portWordBit, vcpuInfoGfn } from './xen-vcpu-info.js';
-import { VCPU_INFO_OFFSET } from '../cache-users.js';
+import { vcpuInfoGuestOffset } from './xen-vcpu-info-move.js';
 import { pageOwnerGfn } from '../../mem/page-allocator.js';
 
 /** What the guest remembers between steps, and where its pages are (per vCPU, allocated once). */
@@ -175,7 +175,8 @@ function xenUpcall(ctx: ModelContext, v: number, gs: GuestState): number {
   const ram = ctx.ram;
   const pfn = guestPageBegin(ctx, gs.vcpuInfoGfn);
   if (pfn < 0) return 0;
-  const vi = pfn * ctx.pageInts + (VCPU_INFO_OFFSET >> 2);
+  // Where the guest registered its vcpu_info last (it may have moved within the page).
+  const vi = pfn * ctx.pageInts + (vcpuInfoGuestOffset(ctx, v) >> 2);
   let sel = 0;
   if (Atomics.load(ram, vi + VI_UPCALL_PENDING) !== 0) {
     Atomics.store(ram, vi + VI_UPCALL_PENDING, 0);

@@ -1,7 +1,9 @@
 /**
  * The juggler thread, as xen_shinfo_test's juggle_shinfo_state: at --juggle-rate it deactivates
  * the shared_info cache, activates it again, or re-points it (activate at another candidate gfn
- * while it is active), racing the event senders' fast and slow paths.
+ * while it is active), racing the event senders' fast and slow paths. Every 4th turn it also asks
+ * a vCPU to re-register its vcpu_info at another offset of its page (the vCPU does it at its next
+ * exit: src/kvm/users/xen-vcpu-info-move.ts).
  */
 import { srcuEnter, srcuExit } from '../../kvm/srcu.js';
 import { reportProgress, shouldStop } from '../../harness/run-control.js';
@@ -13,11 +15,13 @@ import { Pacer } from '../../kvm/pacing.js';
 import { waitForPacedTurn } from './paced-turn.js';
 import { ST_JUGGLES } from '../../kvm/thread-stats.js';
 import { shinfoBytes, shinfoCache, shinfoCandidateGfn } from '../../kvm/users/xen-evtchn.js';
+import { requestVcpuInfoMove } from '../../kvm/users/xen-vcpu-info-move.js';
 
 export function runJugglerLoop(ctx: ModelContext, control: Int32Array, slotBase: number, ratePerS: number): void {
   const pacer = new Pacer(ratePerS, ctx.rng);
   const shinfo = shinfoCache(ctx);
   let ops = 0;
+  let vcpuInfoTurns = 0;
   while (!shouldStop(control)) {
     const due = waitForPacedTurn(control, slotBase, pacer);
     reportProgress(control, slotBase, ++ops);
@@ -31,6 +35,8 @@ export function runJugglerLoop(ctx: ModelContext, control: Int32Array, slotBase:
       gpcActivate(ctx, shinfo, gpa, shinfoBytes(ctx));
     }
     srcuExit(ctx, srcu);
+    // Every 4th turn the VMM also asks one vCPU (round robin) to re-register its vcpu_info at another offset of its page (src/kvm/users/xen-vcpu-info-move.ts).
+    if ((++vcpuInfoTurns & 3) === 0) requestVcpuInfoMove(ctx, (vcpuInfoTurns >> 2) % ctx.nvcpus);
     ctx.counters[ST_JUGGLES]! += 1;
     if ((ops & 255) === 0) flushCounters(ctx);
   }
