@@ -6,7 +6,8 @@
  *   pages; STEAL_UPDATE writes the steal-time record) -> mode = IN_GUEST_MODE -> drop SRCU ->
  *   entry check (strategy) -> a request or kick pending? cancel -> guest steps, polling for a kick
  *   between steps -> mode = OUTSIDE_GUEST_MODE -> SRCU again -> handle the exit (an
- *   EVTCHNOP_send hypercall now and then: kvm_xen_set_evtchn). Xen events whose vcpu_info check
+ *   EVTCHNOP_send hypercall now and then: kvm_xen_set_evtchn; the vcpu_info re-registration the
+ *   VMM asked for, if any: users/xen-vcpu-info-move.ts). Xen events whose vcpu_info check
  *   failed are folded into vcpu_info while requests are handled (kvm_xen_inject_pending_events).
  *
  * The vCPU holds the memslots SRCU read lock except in guest mode, as KVM does (kvm->srcu).
