@@ -5,6 +5,7 @@ import { BUG_CATALOG } from '../../src/bugs/catalog.js';
 import { campaignEntries, resolveCampaignConfig } from '../../src/campaign/campaign-config.js';
 import { runCampaign } from '../../src/campaign/run-campaign.js';
 import { formatCampaignMarkdown, formatCampaignText } from '../../src/campaign/format-campaign.js';
+import type { CampaignReport, CampaignRow } from '../../src/campaign/campaign-report.js';
 
 describe('a short campaign', () => {
   it('two switches x two runs, 10 s budget: both caught in every run, the reference clean for the same time, and the table says so', async () => {
@@ -49,6 +50,24 @@ describe('a short campaign', () => {
     expect(row.reference.protocol).toBe('range-retry');
     expect(row.reference.findings).toBe(0);
     expect(formatCampaignText(report).join('\n')).toMatch(/0 in \d+\.\d s \(range-retry\)/);
+  });
+});
+
+describe('the campaign table', () => {
+  it('a reference finding is listed with the properties that fired and the command that re-runs it', () => {
+    const row: CampaignRow = {
+      name: 'refresh-leaks-lock-on-error', switchName: 'refresh-leaks-lock-on-error', history: 'B15', source: '-', kind: 'liveness', expect: ['stall'],
+      runs: [], detected: 0, medianS: null, maxS: null, caughtBy: {}, runsPerS: 0, vmentriesPerS: 0,
+      reference: { seconds: 0.7, runs: 1, findings: 1, properties: ['stall'], commands: ['gpc-lab stress --seed 13501 --stop-on-finding'], protocol: 'mainline' },
+      ok: false, wallS: 1,
+    };
+    const report: CampaignReport = {
+      tool: 'gpc-lab campaign', runs: 0, budgetS: 30, shard: '1/1', seed: 1, protocol: 'mainline', environment: {}, rows: [row],
+      referenceFindings: 1, wallS: 1, verdict: 'missed', exitCode: 1, interrupted: false, notes: [],
+    };
+    const text = formatCampaignText(report).join('\n');
+    expect(text).toContain("REFERENCE FINDING (stall) under refresh-leaks-lock-on-error's workload: gpc-lab stress --seed 13501 --stop-on-finding");
+    expect(text).toContain('verdict: MISSED (exit 1); reference findings 1');
   });
 });
 
