@@ -72,7 +72,8 @@ export function formatCampaignText(report: CampaignReport): string[] {
   for (const r of report.rows) {
     const missed = r.runs.filter((run) => !run.detected);
     if (missed.length > 0) out.push(`  MISSED ${r.name}: seeds ${missed.map((m) => m.seed).join(', ')}`);
-    for (const cmd of r.reference.commands) out.push(`  REFERENCE FINDING under ${r.name}'s workload: ${cmd}`);
+    const properties = r.reference.properties.length > 0 ? ` (${r.reference.properties.join(', ')})` : '';
+    for (const cmd of r.reference.commands) out.push(`  REFERENCE FINDING${properties} under ${r.name}'s workload: ${cmd}`);
     const errors = r.runs.flatMap((run) => run.internalErrors);
     if (errors.length > 0) out.push(`  internal errors in ${r.name}: ${errors[0]!.split('\n')[0]}`);
   }

@@ -25,7 +25,8 @@ Strategies (the vmentry check of the guest-uses caches):
 Workloads (--workload, comma-separated; default all):
   steal        a steal-time record per vCPU (host-uses)
   xen          Xen shared_info + event channels: an evtchn thread and vCPU hypercalls, and a juggler
-               thread that deactivates/re-activates/re-points the cache (xen_shinfo_test)
+               thread that deactivates/re-activates/re-points the cache (xen_shinfo_test) and has
+               the vCPUs re-register their vcpu_info at another offset of its page
   nested       a virtual-APIC page and posted-interrupt descriptor per vCPU (guest-uses)
 
 Protocol variants (--protocol NAME; \`gpc-lab protocols\` gives each one's source and the steps it
@@ -72,7 +73,7 @@ export function registerStressCommand(program: Command): void {
     .option('--inflight <n>', 'invalidations in flight at once (1..8)', String(d.inflight))
     .option('--memslot-rate <n>', 'memslot updates per second (the --memslot-ops operations)', String(d.memslotRate))
     .option('--memslot-ops <list>', `memslot operations: ${MEMSLOT_OP_NAMES.join(',')} (default the legal ones: ${LEGAL_MEMSLOT_OPS.join(',')}; repoint-hva is illegal upstream, -EINVAL)`)
-    .option('--juggle-rate <n>', 'shared_info deactivate/activate/re-point per second', String(d.juggleRate))
+    .option('--juggle-rate <n>', 'shared_info deactivate/activate/re-point per second (every 4th also has a vCPU re-register its vcpu_info elsewhere in its page)', String(d.juggleRate))
     .option('--event-rate <n>', 'userspace event-channel sends per second', String(d.eventRate))
     .option('--workload <list>', `users that run: ${WORKLOAD_NAMES.join(',')} (default all)`)
     .option('--trace-depth <n>', 'flight-recorder events kept per thread (0 = off)', String(d.traceDepth))

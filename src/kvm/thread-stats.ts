@@ -80,8 +80,11 @@ export const ST_INVAL_OUTSIDE_MEMSLOTS = 47;
 export const ST_REFRESH_INVAL_IN_WINDOW = 48;
 /** Of those, the ones the retry check let install (no count, no seq moved: S1 hva-seq-miss happened). */
 export const ST_REFRESH_SEQLESS_INSTALLS = 49;
+/** vcpu_info re-registrations at another offset in its page (KVM_XEN_VCPU_ATTR_TYPE_VCPU_INFO), and carry-overs of its bits left to a later exit (no memslot translated the page). */
+export const ST_VCPU_INFO_MOVES = 50;
+export const ST_VCPU_INFO_LATE_CARRIES = 51;
 /** Oracle checks per property: ST_PROP_CHECKS + property (room for every property id). */
-export const ST_PROP_CHECKS = 50;
+export const ST_PROP_CHECKS = 52;
 export const STAT_COUNT = ST_PROP_CHECKS + MAX_PROPERTIES;
 
 export function createStatsBuffer(threads: number): SharedArrayBuffer {

@@ -6,7 +6,8 @@
  *   pages; STEAL_UPDATE writes the steal-time record) -> mode = IN_GUEST_MODE -> drop SRCU ->
  *   entry check (strategy) -> a request or kick pending? cancel -> guest steps, polling for a kick
  *   between steps -> mode = OUTSIDE_GUEST_MODE -> SRCU again -> handle the exit (an
- *   EVTCHNOP_send hypercall now and then: kvm_xen_set_evtchn). Xen events whose vcpu_info check
+ *   EVTCHNOP_send hypercall now and then: kvm_xen_set_evtchn; the vcpu_info re-registration the
+ *   VMM asked for, if any: users/xen-vcpu-info-move.ts). Xen events whose vcpu_info check
  *   failed are folded into vcpu_info while requests are handled (kvm_xen_inject_pending_events).
  *
  * The vCPU holds the memslots SRCU read lock except in guest mode, as KVM does (kvm->srcu).
@@ -31,6 +32,7 @@ import { recordStealTime } from './users/steal-time.js';
 import { kvmXenRunstateSetPreempted, kvmXenRunstateSetRunning, openRunstate, type Runstate } from './users/xen-runstate.js';
 import { setEvtchn, xenInjectTimerIrqs } from './users/xen-evtchn.js';
 import { xenInjectPendingEvents } from './users/xen-vcpu-info.js';
+import { xenVcpuInfoMoveIfAsked } from './users/xen-vcpu-info-move.js';
 import { getNestedStatePages, nestedHardwareStep } from './users/nested-pages.js';
 import { guestStep, openGuestState, type GuestState } from './users/guest-code.js';
 import {
@@ -210,6 +212,8 @@ export function vcpuEnterGuest(ctx: ModelContext, vs: VcpuState): void {
   // The exit handler: now and then the guest made an EVTCHNOP_send hypercall.
   Atomics.store(vcpus, v * VCPU_INTS + V_ACTIVITY, VCPU_ACT_EXIT_HANDLER);
   if ((ctx.workload & WORKLOAD_XEN) !== 0 && ctx.rng.below(1000) < ctx.eventPermille) setEvtchn(ctx, ctx.rng.below(ctx.nvcpus));
+  // The VMM's KVM_XEN_VCPU_SET_ATTR(VCPU_INFO) at another offset of the page, if it asked (a vCPU ioctl: outside KVM_RUN).
+  if ((ctx.workload & WORKLOAD_XEN) !== 0) xenVcpuInfoMoveIfAsked(ctx, v);
   // Now and then the vCPU thread is preempted here (outside guest mode, in the SRCU section).
   if (vs.runstate !== null && ctx.rng.below(1000) < ctx.stealPermille) vcpuPreempted(ctx, vs, vs.runstate);
 }

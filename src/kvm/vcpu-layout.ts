@@ -28,7 +28,16 @@
  * Line B: RUNNING (1 while the vCPU executes guest steps, after its entry check committed) and
  * ACTIVITY. Guard: written only by the vCPU | Readers: the free-while-in-guest oracle (notifier),
  * stall dumps. The "hardware" registers the guest-uses caches load are the register file
- * (guest-registers.ts), written only while RUNNING is 0.
+ * (guest-registers.ts), written only while RUNNING is 0. *
+ * The vcpu_info re-registration within its page (src/kvm/users/xen-vcpu-info-move.ts):
+ * XEN_VCPU_INFO_MOVE (line A): 1 = the VMM asked the vCPU to re-point its vcpu_info (a vCPU ioctl,
+ * which runs only outside KVM_RUN). Guard: lock-free | Writers: the juggler (Atomics.store 1), the
+ * vCPU (Atomics.exchange to 0) | Readers: the vCPU (its exit handler).
+ * XEN_VCPU_INFO_AT (line B): where the guest's vcpu_info is in its page, offset + 1 (0: the cache
+ * table's offset, never moved); XEN_VCPU_INFO_CARRY (line B): the old offset + 1 whose
+ * evtchn_pending_sel / evtchn_upcall_pending the VMM has still to carry over (0: none). Guard:
+ * written only by the vCPU (its exit handler, outside guest mode) | Readers: the vCPU's guest code,
+ * the end-of-run oracles (main thread, after every thread stopped).
  */
 import { CACHE_LINE_INTS, allocateSharedInts } from '../mem/shared-buffer.js';
 
@@ -40,6 +49,10 @@ export const V_XEN_TIMER_PENDING = 3;
 export const V_RUNNING = CACHE_LINE_INTS + 0;
 /** What the vCPU is doing (VCPU_ACT_*), for stall dumps. */
 export const V_ACTIVITY = CACHE_LINE_INTS + 1;
+/** The vcpu_info re-registration (src/kvm/users/xen-vcpu-info-move.ts): the VMM's request (line A), the guest's offset + 1 and the offset + 1 still to carry over (line B). */
+export const V_XEN_VCPU_INFO_MOVE = 4;
+export const V_XEN_VCPU_INFO_AT = CACHE_LINE_INTS + 2;
+export const V_XEN_VCPU_INFO_CARRY = CACHE_LINE_INTS + 3;
 
 export const MODE_OUTSIDE = 0;
 export const MODE_IN = 1;

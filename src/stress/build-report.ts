@@ -147,6 +147,8 @@ export function buildStressReport(inputs: ReportInputs): StressReport {
     eventsFromIrq: sum(S.ST_EVENTS_FROM_IRQ),
     eventsDeferred: sum(S.ST_EVENTS_DEFERRED),
     vcpuInfoFallbacks: sum(S.ST_VCPU_INFO_FALLBACKS),
+    vcpuInfoMoves: sum(S.ST_VCPU_INFO_MOVES),
+    vcpuInfoLateCarries: sum(S.ST_VCPU_INFO_LATE_CARRIES),
     posted: endTotals.posted,
     nestedConsumed: endTotals.nestedConsumed,
     postedPendingAtEnd: endTotals.postedPending,

@@ -21,8 +21,9 @@ import { otherBankFilePage, overlayFilePage } from '../mem/host-mm-layout.js';
 import { OVERLAY_PAGES } from '../kvm/guest-layout.js';
 import { guestFilePage } from '../kvm/users/guest-memory.js';
 import { G_ACTIVE, G_KHVA, G_ON_LIST, G_PFN, G_VALID, GPC_LOCK, GPC_REFRESH_LOCK, gpcBase } from '../kvm/gpc-layout.js';
-import { NESTED_PAGE_PI, NESTED_PAGE_VAPIC, SHINFO_CANDIDATES, USER_NESTED_VMX, USER_STEAL_TIME, USER_XEN_SHINFO, USER_XEN_VCPU_INFO, VCPU_INFO_OFFSET } from '../kvm/cache-users.js';
+import { NESTED_PAGE_PI, NESTED_PAGE_VAPIC, SHINFO_CANDIDATES, USER_NESTED_VMX, USER_STEAL_TIME, USER_XEN_SHINFO, USER_XEN_VCPU_INFO } from '../kvm/cache-users.js';
 import { VI_PENDING_SEL, VI_UPCALL_PENDING, pendingSelCopy, portWordBit, vcpuInfoCache, vcpuInfoGfn } from '../kvm/users/xen-vcpu-info.js';
+import { vcpuInfoCarryOffset, vcpuInfoGuestOffset } from '../kvm/users/xen-vcpu-info-move.js';
 import { userCache, userGfn } from '../kvm/cache-table.js';
 import { countCheck, finding, type ModelContext } from '../kvm/model-context.js';
 import {
@@ -138,10 +139,14 @@ function checkEventsCanReachGuest(main: ModelContext, replacedSlots: ReadonlySet
     if (pending === 0) continue;
     countCheck(main, PROP_EVENTS);
     const bit = portWordBit(v);
-    const vi = VCPU_INFO_OFFSET >> 2;
+    // vcpu_info where the guest registered it last (it may have moved within its page), or, if the
+    // VMM has still to carry the bits over from the old offset, there (src/kvm/users/xen-vcpu-info-move.ts).
+    const vi = vcpuInfoGuestOffset(main, v) >> 2;
+    const carry = vcpuInfoCarryOffset(main, v);
     const gfn = vcpuInfoGfn(main, v);
     const inVcpuInfo = (peekFileWord(host, gfn, vi + VI_PENDING_SEL) & bit) !== 0 && peekFileWord(host, gfn, vi + VI_UPCALL_PENDING) !== 0;
-    if (!inVcpuInfo && (pendingSelCopy(main, v) & bit) === 0) finding(main, PROP_EVENTS, vcpuInfoCache(main, v), -1, -1, clamp32(pending), v, END_EVENTS_NO_UPCALL);
+    const toCarry = carry >= 0 && (peekFileWord(host, gfn, (carry >> 2) + VI_PENDING_SEL) & bit) !== 0;
+    if (!inVcpuInfo && !toCarry && (pendingSelCopy(main, v) & bit) === 0) finding(main, PROP_EVENTS, vcpuInfoCache(main, v), -1, -1, clamp32(pending), v, END_EVENTS_NO_UPCALL);
   }
 }
 

@@ -141,6 +141,9 @@ export interface StressTotals {
   eventsDeferred: number;
   /** Deliveries whose vcpu_info failed its check: the selector went to the vCPU's kernel-side copy. */
   vcpuInfoFallbacks: number;
+  /** vcpu_info re-registrations at another offset of its page (KVM_XEN_VCPU_ATTR_TYPE_VCPU_INFO), and those whose bits were carried over at a later exit (no memslot translated the page). */
+  vcpuInfoMoves: number;
+  vcpuInfoLateCarries: number;
   posted: number;
   nestedConsumed: number;
   postedPendingAtEnd: number;

@@ -37,6 +37,7 @@ export const STEP_MEMSLOT_GENERATION = 42; // memslot swap's final generation st
 export const STEP_MEMSLOT_DELETE_RETURNED = 43; // a DELETE's ioctl returned: its old memory is retired (arg: the DELETE's number, gpa: the slot's base gfn)
 export const STEP_INV_END_NO_MEMSLOT = 40; // invalidate_range_end of a range outside every memslot: count-- only (arg: target)
 export const STEP_REFRESH_SEQLESS_WINDOW = 48; // the retry check installs although invalidations ended in the unlocked window (S1; arg: how many)
+export const STEP_VCPU_INFO_MOVED = 50; // vcpu_info re-registered at another offset in its page (cache: vcpu_info, gpa: the new gpa, pfn slot: the old offset, arg: the new offset)
 
 /**
  * How a report shows an arg: a plain number, a 0/1 flag, a vCPU (thread) index, request bits, a
@@ -105,6 +106,7 @@ export const STEPS: Readonly<Record<number, StepInfo>> = {
   // errno: why kvm_xen_set_evtchn's shared_info refresh failed (the event is dropped).
   [STEP_EVENT_DROPPED]: { name: 'event-dropped', arg: { label: 'errno', as: 'errno', zeroAbsent: true } },
   [STEP_FINDING]: { name: 'FINDING', gpa: 'gfn', pfn: 'pfn', arg: { label: 'property', as: 'property' } },
+  [STEP_VCPU_INFO_MOVED]: { name: 'vcpu_info-moved-in-page', gpa: 'gfn', pfn: 'fromOffset', arg: n('toOffset') },
 };
 
 export function stepName(step: number): string {

@@ -28,7 +28,7 @@ import { WORKLOAD_NESTED, WORKLOAD_RUNSTATE, WORKLOAD_STEAL, WORKLOAD_XEN } from
 import { PI_PIR, STEAL_VALUE, STEAL_VERSION, VAPIC_HW_TICK, VAPIC_IRR } from './page-fields.js';
 import { guestPageBegin, guestPageEnd } from './guest-memory.js';
 import { VI_PENDING_SEL, VI_UPCALL_PENDING, portWordBit, vcpuInfoGfn } from './xen-vcpu-info.js';
-import { VCPU_INFO_OFFSET } from '../cache-users.js';
+import { vcpuInfoGuestOffset } from './xen-vcpu-info-move.js';
 import { pageOwnerGfn } from '../../mem/page-allocator.js';
 
 /** What the guest remembers between steps, and where its pages are (per vCPU, allocated once). */
@@ -169,13 +169,15 @@ function guestReadRunstate(ctx: ModelContext, rs: GuestRunstate): void {
 /**
  * The guest's event-channel upcall (Linux's xen_evtchn_do_upcall, 2-level ABI): if
  * evtchn_upcall_pending, clear it, xchg evtchn_pending_sel to 0, and for its port's word (port v)
- * xchg its pending events out of shared_info. Returns the events taken.
+ * xchg its pending events out of shared_info (if no memslot maps shared_info now, it puts the
+ * selector back: guestPutBackSelector). Returns the events taken.
  */
 function xenUpcall(ctx: ModelContext, v: number, gs: GuestState): number {
   const ram = ctx.ram;
   const pfn = guestPageBegin(ctx, gs.vcpuInfoGfn);
   if (pfn < 0) return 0;
-  const vi = pfn * ctx.pageInts + (VCPU_INFO_OFFSET >> 2);
+  // Where the guest registered its vcpu_info last (it may have moved within the page).
+  const vi = pfn * ctx.pageInts + (vcpuInfoGuestOffset(ctx, v) >> 2);
   let sel = 0;
   if (Atomics.load(ram, vi + VI_UPCALL_PENDING) !== 0) {
     Atomics.store(ram, vi + VI_UPCALL_PENDING, 0);
@@ -184,14 +186,36 @@ function xenUpcall(ctx: ModelContext, v: number, gs: GuestState): number {
   guestPageEnd(ctx);
   if ((sel & portWordBit(v)) === 0) return 0;
   let events = 0;
+  let reached = 0;
   for (let c = 0; c < SHINFO_CANDIDATES; c++) {
     const page = guestPageBegin(ctx, gs.shinfoGfns[c]!);
     if (page < 0) continue;
+    reached++;
     events += Atomics.exchange(ram, page * ctx.pageInts + v, 0);
     guestPageEnd(ctx);
   }
+  if (reached === 0) guestPutBackSelector(ctx, v, gs, sel);
   ctx.counters[ST_EVENTS_CONSUMED]! += events;
   return events;
+}
+
+/**
+ * No shared_info page was in a memslot during the upcall (the VMM MOVEd or deleted its slot: the
+ * reads were MMIO exits that read nothing), so the guest handled none of the words it took from
+ * evtchn_pending_sel: it puts them back and raises evtchn_upcall_pending again, for its next
+ * upcall. Dropping them would leave the port's events pending in shared_info with no selector bit
+ * for good (each later delivery finds the port already pending and, as upstream's
+ * test_and_set_bit, sets no selector bit), a loss of the VMM's making that the end-of-run events
+ * check would blame on the kernel. Memslot updates are serialized (slots_lock), so vcpu_info's
+ * page is in its slot while shared_info's slot is away.
+ */
+function guestPutBackSelector(ctx: ModelContext, v: number, gs: GuestState, sel: number): void {
+  const pfn = guestPageBegin(ctx, gs.vcpuInfoGfn);
+  if (pfn < 0) return;
+  const vi = pfn * ctx.pageInts + (vcpuInfoGuestOffset(ctx, v) >> 2);
+  Atomics.or(ctx.ram, vi + VI_PENDING_SEL, sel);
+  Atomics.store(ctx.ram, vi + VI_UPCALL_PENDING, 1);
+  guestPageEnd(ctx);
 }
 
 export function guestStep(ctx: ModelContext, v: number, gs: GuestState): void {

@@ -5,6 +5,8 @@
  * GPA or by HVA as --xen-attach says (xen_shinfo_test: activate gfn, deactivate, activate hva,
  * deactivate, ...; src/kvm/users/xen-attach.ts), an HVA one now and then at the overlay page
  * outside every memslot; a re-point while active may switch GPA <-> HVA.
+ * Every 4th turn it also asks a vCPU to re-register its vcpu_info at another offset of its page
+ * (the vCPU does it at its next exit: src/kvm/users/xen-vcpu-info-move.ts).
  */
 import { srcuEnter, srcuExit } from '../../kvm/srcu.js';
 import { reportProgress, shouldStop } from '../../harness/run-control.js';
@@ -17,11 +19,13 @@ import { waitForPacedTurn } from './paced-turn.js';
 import { ST_JUGGLES } from '../../kvm/thread-stats.js';
 import { shinfoCache } from '../../kvm/users/xen-evtchn.js';
 import { attachShinfo, attachShinfoAsConfigured } from '../../kvm/users/xen-attach.js';
+import { requestVcpuInfoMove } from '../../kvm/users/xen-vcpu-info-move.js';
 
 export function runJugglerLoop(ctx: ModelContext, control: Int32Array, slotBase: number, ratePerS: number): void {
   const pacer = new Pacer(ratePerS, ctx.rng);
   const shinfo = shinfoCache(ctx);
   let ops = 0;
+  let vcpuInfoTurns = 0;
   while (!shouldStop(control)) {
     const due = waitForPacedTurn(control, slotBase, pacer);
     reportProgress(control, slotBase, ++ops);
@@ -34,6 +38,8 @@ export function runJugglerLoop(ctx: ModelContext, control: Int32Array, slotBase:
       attachShinfoAsConfigured(ctx, ctx.rng.below(SHINFO_CANDIDATES));
     }
     srcuExit(ctx, srcu);
+    // Every 4th turn the VMM also asks one vCPU (round robin) to re-register its vcpu_info at another offset of its page (src/kvm/users/xen-vcpu-info-move.ts).
+    if ((++vcpuInfoTurns & 3) === 0) requestVcpuInfoMove(ctx, (vcpuInfoTurns >> 2) % ctx.nvcpus);
     ctx.counters[ST_JUGGLES]! += 1;
     if ((ops & 255) === 0) flushCounters(ctx);
   }
