@@ -1,4 +1,5 @@
 /** The typed result of `gpc-lab campaign` (what `--json` prints and `runCampaign` returns). */
+import type { JsonEnvelope } from '../util/json-envelope.js';
 import type { BugKind } from '../bugs/catalog.js';
 import type { CampaignProvenance } from './campaign-provenance.js';
 
@@ -57,8 +58,7 @@ export interface CampaignRow {
   wallS: number;
 }
 
-export interface CampaignReport {
-  tool: 'gpc-lab campaign';
+export interface CampaignReport extends JsonEnvelope<'campaign'> {
   runs: number;
   budgetS: number;
   /** "i/n" for one shard, "1,2/4" for a merge of shards 1 and 2 of 4. */

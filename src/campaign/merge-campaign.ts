@@ -10,6 +10,7 @@
  *    identical results is counted once, so merging is idempotent (merge(A, merge(A, B)) =
  *    merge(A, B)); the result does not depend on the order of the files.
  */
+import { jsonEnvelope } from '../util/json-envelope.js';
 import { BUG_CATALOG } from '../bugs/catalog.js';
 import { UsageError } from '../util/usage-error.js';
 import { EXIT_CLEAN, EXIT_FINDINGS } from '../util/exit-codes.js';
@@ -33,7 +34,7 @@ const MUST_MATCH = [
 /** A parsed JSON file as a campaign report, or a UsageError saying why it is not one. */
 export function asCampaignReport(file: string, value: unknown): CampaignReport {
   const r = value as Partial<CampaignReport> | null;
-  if (r === null || typeof r !== 'object' || r.tool !== 'gpc-lab campaign') throw new UsageError(`${file} is not a gpc-lab campaign JSON report (campaign --json or --out)`);
+  if (r === null || typeof r !== 'object' || r.tool !== 'gpc-lab' || r.command !== 'campaign') throw new UsageError(`${file} is not a gpc-lab campaign JSON report (campaign --json or --out)`);
   if (!r.provenance || !Array.isArray(r.shardsCovered) || typeof r.shardCount !== 'number' || !Array.isArray(r.rows)) {
     throw new UsageError(`${file} is a campaign report without shard provenance (written by an older gpc-lab): re-run it with --out`);
   }
@@ -98,7 +99,7 @@ export function mergeCampaignReports(shards: readonly CampaignShardFile[]): Camp
   const partial = problems.length > 0;
   const base = first.report;
   return {
-    tool: 'gpc-lab campaign',
+    ...jsonEnvelope('campaign'),
     runs: base.runs,
     budgetS: base.budgetS,
     shard: `${covered.join(',')}/${count}`,

@@ -8,6 +8,7 @@
  * Runs are in-process and one at a time (`runStress`): each is bounded (duration + stall timeout
  * + ~2 s) and returns only when all its worker threads have exited.
  */
+import { jsonEnvelope } from '../util/json-envelope.js';
 import { campaignProvenance } from './campaign-provenance.js';
 import { EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERRUPTED } from '../util/exit-codes.js';
 import { describeEnvironment } from '../harness/environment.js';
@@ -101,7 +102,7 @@ async function detectionRun(entry: BugEntry, seed: number, budgetS: number): Pro
           attempts,
           findings: report.findingsTotal,
           vmentries,
-          rerun: report.findings[0]?.rerun ?? report.command,
+          rerun: report.findings[0]?.rerun ?? report.rerun,
           protocol,
           internalErrors,
         },
@@ -130,7 +131,7 @@ async function referenceRuns(entry: BugEntry, seconds: number, seed: number): Pr
     result.protocol = report.protocol.name;
     result.findings += report.findingsTotal + report.internalErrors.length;
     for (const p of report.properties) if (p.findings > 0 && !result.properties.includes(p.name)) result.properties.push(p.name);
-    if (report.findingsTotal > 0 || report.internalErrors.length > 0) result.commands.push(report.findings[0]?.rerun ?? report.command);
+    if (report.findingsTotal > 0 || report.internalErrors.length > 0) result.commands.push(report.findings[0]?.rerun ?? report.rerun);
   }
   return result;
 }
@@ -261,7 +262,7 @@ export async function runCampaign(config: CampaignConfig, options: CampaignRunOp
     'Detection comes from the general oracles only; the catalog chooses each bug\'s workload (e.g. a juggler for activate bugs), never the property that must fire.',
   ];
   return {
-    tool: 'gpc-lab campaign',
+    ...jsonEnvelope('campaign'),
     runs: config.runs,
     budgetS: config.budgetS,
     shard: `${config.shard.index}/${config.shard.count}`,

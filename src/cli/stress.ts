@@ -112,7 +112,7 @@ export function registerStressCommand(program: Command): void {
       if (perfetto !== undefined) {
         const first = report.findings[0];
         if (first) {
-          writeFileSync(perfetto, `${JSON.stringify(perfettoTrace(first, report.command))}\n`);
+          writeFileSync(perfetto, `${JSON.stringify(perfettoTrace(first, report.rerun))}\n`);
           process.stderr.write(`perfetto: the interleaving of the first finding (${first.property}) in ${perfetto}: open it in ui.perfetto.dev or chrome://tracing\n`);
         } else {
           process.stderr.write(`perfetto: no finding, so no trace was written to ${perfetto}\n`);

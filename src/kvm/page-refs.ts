@@ -12,7 +12,7 @@ import { writeLock, writeUnlock } from '../sync/rwlock.js';
 import { MM_LOCK } from '../mem/host-mm-layout.js';
 import { freePageLocked, pageEpoch, pageOwnerGfn, putPageTestZero } from '../mem/page-allocator.js';
 import { checkFreeWhileInGuest } from '../oracle/properties/free-while-in-guest.js';
-import { checkPageFreeLocked, checkPagePut } from '../oracle/properties/leaks.js';
+import { checkPageFreeLocked, checkPagePut, reportDoubleFreeLocked } from '../oracle/properties/leaks.js';
 import { STEP_PAGE_FREE } from '../trace/trace-steps.js';
 import { traceStep, type ModelContext } from './model-context.js';
 import { ST_PAGES_FREED } from './thread-stats.js';
@@ -23,7 +23,10 @@ function freeUnreferencedPageLocked(ctx: ModelContext, g: number, pfn: number): 
   const gfn = pageOwnerGfn(mm, pfn);
   checkPageFreeLocked(ctx, g, pfn);
   checkFreeWhileInGuest(ctx, pfn);
-  freePageLocked(mm, ctx.host.ram, pfn);
+  if (!freePageLocked(mm, ctx.host.ram, pfn)) {
+    reportDoubleFreeLocked(ctx, g, pfn);
+    return;
+  }
   ctx.counters[ST_PAGES_FREED]! += 1;
   traceStep(ctx, STEP_PAGE_FREE, g, gfn < 0 ? -1 : gfn << ctx.pageShift, pfn, pageEpoch(mm, pfn));
 }

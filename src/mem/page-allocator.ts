@@ -71,10 +71,14 @@ export function pageRefcount(mm: HostMm, pfn: number): number {
  * Frees a pfn (its last reference is gone): state FREE and epoch bumped first (so an access oracle racing with the poisoning
  * already sees the page gone), then poison, then back on the free list.
  */
-export function freePageLocked(mm: HostMm, ram: Int32Array, pfn: number): void {
+export function freePageLocked(mm: HostMm, ram: Int32Array, pfn: number): boolean {
   assertHeld(mm.mem, MM_LOCK, 'write');
   const mem = mm.mem;
   const meta = mm.metaBase + pfn * META_INTS;
+  // A page already free (a double free after a double put, e.g. B5's): it is not put on the free
+  // list twice, which would hand one page to two owners and break the allocator's own bookkeeping;
+  // the caller reports it (leaks, "double-free").
+  if (mem[meta + META_STATE] === PAGE_FREE) return false;
   Atomics.store(mem, meta + META_STATE, PAGE_FREE);
   Atomics.add(mem, meta + META_EPOCH, 1);
   Atomics.store(mem, meta + META_OWNER_GFN, -1);
@@ -83,6 +87,7 @@ export function freePageLocked(mm: HostMm, ram: Int32Array, pfn: number): void {
   mem[mm.freeBase + free] = pfn;
   mem[MM_FREE_COUNT] = free + 1;
   mem[MM_FREES] = (mem[MM_FREES]! + 1) | 0;
+  return true;
 }
 
 /** The page's epoch (bumped at each free). Lock-free read for the oracles. */

@@ -3,6 +3,7 @@
  * per-property checks and findings, the recorded findings with their interleavings, totals,
  * rates, latency percentiles, and notes that explain the verdict for the strategy.
  */
+import { jsonEnvelope } from '../util/json-envelope.js';
 import { EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERNAL, EXIT_INTERRUPTED } from '../util/exit-codes.js';
 import { strategyById, strategyId } from '../kvm/strategies/registry.js';
 import type { LatencySummary } from '../harness/histogram.js';
@@ -249,11 +250,11 @@ export function buildStressReport(inputs: ReportInputs): StressReport {
   const exitCode = verdict === 'internal-error' ? EXIT_INTERNAL : interrupted ? EXIT_INTERRUPTED : verdict === 'findings' ? EXIT_FINDINGS : EXIT_CLEAN;
 
   return {
-    tool: 'gpc-lab stress',
+    ...jsonEnvelope('stress'),
     verdict,
     exitCode,
     seed: config.seed,
-    command: rerunCommand(config),
+    rerun: rerunCommand(config),
     stopReason: run.stopReasonName,
     protocol: inputs.protocol,
     config: { ...config } as unknown as Record<string, unknown>,

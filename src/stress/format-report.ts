@@ -100,7 +100,7 @@ export function formatStressReport(report: StressReport): string[] {
         for (const line of formatInterleaving(f.interleaving)) out.push(`      ${line}`);
       }
     });
-    out.push(`  re-run (stops at the first finding): ${report.findings[0]?.rerun ?? report.command}`);
+    out.push(`  re-run (stops at the first finding): ${report.findings[0]?.rerun ?? report.rerun}`);
   }
   if (report.internalErrors.length > 0) {
     out.push('');
@@ -109,7 +109,7 @@ export function formatStressReport(report: StressReport): string[] {
   }
   out.push('');
   for (const note of report.notes) out.push(`note: ${note}`);
-  out.push(`verdict: ${report.verdict === 'unchecked' ? 'UNCHECKED (oracles off)' : report.verdict.toUpperCase()} (exit ${report.exitCode}); seed ${report.seed}; re-run: ${report.command}`);
+  out.push(`verdict: ${report.verdict === 'unchecked' ? 'UNCHECKED (oracles off)' : report.verdict.toUpperCase()} (exit ${report.exitCode}); seed ${report.seed}; re-run: ${report.rerun}`);
   return out;
 }
 

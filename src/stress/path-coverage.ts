@@ -127,6 +127,12 @@ export const MAINLINE_PATHS: readonly PathDecl[] = [
     enabled: (c) => xen(c) && c.juggleRate > 0,
   },
   {
+    name: 'vcpu_info moved within its page',
+    upstream: 'KVM_XEN_VCPU_ATTR_TYPE_VCPU_INFO at a new offset: kvm_gpc_activate, __kvm_gpc_refresh keeps the mapping (khva = old_khva + offset)',
+    count: (t) => t.vcpuInfoMoves,
+    enabled: (c) => xen(c) && c.juggleRate > 0,
+  },
+  {
     name: 'runstate across a page',
     upstream: 'kvm_xen_update_runstate_guest: gpc1 then gpc2 (SINGLE_DEPTH_NESTING)',
     count: (t) => t.runstateSplitUpdates,

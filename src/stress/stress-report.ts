@@ -1,4 +1,5 @@
 /** The typed result of `gpc-lab stress` (what `--json` prints and `runStress` returns). */
+import type { JsonEnvelope } from '../util/json-envelope.js';
 import type { PathRow } from './path-coverage.js';
 import type { LatencySummary } from '../harness/histogram.js';
 import type { ProtocolDescription } from '../kvm/protocols/protocol-variant.js';
@@ -174,13 +175,14 @@ export interface StressTotals {
   refreshSeqlessInstalls: number;
 }
 
-export interface StressReport {
-  tool: 'gpc-lab stress';
+export interface StressReport extends JsonEnvelope<'stress'> {
   /** 'unchecked': the run ended normally with --oracles off (exit 0; nothing was looked for). */
   verdict: 'clean' | 'unchecked' | 'findings' | 'interrupted' | 'internal-error';
   exitCode: number;
   seed: number;
-  command: string;
+
+  /** The command line that re-runs this configuration (same seed). */
+  rerun: string;
   stopReason: string;
   /** The protocol variant that ran (`--protocol`): name, summary, source, and the steps it replaces with their sources. */
   protocol: ProtocolDescription;

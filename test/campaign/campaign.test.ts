@@ -62,7 +62,7 @@ describe('the campaign table', () => {
       ok: false, wallS: 1,
     };
     const report: CampaignReport = {
-      tool: 'gpc-lab campaign', runs: 0, budgetS: 30, shard: '1/1', shardsCovered: [1], shardCount: 1, selected: [row.name],
+      tool: 'gpc-lab', command: 'campaign', version: '0.0.0', schema: 'schemas/campaign.schema.json', runs: 0, budgetS: 30, shard: '1/1', shardsCovered: [1], shardCount: 1, selected: [row.name],
       provenance: { toolVersion: '0.0.0', gitCommit: null, modelHash: 'm', configHash: 'c', hosts: [] },
       seed: 1, protocol: 'mainline', environment: {}, rows: [row],
       referenceFindings: 1, wallS: 1, verdict: 'missed', exitCode: 1, interrupted: false, notes: [],

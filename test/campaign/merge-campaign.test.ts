@@ -35,7 +35,10 @@ function row(name: string, detected: number): CampaignRow {
 function shard(index: number, detected = 2, overrides: Partial<CampaignReport['provenance']> = {}): CampaignShardFile {
   const rows = NAMES.filter((n) => BUG_CATALOG.findIndex((e) => e.name === n) % SHARDS === index - 1).map((n) => row(n, detected));
   const report: CampaignReport = {
-    tool: 'gpc-lab campaign',
+    tool: 'gpc-lab',
+    command: 'campaign',
+    version: '0.1.0',
+    schema: 'schemas/campaign.schema.json',
     runs: 2,
     budgetS: 10,
     shard: `${index}/${SHARDS}`,
@@ -119,7 +122,7 @@ describe('campaign merge', () => {
   });
 
   it('refuses a file that is not a campaign report with shard provenance', () => {
-    expect(() => asCampaignReport('x.json', { tool: 'gpc-lab stress' })).toThrow(/x.json is not a gpc-lab campaign JSON report/);
-    expect(() => asCampaignReport('old.json', { tool: 'gpc-lab campaign', rows: [] })).toThrow(/without shard provenance/);
+    expect(() => asCampaignReport('x.json', { tool: 'gpc-lab', command: 'stress' })).toThrow(/x.json is not a gpc-lab campaign JSON report/);
+    expect(() => asCampaignReport('old.json', { tool: 'gpc-lab', command: 'campaign', rows: [] })).toThrow(/without shard provenance/);
   });
 });

@@ -29,7 +29,7 @@ describe('gpc-lab campaign on the command line', () => {
     const result = run(['--bug', 'guest-uses-no-evict', '--runs', '1', '--budget', '10s', '--json']);
     expect(result.status).toBe(0);
     const report = JSON.parse(result.stdout);
-    expect(report.tool).toBe('gpc-lab campaign');
+    expect(report).toMatchObject({ tool: 'gpc-lab', command: 'campaign' });
     expect(report.rows[0].detected).toBe(1);
     expect(report.rows[0].runs[0].rerun).toContain('--bug guest-uses-no-evict');
     expect(report.referenceFindings).toBe(0);

@@ -39,7 +39,7 @@ describe('the library API', () => {
     expect(report.threads.filter((t) => t.role === 'vcpu')).toHaveLength(2);
     expect(report.totals.vmentries).toBeGreaterThan(0);
     expect(report.caches.length).toBe(13);
-    expect(report.command).toContain('--seed 21');
+    expect(report.rerun).toContain('--seed 21');
   });
 
   it('a user passes a bad option: stress() throws the exported UsageError naming it, before any thread starts', () => {

@@ -36,7 +36,7 @@ describe('unsafe entry strategies', () => {
     if (uaf) expect(uaf.interleaving.some((e) => e.step === 'page-free')).toBe(true);
     const early = report.findings.find((f) => f.property === 'free-while-in-guest');
     if (early) expect(early.interleaving.some((e) => e.step === 'mm-change')).toBe(true);
-    expect(report.command).toContain('--strategy none');
+    expect(report.rerun).toContain('--strategy none');
 
     // Each finding: named details (no a/b/c, no -1 for "none"), a structured interleaving ending at
     // its FINDING; the text labels every argument.

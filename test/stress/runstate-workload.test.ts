@@ -47,6 +47,6 @@ describe('the runstate-lock-order switch', () => {
     expect(findingsOf(report, 'lock-sanity'), firing(report)).toBeGreaterThan(0);
     const f = report.findings.find((x) => x.property === 'lock-sanity');
     expect(JSON.stringify(f?.details)).toMatch(/gpc\.lock\/1/);
-    expect(report.command).toContain('--bug runstate-lock-order');
+    expect(report.rerun).toContain('--bug runstate-lock-order');
   });
 });

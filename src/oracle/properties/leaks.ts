@@ -25,6 +25,8 @@ export const LEAK_PUT_UNREFERENCED = 13;
 export const LEAK_FREED_MAPPED = 14;
 /** After the run: a page's reference count is not its file page's one (a GUP reference leaked: B4). */
 export const END_LEAK_REFCOUNT = 15;
+/** At a free: the page was already free (its last reference dropped twice). */
+export const LEAK_DOUBLE_FREE = 16;
 
 export const leaks = defineProperty({
   id: PROP_LEAKS,
@@ -33,7 +35,7 @@ export const leaks = defineProperty({
   description: 'no page, page reference or kernel mapping leaked or dropped twice',
   fills: { cache: true, gpa: false, pfn: true },
   fields: {
-    check: '"page" (one page\'s state), "page-count" (allocated + free = all), "kmap", "double-unmap", "refcount" (at the end), "put-unreferenced" or "freed-mapped" (at once)',
+    check: '"page" (one page\'s state), "page-count" (allocated + free = all), "kmap", "double-unmap", "refcount" (at the end), "put-unreferenced", "freed-mapped" or "double-free" (at once)',
     allocated: 'page: whether the page is allocated',
     holderGfn: 'page: the file page (gfn) that holds it (absent: none)',
     allocatedPages: 'page-count: pages allocated',
@@ -52,6 +54,7 @@ export const leaks = defineProperty({
     if (c === END_LEAK_REFCOUNT) return { check: 'refcount', refcount: a, expectedRefs: b };
     if (c === LEAK_PUT_UNREFERENCED) return { check: 'put-unreferenced' };
     if (c === LEAK_FREED_MAPPED) return { check: 'freed-mapped', mappedByGfn: a };
+    if (c === LEAK_DOUBLE_FREE) return { check: 'double-free' };
     return { check: 'page', allocated: a !== 0, holderGfn: ifPresent(b) };
   },
   describe: (d, s) => {
@@ -59,6 +62,7 @@ export const leaks = defineProperty({
     if (d.check === 'double-unmap') return `unmap of pfn ${s.pfn} that had no mapping (${d.mappingsBefore}): a double unmap`;
     if (d.check === 'refcount') return `page ${s.pfn} has ${d.refcount} references, but its holders account for ${d.expectedRefs}: a leaked (or lost) page reference`;
     if (d.check === 'put-unreferenced') return `put_page of pfn ${s.pfn}, which had no reference: a double put`;
+    if (d.check === 'double-free') return `pfn ${s.pfn} was freed again while already free: its last reference was dropped twice (not put on the free list twice)`;
     if (d.check === 'freed-mapped') return `pfn ${s.pfn} was freed while file page ${d.mappedByGfn} still maps it: a reference was put by someone who did not hold it`;
     if (d.check === 'page-count') return `${d.allocatedPages} pages allocated and ${d.freePages} free do not add up to every page: a leaked or lost page`;
     return `page ${s.pfn}: allocated=${d.allocated ? 1 : 0}, held by file page ${d.holderGfn ?? 'none'}: a leaked or lost page`;
@@ -87,4 +91,10 @@ export function checkPageFreeLocked(ctx: ModelContext, g: number, pfn: number): 
   if (gfn < 0 || Atomics.load(mm.mem, mm.fileBase + gfn * FILE_INTS + FILE_PFN) !== pfn) return true;
   finding(ctx, PROP_LEAKS, g, -1, pfn, gfn, 0, LEAK_FREED_MAPPED);
   return false;
+}
+
+/** A free of a page that was already free (freePageLocked refused it). A finding even with the oracles off: the model's own memory bookkeeping relies on it. */
+export function reportDoubleFreeLocked(ctx: ModelContext, g: number, pfn: number): void {
+  countCheck(ctx, PROP_LEAKS);
+  finding(ctx, PROP_LEAKS, g, -1, pfn, 0, 0, LEAK_DOUBLE_FREE);
 }

@@ -22,7 +22,7 @@ describe('a protocol variant loaded from a module of the test', () => {
     expect(report.protocol.source).toContain('retry-once-protocol.mjs');
     expect(report.protocol.steps).toEqual([{ step: 'retryPredicate', source: 'a predicate that alternates retry / accept (test fixture)' }]);
     expect(report.config.protocol).toBe('test-retry-once');
-    expect(report.command).toContain(`--protocol test-retry-once --protocol-module ${FIXTURE}`);
+    expect(report.rerun).toContain(`--protocol test-retry-once --protocol-module ${FIXTURE}`);
     expect(firing(report)).toBe('none');
     // The juggler's re-activations refresh shared_info through hva_to_pfn_retry: each one retried once.
     expect(report.totals.juggles).toBeGreaterThan(0);

@@ -20,8 +20,8 @@ describe('an entry-check strategy loaded from a module of the test', () => {
     expect(report.internalErrors).toEqual([]);
     expect(report.config.strategy).toBe('test-never-reload');
     expect(report.notes.some((n) => n.startsWith('test-never-reload: the entry check always passed'))).toBe(true);
-    expect(report.command).toContain('--strategy test-never-reload');
-    expect(report.command).toContain(`--strategy-module ${FIXTURE}`);
+    expect(report.rerun).toContain('--strategy test-never-reload');
+    expect(report.rerun).toContain(`--strategy-module ${FIXTURE}`);
     // A check that never fails lets the vCPU re-enter with pfns the mm has freed: the guest-mode
     // oracles fire, as they do for `none`.
     expect(findingsOf(report, 'uaf-guest-mode') + findingsOf(report, 'free-while-in-guest')).toBeGreaterThan(0);
