@@ -49,7 +49,7 @@ describe('a short campaign', () => {
     expect(row.runs[0]!.property).toBe('livelock');
     expect(row.reference.protocol).toBe('range-retry');
     expect(row.reference.findings).toBe(0);
-    expect(formatCampaignText(report).join('\n')).toMatch(/0 in \d+\.\d s \(range-retry\)/);
+    expect(formatCampaignText(report).join('\n')).toMatch(/0 in \d+\.\d s, rate < \d+% per run \(range-retry\)/);
   });
 });
 
