@@ -11,6 +11,7 @@
  * it, and the workload that gives it a chance) is src/bugs/catalog.ts; this file only holds the
  * bits, so that worker bundles stay small.
  */
+import { maskFromNames, namesFromMask } from '../util/named-switches.js';
 
 /** kvm_gpc_check skips the memslot-generation compare (what the generation check protects). */
 export const BUG_CHECK_IGNORES_GENERATION = 1 << 0;
@@ -91,18 +92,12 @@ export function findBugSwitch(name: string): BugSwitchInfo | undefined {
 
 /** The mask for a list of switch names; throws RangeError naming an unknown one. Cold path. */
 export function bugMaskFromNames(names: readonly string[]): number {
-  let mask = 0;
-  for (const name of names) {
-    const info = findBugSwitch(name);
-    if (!info) throw new RangeError(`unknown bug switch '${name}' (known: ${BUG_SWITCHES.map((b) => b.name).join(', ')})`);
-    mask |= info.mask;
-  }
-  return mask;
+  return maskFromNames('bug switch', BUG_SWITCHES, findBugSwitch, names);
 }
 
 /** The names of the switches in `mask`. Cold path. */
 export function bugNamesFromMask(mask: number): string[] {
-  return BUG_SWITCHES.filter((b) => (mask & b.mask) !== 0).map((b) => b.name);
+  return namesFromMask(BUG_SWITCHES, mask);
 }
 
 /** This thread's copy of the run's mask (set once at thread start, before the hot loop). */

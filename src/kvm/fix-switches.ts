@@ -17,6 +17,7 @@
  * docs/UPSTREAM-SPEC.md S1; dwmw2's needs_invalidation flag,
  * 20240821202814.711673-1-dwmw2@infradead.org, closes it the same way for the cache being refreshed).
  */
+import { maskFromNames, namesFromMask } from '../util/named-switches.js';
 export const FIX_HVA_SEQ_MISS = 1 << 0;
 
 export interface FixSwitchInfo {
@@ -43,18 +44,12 @@ export function findFixSwitch(name: string): FixSwitchInfo | undefined {
 
 /** The mask for a list of fix names; throws RangeError naming an unknown one. Cold path. */
 export function fixMaskFromNames(names: readonly string[]): number {
-  let mask = 0;
-  for (const name of names) {
-    const info = findFixSwitch(name);
-    if (!info) throw new RangeError(`unknown fix switch '${name}' (known: ${FIX_SWITCHES.map((f) => f.name).join(', ')})`);
-    mask |= info.mask;
-  }
-  return mask;
+  return maskFromNames('fix switch', FIX_SWITCHES, findFixSwitch, names);
 }
 
 /** The names of the fixes in `mask`. Cold path. */
 export function fixNamesFromMask(mask: number): string[] {
-  return FIX_SWITCHES.filter((f) => (mask & f.mask) !== 0).map((f) => f.name);
+  return namesFromMask(FIX_SWITCHES, mask);
 }
 
 /** This thread's copy of the run's fix mask (set once at thread start, before the hot loop). */
