@@ -191,7 +191,7 @@ export function buildStressReport(inputs: ReportInputs): StressReport {
   const records = readFindingRecords(main.findings);
   const rerun = rerunCommand({ ...config, stopOnFinding: true });
   const detailContext = { pageShift: main.pageShift, messages: inputs.lockdepMessages };
-  const findings: StressFinding[] = records.map((r) => {
+  const named: StressFinding[] = records.map((r) => {
     const { subject, details, message } = nameFinding(r, detailContext);
     return {
       property: PROPERTIES[r.property]?.name ?? `property#${r.property}`,
@@ -205,6 +205,14 @@ export function buildStressReport(inputs: ReportInputs): StressReport {
       rerun,
     };
   });
+  // The first of each property, de-duplicated: identical ones (property, thread, subject, message)
+  // are one entry with how many there were.
+  const findings: StressFinding[] = [];
+  for (const f of named) {
+    const same = findings.find((g) => g.property === f.property && g.thread === f.thread && g.cache === f.cache && g.pfn === f.pfn && g.gpa === f.gpa && g.message === f.message);
+    if (same) same.repeats = (same.repeats ?? 1) + 1;
+    else findings.push(f);
+  }
   const findingsTotal = totalFindings(main.findings);
   const first = records[0];
   const firstFinding =

@@ -61,9 +61,12 @@ export function formatDataLoss(d: DataLossReport): string[] {
   if (d.deletesOntoOtherMemory === 0) return [];
   const out: string[] = [];
   out.push(`lost data: ${n(d.deletesOntoOtherMemory)} DELETEs re-created onto different memory; ${n(d.writesChecked)} writes checked; amounts written into the memory a DELETE took away:`);
-  out.push('  what                            data                during DELETE (VMM)  after, in flight  after (kernel, lost-write)');
+  // Columns: written during the DELETE (the VMM's loss), after it returned by a section or entry
+  // begun before it (in flight), after it by one begun after it (the kernel's: lost-write).
+  out.push('  (during: while the DELETE ran, the VMM\'s loss; in flight: after it returned, by a section or guest entry begun before it; after: by one begun after it, the kernel\'s, a lost-write finding)');
+  out.push('  what                            data                during (VMM)  in flight  after (kernel)');
   for (const r of d.rows) {
-    out.push(`  ${r.what.padEnd(30)}  ${r.data.padEnd(18)}  ${n(r.duringDeleteByVmm).padStart(19)}  ${n(r.afterDeleteInFlight).padStart(16)}  ${n(r.afterDeleteByKernel).padStart(26)}`);
+    out.push(`  ${r.what.padEnd(30)}  ${r.data.padEnd(18)}  ${n(r.duringDeleteByVmm).padStart(12)}  ${n(r.afterDeleteInFlight).padStart(9)}  ${n(r.afterDeleteByKernel).padStart(14)}`);
   }
   const e = d.atEnd;
   out.push(`  at the end, in memory no memslot maps (thrown away with it): ${n(e.eventsPending)} events and ${n(e.postedPending)} posted interrupts pending; the last steal-time record of ${n(e.stealRecords)} vCPUs, the last hardware tick of ${n(e.hwTicks)}`);

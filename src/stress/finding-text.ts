@@ -39,6 +39,18 @@ export function nameFinding(r: FindingRecord, ctx: DetailContext): NamedFinding 
     subject.gfn = r.gpa >> ctx.pageShift;
   }
   if (spec.fills.pfn && r.pfn >= 0) subject.pfn = r.pfn;
-  const details = presentOnly(spec.details(r.a, r.b, r.c, ctx));
+  const details = markSaturated(presentOnly(spec.details(r.a, r.b, r.c, ctx)));
   return { subject, details, message: spec.describe(details, subject) };
+}
+
+/**
+ * A finding field is an Int32: a count the end-of-run check clamped (sums of garbage read from
+ * freed, poisoned pages in the unsafe baselines) reads as "saturated", not as 2147483647 events.
+ */
+function markSaturated(details: Record<string, number | string | boolean>): Record<string, number | string | boolean> {
+  const out: Record<string, number | string | boolean> = {};
+  for (const [k, v] of Object.entries(details)) {
+    out[k] = v === 2147483647 ? 'saturated (>= 2^31-1: a sum of garbage from freed, poisoned pages)' : v === -2147483648 ? 'saturated (<= -2^31)' : v;
+  }
+  return out;
 }

@@ -3,6 +3,7 @@ import type { LatencySummary } from '../harness/histogram.js';
 import { INTERLEAVING_COLUMNS, formatInterleaving } from './interleaving-text.js';
 import type { StressReport } from './stress-report.js';
 import { racingSteps } from './racing-steps.js';
+import { REPORT_WIDTH, wrapText } from '../util/wrap-text.js';
 import { formatDataLoss } from './data-loss-report.js';
 
 const n = (x: number): string => Math.round(x).toLocaleString('en-US');
@@ -14,7 +15,7 @@ export function formatStressReport(report: StressReport): string[] {
   const c = report.config as Record<string, unknown>;
   const out: string[] = [];
   out.push(
-    `gpc-lab stress: protocol ${report.protocol.name}, strategy ${String(c.strategy)}, ${String(c.vcpus)} vCPUs, ${report.elapsedS.toFixed(1)} s measured, seed ${report.seed} (stop: ${report.stopReason})`,
+    `gpc-lab stress: protocol ${report.protocol.name}, strategy ${String(c.strategy)}, ${String(c.vcpus)} vCPUs, ${report.elapsedS.toFixed(1)} s, seed ${report.seed} (stop: ${report.stopReason})`,
   );
   if (report.protocol.name !== 'mainline') {
     out.push(`protocol ${report.protocol.name} (${report.protocol.source}) replaces ${report.protocol.steps.map((s) => s.step).join(', ') || 'nothing'} of mainline`);
@@ -31,13 +32,21 @@ export function formatStressReport(report: StressReport): string[] {
     out.push(`  ${p.name.padEnd(22)} ${n(p.checks).padStart(14)} ${n(p.findings).padStart(12)}  ${verdict}`);
   }
   out.push('');
-  out.push('  thread      status   vmentries  cancels  kick-exits  refreshes  retries(max)  checks ok/failed     invalidations  evictions(waited)  events sent/dropped  juggles');
+  // Two tables of one row per thread, each within the report's 100 columns.
+  out.push('  thread      status   vmentries   cancels  kick-exits   refreshes  retries(max)');
   for (const t of report.threads) {
     out.push(
-      `  ${t.name.padEnd(10)}  ${t.status.padEnd(7)} ${n(t.vmentries).padStart(10)} ${n(t.entryCancels).padStart(8)} ${n(t.kickExits).padStart(11)} ${n(t.refreshes).padStart(10)} ` +
-        `${`${n(t.refreshRetries)}(${t.maxRetries})`.padStart(13)}  ${`${n(t.checksOk)}/${n(t.checksFailed)}`.padStart(17)}  ${n(t.invalidations).padStart(14)} ` +
-        `${`${n(t.evictions)}(${n(t.evictionWaits)})`.padStart(18)}  ${`${n(t.eventsSent)}/${n(t.eventsDropped)}`.padStart(19)}  ${n(t.juggles).padStart(7)}` +
+      `  ${t.name.padEnd(10)}  ${t.status.padEnd(7)} ${n(t.vmentries).padStart(10)} ${n(t.entryCancels).padStart(9)} ${n(t.kickExits).padStart(11)} ${n(t.refreshes).padStart(11)} ` +
+        `${`${n(t.refreshRetries)}(${t.maxRetries})`.padStart(13)}` +
         (t.error ? `  error: ${t.error.split('\n')[0]}` : ''),
+    );
+  }
+  out.push('');
+  out.push('  thread      checks ok/failed  invalidations  evictions(waited)  events sent/dropped  juggles');
+  for (const t of report.threads) {
+    out.push(
+      `  ${t.name.padEnd(10)}  ${`${n(t.checksOk)}/${n(t.checksFailed)}`.padStart(16)}  ${n(t.invalidations).padStart(13)} ` +
+        `${`${n(t.evictions)}(${n(t.evictionWaits)})`.padStart(18)}  ${`${n(t.eventsSent)}/${n(t.eventsDropped)}`.padStart(19)}  ${n(t.juggles).padStart(7)}`,
     );
   }
   const busiest = [...report.caches].sort((a, b) => b.retries - a.retries).slice(0, 5).filter((c) => c.refreshes > 0);
@@ -76,7 +85,8 @@ export function formatStressReport(report: StressReport): string[] {
   out.push('  mainline path                          ran        count  upstream');
   for (const p of report.paths) {
     const ran = !p.enabled ? 'off' : p.ran ? 'yes' : 'NOT RUN';
-    out.push(`  ${p.name.padEnd(36)} ${ran.padEnd(7)} ${n(p.count).padStart(10)}  ${p.upstream}`);
+    const head = `  ${p.name.padEnd(36)} ${ran.padEnd(7)} ${n(p.count).padStart(10)}  `;
+    out.push(...wrapText(p.upstream, REPORT_WIDTH, head, ' '.repeat(head.length)));
   }
   if (report.stall) {
     out.push('');
@@ -88,7 +98,7 @@ export function formatStressReport(report: StressReport): string[] {
     const first = report.firstFinding;
     if (first) out.push(`  first: ${first.property} ${first.duringRun ? `${(first.atS * 1000).toFixed(0)} ms after the threads started` : 'at the end-of-run check'}`);
     report.findings.forEach((f, i) => {
-      out.push(`  [${i + 1}] ${f.property} on ${f.thread}, ${f.cache ?? '-'}${f.pfn !== undefined ? `, pfn ${f.pfn}` : ''}: ${f.message}`);
+      out.push(`  [${i + 1}] ${f.property} on ${f.thread}, ${f.cache ?? '-'}${f.pfn !== undefined ? `, pfn ${f.pfn}` : ''}: ${f.message}${f.repeats ? ` (recorded ${f.repeats} times)` : ''}`);
       const race = racingSteps(f);
       if (race.other) {
         const at = (e: { order: number; thread: string; step: string }): string => `#${e.order} ${e.thread} ${e.step}`;
@@ -100,7 +110,7 @@ export function formatStressReport(report: StressReport): string[] {
         for (const line of formatInterleaving(f.interleaving)) out.push(`      ${line}`);
       }
     });
-    out.push(`  re-run (stops at the first finding): ${report.findings[0]?.rerun ?? report.rerun}`);
+    out.push(`  re-run (stops at the first finding; real threads, so it replays the workload, not this interleaving): ${report.findings[0]?.rerun ?? report.rerun}`);
   }
   if (report.internalErrors.length > 0) {
     out.push('');
@@ -110,6 +120,29 @@ export function formatStressReport(report: StressReport): string[] {
   out.push('');
   for (const note of report.notes) out.push(`note: ${note}`);
   out.push(`verdict: ${report.verdict === 'unchecked' ? 'UNCHECKED (oracles off)' : report.verdict.toUpperCase()} (exit ${report.exitCode}); seed ${report.seed}; re-run: ${report.rerun}`);
+  return fitToWidth(out);
+}
+
+/** Prose lines of the report have their first label's width as hanging indent ("note: ", "totals: ", ...). */
+const HANGING = /^(\s*(?:[a-z][a-z ]*: |\[\d+\] )?)/;
+
+/**
+ * Every line wrapped to the report's 100 columns, with a hanging indent, except the interleaving's
+ * event rows (one event per line, however long) and lines that hold a command to copy (re-run).
+ */
+function fitToWidth(lines: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const line of lines) {
+    // A table row (columns split by runs of spaces) is kept whole: wrapping would break its columns.
+    const tableRow = /\S {2,}\S.* {2,}\S/.test(line.trimStart());
+    // The header line (what ran, and how it stopped) stays whole, as tools grep it.
+    if (line.length <= REPORT_WIDTH || tableRow || line.startsWith('gpc-lab ') || /^\s+#\d/.test(line) || line.includes('npx gpc-lab')) {
+      out.push(line);
+      continue;
+    }
+    const lead = HANGING.exec(line)![1]!;
+    out.push(...wrapText(line.slice(lead.length), REPORT_WIDTH, lead, ' '.repeat(Math.min(lead.length, 40))));
+  }
   return out;
 }
 

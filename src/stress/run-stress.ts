@@ -209,6 +209,9 @@ async function runStressKeptAlive(config: StressConfig, options: StressRunOption
       dumpState: () => dumpVmState(main, 6),
       onStall(report) {
         finding(main, PROP_STALL, -1, -1, -1, report.stalled.length, report.stallMs, 0);
+        // Found while the threads ran: the STALLED stop follows at once, before the asynchronous
+        // first-finding waiter could see the run still going, so the time is taken here.
+        if (firstFindingAt === 0) firstFindingAt = performance.now();
       },
       progress: options.progress ?? (config.json ? 'silent' : 'auto'),
       progressLabel: `stress ${config.strategy} ${config.vcpus} vCPUs`,

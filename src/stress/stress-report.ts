@@ -63,8 +63,10 @@ export interface StressFinding {
   message: string;
   /** The steps that led to it, in global order, trimmed to its cache, page and vCPU plus each thread's last steps; identical repeats folded; the last is its FINDING. */
   interleaving: InterleavingEvent[];
-  /** The command that re-runs this configuration and stops at the first finding. */
+  /** The command that re-runs this configuration and stops at the first finding (real threads: it replays the workload, not the schedule). */
   rerun: string;
+  /** Recorded findings identical to this one (same property, thread, subject and message), folded into it: how many in all. */
+  repeats?: number;
 }
 
 /** One flight-recorder event, its values named by the step table (src/trace/trace-steps.ts). */

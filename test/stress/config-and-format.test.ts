@@ -27,7 +27,10 @@ describe('stress report text', () => {
       ...report,
       totals: { ...report.totals, eventsSent: 1000, eventsConsumed: 121_115_901_241, posted: 10, nestedConsumed: 5_000_000_000, postedPendingAtEnd: 3 },
     };
-    const text = formatStressReport(poisoned).join('\n');
+    // The report wraps its prose at 100 columns: compare with the line breaks and indents as spaces.
+    const lines = formatStressReport(poisoned);
+    for (const line of lines) if (!/^\s+#\d/.test(line) && !line.includes('npx gpc-lab') && !/\S {2,}\S.* {2,}\S/.test(line.trimStart())) expect(line.length, line).toBeLessThanOrEqual(100);
+    const text = lines.join('\n').replace(/\s+/g, ' ');
     expect(text).toContain('consumed: corrupt (121,115,901,241 read from poisoned pages, more than the 1,000 sent)');
     expect(text).not.toContain('121,115,901,241 consumed');
     expect(text).toContain('taken by the guest: corrupt (5,000,000,000 read from poisoned pages, more than the 10 posted)');

@@ -37,6 +37,10 @@ describe('unsafe entry strategies', () => {
     const early = report.findings.find((f) => f.property === 'free-while-in-guest');
     if (early) expect(early.interleaving.some((e) => e.step === 'mm-change')).toBe(true);
     expect(report.rerun).toContain('--strategy none');
+    // The first-of-each list holds no two identical findings: repeats are folded, with their count.
+    const keys = report.findings.map((f) => JSON.stringify([f.property, f.thread, f.cache, f.pfn, f.gpa, f.message]));
+    expect(new Set(keys).size).toBe(keys.length);
+    for (const f of report.findings) if (f.repeats !== undefined) expect(f.repeats).toBeGreaterThanOrEqual(2);
 
     // Each finding: named details (no a/b/c, no -1 for "none"), a structured interleaving ending at
     // its FINDING; the text labels every argument.

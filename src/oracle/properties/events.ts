@@ -35,6 +35,10 @@ export const events = defineProperty({
     if (d.check === 'event-upcall') return `event channels: ${Number(d.pending)} events pending for vcpu-${Number(d.vcpu)}'s port, but neither its vcpu_info (evtchn_pending_sel with upcall_pending) nor its kernel-side selector copy says so: the guest is never told`;
     const sent = Number(d.sent);
     const seen = Number(d.seen);
+    // A count clamped at 2^31-1 arrives as the string "saturated ..." (src/stress/finding-text.ts).
+    if (typeof d.seen === 'string' || typeof d.sent === 'string') {
+      return `${d.check === 'posted-interrupts' ? 'posted interrupts' : 'event channels'}: ${String(d.sent)} sent, ${String(d.seen)} seen by the guest or still pending: the guest counted garbage from freed, poisoned pages`;
+    }
     if (d.check === 'event-channels') return `event channels: ${sent} events delivered, ${seen} seen by the guest or still pending: ${sent > seen ? `${sent - seen} lost` : `${seen - sent} duplicated (or garbage counted from a freed, poisoned page)`}`;
     if (d.check === 'posted-interrupts') return `posted interrupts: ${sent} posted, ${seen} taken by the guest or still pending: ${sent > seen ? `${sent - seen} lost` : `${seen - sent} duplicated (or garbage from a freed page)`}`;
     return 'events not conserved';
