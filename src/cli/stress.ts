@@ -10,7 +10,7 @@ import { STRATEGY_NAMES } from '../kvm/strategies/registry.js';
 import { BUG_SWITCHES } from '../kvm/bug-switches.js';
 import { FIX_SWITCHES } from '../kvm/fix-switches.js';
 import { DEFAULT_PROTOCOL, protocolNames } from '../kvm/protocols/registry.js';
-import { STRESS_DEFAULTS, WORKLOAD_NAMES, resolveStressConfig, type StressOptions } from '../stress/stress-config.js';
+import { STRESS_DEFAULTS, WORKLOAD_NAMES, resolveStressConfig, type StressOptions, type StressTestHooks } from '../stress/stress-config.js';
 import { runStress } from '../stress/run-stress.js';
 import { formatStressReport } from '../stress/format-report.js';
 import { LEGAL_MEMSLOT_OPS, MEMSLOT_OP_NAMES } from '../stress/control-plane.js';
@@ -49,7 +49,7 @@ Examples:
   gpc-lab stress --protocol-module ./my-variant.mjs --protocol my-variant   # a variant of your own
   gpc-lab stress --strategy-module ./my-check.mjs --strategy my-check      # an entry check of your own`;
 
-interface StressCliOptions extends StressOptions {
+interface StressCliOptions extends StressOptions, StressTestHooks {
   /** commander's keys for the repeatable --protocol-module and --strategy-module. */
   protocolModule?: string[];
   strategyModule?: string[];

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UsageError } from '../util/usage-error.js';
 import { parseChoiceOption, parseIntegerOption, parseSecondsOption, rejectRepeats } from '../util/option-parsers.js';
-import { STRATEGY_NAMES, type StrategyName } from '../kvm/strategies/registry.js';
+import { STRATEGY_NAMES, type ShippedStrategyName, type StrategyName } from '../kvm/strategies/registry.js';
 import { WORKLOAD_NAMES as USER_WORKLOAD_NAMES, workloadMask as userWorkloadMask } from '../kvm/cache-users.js';
 import { BUG_SWITCHES, bugMaskFromNames, findBugSwitch } from '../kvm/bug-switches.js';
 import { DEFAULT_PROTOCOL, parseProtocolOption } from '../kvm/protocols/registry.js';
@@ -30,12 +30,19 @@ export const RETRY_ALIASES = { any: 'mainline', range: 'range-retry' } as const;
 export type RetryAlias = keyof typeof RETRY_ALIASES;
 const RETRY_ALIAS_NAMES = Object.keys(RETRY_ALIASES) as RetryAlias[];
 
+/**
+ * A name a registry may extend at run time (a --strategy-module's strategy, a --protocol-module's
+ * variant): the shipped names are offered, any other string is checked when the run starts.
+ */
+export type ExtensibleName<Shipped extends string> = Shipped | (string & {});
+
 /** What a caller supplies; every field optional (strings as from the CLI, or numbers). */
 export interface StressOptions {
   vcpus?: string | number;
   duration?: string | number;
   seed?: string | number;
-  strategy?: string;
+  /** The vmentry check of the guest-uses caches (default 'locked'). */
+  strategy?: ExtensibleName<ShippedStrategyName>;
   /** MMU-notifier events per second. */
   invalRate?: string | number;
   /** Invalidations in flight at once (1..8). */
@@ -43,7 +50,7 @@ export interface StressOptions {
   /** Memslot updates per second (control plane). */
   memslotRate?: string | number;
   /** Comma-separated or list of memslot operations (MEMSLOT_OP_NAMES; default: the legal ones). */
-  memslotOps?: string | readonly string[];
+  memslotOps?: MemslotOpName | readonly MemslotOpName[] | (string & {});
   /** shared_info juggles per second. */
   juggleRate?: string | number;
   /** Userspace event-channel sends per second (evtchn thread). */
@@ -54,13 +61,13 @@ export interface StressOptions {
   /** Seconds without progress that make a stall. */
   stallTimeout?: string | number;
   /** 'on' (default) or 'off': run without the oracles, to measure their cost. */
-  oracles?: string | boolean;
+  oracles?: 'on' | 'off' | boolean;
   /** Bug switches to turn on (names from `gpc-lab bugs`). */
   bug?: string | readonly string[];
   /** Fix switches to turn on (would-be upstream fixes: src/kvm/fix-switches.ts). */
   fix?: string | readonly string[];
   /** How the VMM attaches Xen shared_info and vcpu_info: 'gpa', 'hva' or 'mixed' (default). */
-  xenAttach?: string;
+  xenAttach?: XenAttachName;
   pageSize?: string | number;
   guestSteps?: string | number;
   /** Seconds a single refresh may keep retrying before it is a livelock finding. */
@@ -69,19 +76,23 @@ export interface StressOptions {
   updaterTimeout?: string | number;
   lockdep?: boolean;
   /** The protocol variant (`gpc-lab protocols`; default 'mainline'), a shipped one or one of protocolModules'. */
-  protocol?: string;
+  protocol?: ExtensibleName<'mainline' | 'range-retry' | 'b17-trylock'>;
   /** Files (paths or file: URLs) whose default export is a protocol variant, loaded in every thread in this order. */
   protocolModules?: string | readonly string[];
   /** Modules (paths or file: URLs) whose default export is an entry strategy (`--strategy-module`). */
   strategyModules?: string | readonly string[];
   /** Alias of `protocol`: 'any' = mainline, 'range' = range-retry (history B20). Conflicting with `protocol` is an error. */
-  retry?: string;
+  retry?: RetryAlias;
   /** What the notifier invalidates: 'mixed' (default) or 'unrelated' (spare pages only, --inflight always in flight: history B20). */
-  invalidate?: string;
+  invalidate?: InvalTargetName;
   /** Stop at the first finding (the report then gives the time to it from the start of the threads). */
   stopOnFinding?: boolean;
   json?: boolean;
-  /** Test hook: vcpu-0 throws after this many loop iterations. */
+}
+
+/** Hooks the tests use, not part of the public options (the CLI's hidden --crash-after). */
+export interface StressTestHooks {
+  /** vcpu-0 throws after this many loop iterations. */
   crashAfter?: string | number;
 }
 
@@ -197,7 +208,7 @@ function resolveProtocolChoice(input: StressOptions): { protocol: string; protoc
   return { protocol, protocolModules };
 }
 
-export function resolveStressConfig(input: StressOptions): StressConfig {
+export function resolveStressConfig(input: StressOptions & StressTestHooks): StressConfig {
   const vcpus = input.vcpus === undefined ? STRESS_DEFAULTS.vcpus : parseIntegerOption('--vcpus', input.vcpus, 1, MAX_VCPUS);
   const durationS = input.duration === undefined ? STRESS_DEFAULTS.durationS : parseSecondsOption('--duration', input.duration, MAX_DURATION_S);
   const seed = input.seed === undefined ? (Math.random() * 4294967296) >>> 0 : parseIntegerOption('--seed', input.seed, 0, 4294967295);

@@ -25,6 +25,8 @@ const STRATEGIES: EntryStrategy[] = shippedInIdOrder();
 export const STRATEGY_NAMES: readonly string[] = STRATEGIES.map((s) => s.name);
 /** A strategy's name: a shipped one ('locked', 'generation', 'lockless', 'none') or a loaded module's. */
 export type StrategyName = string;
+/** The shipped strategies' names (the library's option type offers them; a loaded module may add others). */
+export type ShippedStrategyName = 'locked' | 'generation' | 'lockless' | 'none';
 
 export function strategies(): readonly EntryStrategy[] {
   return STRATEGIES;

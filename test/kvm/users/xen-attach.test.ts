@@ -25,7 +25,7 @@ import {
   overlayUhva,
   vmmUhvaOfGpa,
 } from '../../../src/kvm/users/xen-attach.js';
-import { resolveStressConfig } from '../../../src/stress/stress-config.js';
+import { resolveStressConfig, type StressOptions } from '../../../src/stress/stress-config.js';
 import { UsageError } from '../../../src/util/usage-error.js';
 import { testVmConfig } from '../../support/vm-config.js';
 import { ControlPlane } from '../../../src/stress/control-plane.js';
@@ -161,8 +161,10 @@ describe('the VMM attaches the Xen caches by GPA or by HVA (docs/UPSTREAM-SPEC.m
   });
 
   it('bad --xen-attach and --fix values are usage errors naming what is allowed', () => {
-    expect(() => resolveStressConfig({ xenAttach: 'both' })).toThrow(UsageError);
-    expect(() => resolveStressConfig({ xenAttach: 'both' })).toThrow(/--xen-attach must be one of gpa, hva, mixed/);
+    // What a JavaScript caller or the CLI may pass, past the option types.
+    const both = { xenAttach: 'both' } as unknown as StressOptions;
+    expect(() => resolveStressConfig(both)).toThrow(UsageError);
+    expect(() => resolveStressConfig(both)).toThrow(/--xen-attach must be one of gpa, hva, mixed/);
     expect(() => resolveStressConfig({ fix: 'nope' })).toThrow(/--fix must be one of hva-seq-miss, got 'nope'/);
     const config = resolveStressConfig({ fix: ['hva-seq-miss'], xenAttach: 'hva' });
     expect(config.fixes).toEqual(['hva-seq-miss']);
