@@ -25,8 +25,13 @@ export interface CampaignRun {
 /** Cost figures of one configuration (B18): per second of measured time. */
 export interface CostFigures {
   seconds: number;
+  /** Runs pooled (interleaved with the other side's). */
+  runs: number;
   fastPathTrylockFailsPerS: number;
+  /** The lowest and highest run's figure: the run-to-run spread. */
+  fastPathTrylockFailsPerSRange: [number, number];
   hookUsPerInvalidation: number;
+  hookUsPerInvalidationRange: [number, number];
   invalidationsPerS: number;
   findings: number;
 }

@@ -26,11 +26,21 @@ function detectionCell(row: CampaignRow): string {
   return `${row.detected}/${n}${n > 0 && row.detected === n ? ` (miss ${ruleOfThree(n)})` : ''}`;
 }
 
+/** "a vs b": the two sides' pooled figures, their run-to-run ranges, and whether the ranges overlap (no difference measured). */
+function compared(bug: number, bugRange: [number, number], ref: number, refRange: [number, number], digits: number, runs: number): string {
+  const r = (x: [number, number]): string => `${x[0].toFixed(digits)}..${x[1].toFixed(digits)}`;
+  const overlap = bugRange[0] <= refRange[1] && refRange[0] <= bugRange[1];
+  const verdict = runs < 2 ? 'one run each: no spread to judge by' : overlap ? 'the run ranges overlap: no difference measured' : 'the run ranges are apart';
+  return `${bug.toFixed(digits)} [${r(bugRange)}] vs reference ${ref.toFixed(digits)} [${r(refRange)}] (${verdict})`;
+}
+
 function costLine(row: CampaignRow): string {
   const c = row.cost!;
+  const runs = Math.min(c.bug.runs, c.reference.runs);
   return (
-    `protocol ${row.reference.protocol}: fast-path read_trylock failures ${c.bug.fastPathTrylockFailsPerS.toFixed(0)}/s (reference ${c.reference.fastPathTrylockFailsPerS.toFixed(0)}/s); ` +
-    `notifier hook ${c.bug.hookUsPerInvalidation.toFixed(1)} µs per invalidation (reference ${c.reference.hookUsPerInvalidation.toFixed(1)}); ` +
+    `protocol ${row.reference.protocol}, ${runs} interleaved runs each: fast-path read_trylock failures/s ` +
+    `${compared(c.bug.fastPathTrylockFailsPerS, c.bug.fastPathTrylockFailsPerSRange, c.reference.fastPathTrylockFailsPerS, c.reference.fastPathTrylockFailsPerSRange, 0, runs)}; ` +
+    `notifier hook µs per invalidation ${compared(c.bug.hookUsPerInvalidation, c.bug.hookUsPerInvalidationRange, c.reference.hookUsPerInvalidation, c.reference.hookUsPerInvalidationRange, 1, runs)}; ` +
     `findings ${c.bug.findings} (reference ${c.reference.findings}) over ${c.bug.seconds.toFixed(1)} s each`
   );
 }

@@ -142,17 +142,26 @@ function costOf(reports: readonly StressReport[]): CostFigures {
   let hookUs = 0;
   let invalidations = 0;
   let findings = 0;
+  // Each run's own figure too: their range is the run-to-run spread the comparison is judged by.
+  const hookPerRun: number[] = [];
+  const failsPerRun: number[] = [];
   for (const r of reports) {
     seconds += r.elapsedS;
     fails += r.totals.fastPathTrylockFails;
     hookUs += r.totals.invalidationHookUs;
     invalidations += r.totals.invalidations;
     findings += r.findingsTotal + r.internalErrors.length;
+    if (r.totals.invalidations > 0) hookPerRun.push(r.totals.invalidationHookUs / r.totals.invalidations);
+    if (r.elapsedS > 0) failsPerRun.push(r.totals.fastPathTrylockFails / r.elapsedS);
   }
+  const range = (xs: number[]): [number, number] => (xs.length === 0 ? [0, 0] : [Math.min(...xs), Math.max(...xs)]);
   return {
     seconds,
+    runs: reports.length,
     fastPathTrylockFailsPerS: seconds > 0 ? fails / seconds : 0,
+    fastPathTrylockFailsPerSRange: range(failsPerRun),
     hookUsPerInvalidation: invalidations > 0 ? hookUs / invalidations : 0,
+    hookUsPerInvalidationRange: range(hookPerRun),
     invalidationsPerS: seconds > 0 ? invalidations / seconds : 0,
     findings,
   };

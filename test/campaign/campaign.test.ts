@@ -73,6 +73,37 @@ describe('the campaign table', () => {
   });
 });
 
+describe('the cost row (B18)', () => {
+  function costReport(bugHook: [number, number], refHook: [number, number]): CampaignReport {
+    const side = (hook: [number, number], fails: number) => ({
+      seconds: 6, runs: 3, fastPathTrylockFailsPerS: fails, fastPathTrylockFailsPerSRange: [fails, fails] as [number, number],
+      hookUsPerInvalidation: (hook[0] + hook[1]) / 2, hookUsPerInvalidationRange: hook, invalidationsPerS: 2000, findings: 0,
+    });
+    const row: CampaignRow = {
+      name: 'invalidate-no-read-precheck', switchName: 'invalidate-no-read-precheck', history: 'B18', source: '-', kind: 'cost', expect: [],
+      runs: [], detected: 0, medianS: null, maxS: null, caughtBy: {}, runsPerS: 0, vmentriesPerS: 0,
+      reference: { seconds: 6, runs: 3, findings: 0, properties: [], commands: [], protocol: 'b17-trylock' },
+      cost: { bug: side(bugHook, 38), reference: side(refHook, 0) },
+      ok: true, wallS: 12,
+    };
+    return {
+      tool: 'gpc-lab', command: 'campaign', version: '0.0.0', schema: 'schemas/campaign.schema.json', runs: 3, budgetS: 30, shard: '1/1', shardsCovered: [1], shardCount: 1, selected: [row.name],
+      provenance: { toolVersion: '0.0.0', gitCommit: null, modelHash: 'm', configHash: 'c', hosts: [] },
+      seed: 1, protocol: 'mainline', environment: {}, rows: [row], referenceFindings: 0, wallS: 12, verdict: 'ok', exitCode: 0, interrupted: false, notes: [],
+    };
+  }
+
+  it('says "no difference measured" when the runs of the two sides overlap, however far apart their means', () => {
+    const text = formatCampaignText(costReport([2.1, 12.3], [2.0, 3.1])).join('\n');
+    expect(text).toMatch(/notifier hook µs per invalidation 7\.2 \[2\.1\.\.12\.3\] vs reference 2\.5 \[2\.0\.\.3\.1\] \(the run ranges overlap: no difference measured\)/);
+    expect(text).toMatch(/fast-path read_trylock failures\/s 38 \[38\.\.38\] vs reference 0 \[0\.\.0\] \(the run ranges are apart\)/);
+  });
+
+  it('says the ranges are apart when they are', () => {
+    expect(formatCampaignText(costReport([7.0, 7.5], [2.0, 3.1])).join('\n')).toMatch(/per invalidation 7\.3 \[7\.0\.\.7\.5\] vs reference 2\.5 \[2\.0\.\.3\.1\] \(the run ranges are apart\)/);
+  });
+});
+
 describe('campaign options', () => {
   it('shards split the catalog without overlap and together cover it', () => {
     const all = campaignEntries().map((e) => e.name);
