@@ -42,26 +42,36 @@ function nativeCell(native: NativeReport | undefined, modelName: string, ref: Vm
  * Rows: the figures whose name starts with `prefix`; columns: the configurations, then (with
  * measured native figures) the native counterpart and the JS/native factor of the 1v idle figure.
  */
-function matrix(configs: readonly VmentryConfigResult[], prefix: string, native?: NativeReport): string[] {
-  const names = configs[0]?.figures.filter((f) => f.name.startsWith(prefix)).map((f) => f.name) ?? [];
+function matrix(configs: readonly VmentryConfigResult[], prefix: string | readonly string[], native?: NativeReport): string[] {
+  const prefixes = typeof prefix === 'string' ? [prefix] : prefix;
+  const names = prefixes.flatMap((p) => configs[0]?.figures.filter((f) => f.name.startsWith(p)).map((f) => f.name) ?? []);
   const nameWidth = Math.max(...names.map((n) => n.length), 8);
   const labels = configs.map((c) => `${c.vcpus}v ${c.load}`);
   const colWidth = Math.max(16, ...labels.map((l) => l.length));
   const withNative = native?.status === 'measured';
   const ref = referenceConfig(configs);
   const nativeHeader = 'native (JS/native)';
-  const lines = [`${''.padEnd(nameWidth)}  ${labels.map((l) => l.padStart(colWidth)).join('  ')}${withNative ? `  ${nativeHeader.padStart(colWidth)}` : ''}`];
-  for (const name of names) {
-    const cells = configs.map((c) => {
+  // One column per configuration, then the native one; in blocks of as many as fit 100 columns.
+  const columns: { header: string; cell: (name: string) => string }[] = configs.map((c, i) => ({
+    header: labels[i]!,
+    cell(name: string): string {
       const f = c.figures.find((x) => x.name === name);
-      if (!f) return '-'.padStart(colWidth);
+      if (!f) return '-';
       const floor = f.floor === undefined ? undefined : c.figures.find((x) => x.name === f.floor);
       const marker = floor ? ratioMarker(ratioVerdict(f, floor)) : '';
       const ratio = f.ratioToFloor === undefined ? '' : ` (${f.ratioToFloor.toFixed(2)}x${marker})`;
-      return `${fmt(f.median)}${ratio}`.padStart(colWidth);
-    });
-    if (withNative) cells.push(nativeCell(native, name, ref).padStart(Math.max(colWidth, nativeHeader.length)));
-    lines.push(`${name.padEnd(nameWidth)}  ${cells.join('  ')}`);
+      return `${fmt(f.median)}${ratio}`;
+    },
+  }));
+  if (withNative) columns.push({ header: nativeHeader, cell: (name) => nativeCell(native, name, ref) });
+  const width = Math.max(colWidth, nativeHeader.length);
+  const perBlock = Math.max(1, Math.floor((100 - nameWidth) / (width + 2)));
+  const lines: string[] = [];
+  for (let at = 0; at < columns.length; at += perBlock) {
+    const block = columns.slice(at, at + perBlock);
+    if (at > 0) lines.push('');
+    lines.push(`${''.padEnd(nameWidth)}  ${block.map((c) => c.header.padStart(width)).join('  ')}`);
+    for (const name of names) lines.push(`${name.padEnd(nameWidth)}  ${block.map((c) => c.cell(name).padStart(width)).join('  ')}`);
   }
   return lines;
 }
@@ -128,8 +138,7 @@ export function formatBenchReport(report: BenchReport): string[] {
     lines.push('', 'Summary: ns per vmentry (ratio to the empty vmentry)');
     lines.push(...matrix(report.vmentry, 'vmentry:', report.native));
     lines.push('', 'Raw floors (ns)');
-    lines.push(...matrix(report.vmentry, 'raw:', report.native));
-    lines.push(...matrix(report.vmentry, 'floor:', report.native).slice(1));
+    lines.push(...matrix(report.vmentry, ['raw:', 'floor:'], report.native));
     if (report.native.status === 'measured') {
       lines.push(`   native: the C11 counterpart (relaxed load for plain load, acquire load for Atomics.load); (Nx): the 1v idle model figure / native`);
     }
