@@ -56,8 +56,10 @@ export interface BenchConfig {
   readonly loads: readonly LoadKind[];
   /** Invalidations per second of the load thread. */
   readonly invalRate: number;
-  /** Per-vmentry plan (ops per batch = vmentries). */
+  /** Per-vmentry plan (ops per batch = vmentries): its samples in all, over `passes` passes. */
   readonly plan: Required<BatchPlan>;
+  /** Passes over all vmentry configurations (round robin), each with its share of the samples; pooled per configuration. */
+  readonly passes: number;
   /** Invalidation/refresh plan (ops per batch = mm events). */
   readonly opsPlan: Required<BatchPlan>;
   /** Caches on the list for the invalidation-cost figures. */
@@ -112,6 +114,8 @@ export function parseBenchOptions(input: BenchOptionsInput): BenchConfig {
     loads: input.load === undefined ? [...LOAD_KINDS] : parseList('--load', input.load, LOAD_KINDS),
     invalRate: input.invalRate === undefined ? 2000 : parseIntegerOption('--inval-rate', input.invalRate, 1, 100_000),
     plan: { samples, warmupSamples: warmup, batchSize: batch },
+    // The configurations interleaved: several passes over all of them (quick: one, the minimum samples).
+    passes: quick ? 1 : Math.max(1, Math.min(3, Math.floor(samples / 5))),
     opsPlan: { samples, warmupSamples: Math.min(warmup, 2), batchSize: profile.opsBatch },
     cacheCounts: profile.cacheCounts,
     evictionSeconds: profile.evictionSeconds,

@@ -9,13 +9,13 @@ import type { BatchStats } from '../harness/batch-timer.js';
 import { ratioVerdict } from '../harness/measured-difference.js';
 import type { GoalResult, VmentryConfigResult } from './bench-report.js';
 import type { NativeReport } from './native-bench.js';
+import { formatNs } from '../util/format-ns.js';
 
 export const LOCKED_GOAL = 1.3;
 export const GENERATION_GOAL = 1.2;
 
-function fmt(ns: number): string {
-  return ns >= 100 ? ns.toFixed(0) : ns >= 10 ? ns.toFixed(1) : ns.toFixed(2);
-}
+/** ns as reports print them (src/util/format-ns.ts). */
+const fmt = formatNs;
 
 function byName(figures: readonly BatchStats[]): Map<string, BatchStats> {
   return new Map(figures.map((f) => [f.name, f]));

@@ -5,10 +5,10 @@ import type { BenchReport, VmentryConfigResult } from './bench-report.js';
 import type { NativeReport } from './native-bench.js';
 import { referenceConfig } from './bench-goals.js';
 import { RATIO_MARKER_LEGEND, ratioMarker, ratioVerdict } from '../harness/measured-difference.js';
+import { formatNs } from '../util/format-ns.js';
 
-function fmt(ns: number): string {
-  return ns >= 100 ? ns.toFixed(0) : ns >= 10 ? ns.toFixed(1) : ns.toFixed(2);
-}
+/** ns as reports print them (src/util/format-ns.ts). */
+const fmt = formatNs;
 
 function latency(s: LatencySummary): string {
   if (s.count === 0) return 'none recorded';
@@ -113,10 +113,11 @@ function opsTable(figures: readonly BatchStats[]): string[] {
 export function formatBenchReport(report: BenchReport): string[] {
   const env = report.environment;
   const lines: string[] = [];
-  const cfg = report.config as { plan: { samples: number; batchSize: number; warmupSamples: number }; invalRate: number; protocol?: string };
+  const cfg = report.config as { plan: { samples: number; batchSize: number; warmupSamples: number }; passes?: number; invalRate: number; protocol?: string };
   lines.push(
     `gpc-lab bench${report.quick ? ' --quick' : ''}: per-vmentry cost of the entry-check strategies (protocol ${cfg.protocol ?? 'mainline'}); ` +
-      `${cfg.plan.samples} samples x ${cfg.plan.batchSize} ops per variant and thread, ${cfg.plan.warmupSamples} warm-up rounds, variants interleaved; ` +
+      `${cfg.plan.samples} samples x ${cfg.plan.batchSize} ops per variant and thread, ${cfg.plan.warmupSamples} warm-up rounds, variants interleaved` +
+      `${(cfg.passes ?? 1) > 1 ? `, the configurations in ${cfg.passes} round-robin passes (pooled)` : ''}; ` +
       `median ns/op, p25..p75, MAD%, ratio to the floor measured in the same run`,
   );
   lines.push(`ratios: ${RATIO_MARKER_LEGEND}`);

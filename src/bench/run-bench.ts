@@ -12,7 +12,7 @@ import { RunControl, StopReason, installSigintStop } from '../harness/run-contro
 import type { BenchConfig } from './bench-config.js';
 import type { BenchReport, EvictionResult, VmentryConfigResult } from './bench-report.js';
 import { judgeGoals, seedVerdict } from './bench-goals.js';
-import { runVmentryConfig } from './vmentry-phase.js';
+import { runVmentryPass, summarizeVmentryConfig, type VmentryPass } from './vmentry-phase.js';
 import { runOpsPhase } from './ops-phase.js';
 import { runEvictionPhase } from './eviction-phase.js';
 import { writeBenchChart } from './bench-chart.js';
@@ -56,8 +56,8 @@ export async function runBench(config: BenchConfig, options: BenchRunOptions = {
   // The native program: one sample set before each vmentry configuration (the machine state the
   // model's round after it sees), idle before the idle ones and with its notifier thread at
   // --inval-rate before the others; pooled. Compiled once, up front.
-  const idleRounds = config.vcpuCounts.length * config.loads.filter((l) => l === 'idle').length;
-  const loadRounds = config.vcpuCounts.length * config.loads.filter((l) => l !== 'idle').length;
+  const idleRounds = config.passes * config.vcpuCounts.length * config.loads.filter((l) => l === 'idle').length;
+  const loadRounds = config.passes * config.vcpuCounts.length * config.loads.filter((l) => l !== 'idle').length;
   let native: NativeBench | null = null;
   if (config.native !== null) {
     const perRound = (rounds: number): number => Math.max(2, Math.ceil(config.native!.samples / Math.max(1, rounds)));
@@ -74,17 +74,21 @@ export async function runBench(config: BenchConfig, options: BenchRunOptions = {
     if (!native.prepare(options.native)) notice(`bench: ${native.note}`);
   }
 
-  const vmentry: VmentryConfigResult[] = [];
-  for (const vcpus of config.vcpuCounts) {
-    for (const load of config.loads) {
-      if (native !== null && native.ready && !interrupted && !native.runRound(load === 'idle' ? 0 : config.invalRate)) notice(`bench: ${native.note}`);
-      const threads = vcpus + (load === 'idle' ? 0 : 1);
-      const result = await phase(`vmentry, ${vcpus} vCPU${vcpus > 1 ? 's' : ''}, ${load}`, threads, (control) =>
-        runVmentryConfig(config, vcpus, load, control),
+  // The vmentry configurations, interleaved: `passes` round-robin passes over all of them, each
+  // with its share of the samples, pooled per configuration (a load change hits every one alike).
+  const configurations = config.vcpuCounts.flatMap((vcpus) => config.loads.map((load) => ({ vcpus, load, passes: [] as VmentryPass[] })));
+  const passPlan = { ...config.plan, samples: Math.ceil(config.plan.samples / config.passes) };
+  for (let pass = 0; pass < config.passes; pass++) {
+    for (const c of configurations) {
+      if (native !== null && native.ready && !interrupted && !native.runRound(c.load === 'idle' ? 0 : config.invalRate)) notice(`bench: ${native.note}`);
+      const threads = c.vcpus + (c.load === 'idle' ? 0 : 1);
+      const result = await phase(`vmentry, ${c.vcpus} vCPU${c.vcpus > 1 ? 's' : ''}, ${c.load}${config.passes > 1 ? ` (pass ${pass + 1}/${config.passes})` : ''}`, threads, (control) =>
+        runVmentryPass(config, c.vcpus, c.load, control, passPlan),
       );
-      if (result) vmentry.push(result);
+      if (result) c.passes.push(result);
     }
   }
+  const vmentry: VmentryConfigResult[] = configurations.filter((c) => c.passes.length > 0).map((c) => summarizeVmentryConfig(c.vcpus, c.load, c.passes));
   const invalidation = (await phase('invalidation and refresh cost', 1, (control) => runOpsPhase(config, control))) ?? {
     figures: [],
     refreshAfterInvalidationUs: EMPTY_LATENCY,
@@ -111,6 +115,7 @@ export async function runBench(config: BenchConfig, options: BenchRunOptions = {
       loads: config.loads,
       invalRate: config.invalRate,
       plan: config.plan,
+      passes: config.passes,
       opsPlan: config.opsPlan,
       cacheCounts: config.cacheCounts,
       evictionSeconds: config.evictionSeconds,

@@ -19,7 +19,19 @@ function threadError(outcome: { status: string; name: string; error?: Error }): 
   return new Error(`bench thread ${outcome.name} ${outcome.status}${outcome.error ? `: ${outcome.error.message}` : ''}`);
 }
 
-export async function runVmentryConfig(config: BenchConfig, vcpus: number, load: LoadKind, control: RunControl): Promise<VmentryConfigResult> {
+/** What one pass of a configuration leaves: its timing threads' results, the load thread's, its wall time. */
+export interface VmentryPass {
+  readonly timing: VmentryThreadResult[];
+  readonly load: LoadThreadResult | null;
+  readonly seconds: number;
+}
+
+/**
+ * One pass of a configuration: fresh threads on a fresh VM, `plan.samples` samples per variant.
+ * The bench runs each configuration in several passes, interleaved with the other
+ * configurations' (summarizeVmentryConfig pools them), so a change of machine load hits all alike.
+ */
+export async function runVmentryPass(config: BenchConfig, vcpus: number, load: LoadKind, control: RunControl, plan: BenchConfig['plan']): Promise<VmentryPass> {
   const vm = buildBenchVm({ timingThreads: vcpus, seed: config.seed, protocol: protocolId(config.protocol) });
   const tasks: ThreadTask<VmentryThreadData | LoadThreadData>[] = [];
   for (let t = 0; t < vcpus; t++) {
@@ -29,7 +41,7 @@ export async function runVmentryConfig(config: BenchConfig, vcpus: number, load:
       caches: vm.cachesOf(t),
       lockedCounts: config.lockedCounts,
       strategies: config.strategies,
-      plan: config.plan,
+      plan,
       startTimeoutMs: START_TIMEOUT_MS,
     };
     tasks.push({ role: 'bench-vmentry', name: `vcpu-${t}`, data });
@@ -68,6 +80,19 @@ export async function runVmentryConfig(config: BenchConfig, vcpus: number, load:
     if (!value.started) throw new Error(`bench thread ${outcome.name} did not start (interrupted?)`);
     timing.push(value);
   }
+  let loadResult: LoadThreadResult | null = null;
+  if (load !== 'idle') {
+    const outcome = run.threads[vcpus]!;
+    if (outcome.status !== 'done') throw threadError(outcome as { status: string; name: string; error?: Error });
+    loadResult = outcome.value as LoadThreadResult;
+  }
+  return { timing, load: loadResult, seconds };
+}
+
+/** A configuration's figures from all its passes: every timing thread's samples pooled, the load's counts summed. */
+export function summarizeVmentryConfig(vcpus: number, load: LoadKind, passes: readonly VmentryPass[]): VmentryConfigResult {
+  const timing = passes.flatMap((p) => p.timing);
+  const seconds = passes.reduce((s, p) => s + p.seconds, 0);
   const pooled = poolThreadStats(timing);
   const figures: VmentryFigure[] = pooled.map((stats, i) => {
     const ops = timing.reduce((n, r) => n + (r.operations[i] ?? 0), 0);
@@ -76,15 +101,15 @@ export async function runVmentryConfig(config: BenchConfig, vcpus: number, load:
     return { ...stats, checkFailuresPer1k: ops > 0 ? (failures * 1000) / ops : 0, reloadsPer1k: ops > 0 ? (reloads * 1000) / ops : 0 };
   });
   let invalidations: VmentryConfigResult['invalidations'] = null;
-  if (load !== 'idle') {
-    const outcome = run.threads[vcpus]!;
-    if (outcome.status !== 'done') throw threadError(outcome as { status: string; name: string; error?: Error });
-    const value = outcome.value as LoadThreadResult;
+  const loads = passes.flatMap((p) => (p.load ? [p.load] : []));
+  if (load !== 'idle' && loads.length > 0) {
+    const events = loads.reduce((n, l) => n + l.events, 0);
+    const loadSeconds = loads.reduce((n, l) => n + l.seconds, 0);
     invalidations = {
-      events: value.events,
-      perSecond: value.seconds > 0 ? value.events / value.seconds : 0,
-      evictionWaits: value.evictionWaits,
-      evictionLatencyUs: summarizeLatency([value.evictionLatencyUs]),
+      events,
+      perSecond: loadSeconds > 0 ? events / loadSeconds : 0,
+      evictionWaits: loads.reduce((n, l) => n + l.evictionWaits, 0),
+      evictionLatencyUs: summarizeLatency(loads.map((l) => l.evictionLatencyUs)),
     };
   }
   const refresh: LatencySnapshot[] = timing.map((r) => r.refreshLatencyUs);

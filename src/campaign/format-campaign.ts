@@ -1,5 +1,6 @@
 /** The campaign report as a text table or as Markdown. */
 import type { CampaignReport, CampaignRow } from './campaign-report.js';
+import { REPORT_WIDTH, fitLines } from '../util/wrap-text.js';
 
 const sec = (s: number | null): string => (s === null ? '-' : s < 1 ? `${(s * 1000).toFixed(0)} ms` : `${s.toFixed(2)} s`);
 
@@ -60,7 +61,7 @@ export function formatCampaignText(report: CampaignReport): string[] {
   );
   out.push(`environment: ${JSON.stringify(report.environment)}`);
   out.push('');
-  const head = ['bug', 'kind', 'detected', 'median', 'max', 'caught first by (runs)', 'runs/s', 'vmentries/s (thousands)', 'reference findings'];
+  const head = ['bug', 'kind', 'detected', 'median', 'max', 'caught first by (runs)', 'runs/s', 'vmentries/s (k)', 'reference findings'];
   const rows = report.rows.map((r) => [
     label(r),
     r.kind,
@@ -72,10 +73,16 @@ export function formatCampaignText(report: CampaignReport): string[] {
     r.kind === 'cost' ? '-' : (r.vmentriesPerS / 1000).toFixed(0),
     referenceCell(r, report.protocol),
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]): string => `  ${cells.map((c, i) => c.padEnd(widths[i]!)).join('  ')}`.trimEnd();
-  out.push(line(head));
-  for (const row of rows) out.push(line(row));
+  // Two tables of the same rows, so each keeps to 100 columns: detection and speed, then what caught
+  // it and the reference.
+  for (const columns of [[0, 1, 2, 3, 4, 6], [0, 5, 7, 8]]) {
+    const pick = (cells: string[]): string[] => columns.map((i) => cells[i]!);
+    const widths = pick(head).map((h, i) => Math.max(h.length, ...rows.map((row) => pick(row)[i]!.length)));
+    const line = (cells: string[]): string => `  ${pick(cells).map((c, i) => c.padEnd(widths[i]!)).join('  ')}`.trimEnd();
+    if (columns[1] !== 1) out.push('');
+    out.push(line(head));
+    for (const row of rows) out.push(line(row));
+  }
   for (const r of report.rows) if (r.cost) out.push(`  ${r.name}: ${costLine(r)}`);
   out.push('');
   for (const r of report.rows) if (r.slowBecause && r.medianS !== null && r.medianS >= 1) out.push(`  slower than 1 s: ${r.name}: ${r.slowBecause}`);
@@ -92,7 +99,8 @@ export function formatCampaignText(report: CampaignReport): string[] {
   for (const note of report.notes) out.push(`note: ${note}`);
   out.push('note: bounds are the rule of three: n runs without a miss (or without a reference finding) put its rate per run below 3/n at 95 % confidence.');
   out.push(`verdict: ${report.verdict.toUpperCase()}${report.interrupted ? ' [interrupted: partial campaign]' : ''} (exit ${report.exitCode}); reference findings ${report.referenceFindings}${env.loadAverage1m !== undefined ? `; load average at start ${env.loadAverage1m}` : ''}`);
-  return out;
+  // Prose wrapped to 100 columns; the tables, the environment's JSON and commands kept whole.
+  return fitLines(out, REPORT_WIDTH, (line) => line.startsWith('environment: ') || line.startsWith('gpc-lab ') || line.includes('npx gpc-lab'));
 }
 
 export function formatCampaignMarkdown(report: CampaignReport): string[] {

@@ -14,7 +14,8 @@ import { DEFAULT_PROTOCOL, protocolNames } from '../kvm/protocols/registry.js';
 
 const HELP_AFTER = `
 What is measured (each figure a median over >= 10 batch samples, with p25..p75 and MAD, and its
-ratio to a floor measured in the same run, variants interleaved; samples a GC ran into are dropped):
+ratio to a floor measured in the same run, variants interleaved; the configurations run in 3
+round-robin passes (1 with --quick), pooled; samples a GC ran into are dropped):
   raw floors      empty loop, plain load, Atomics.load, Atomics.load+compare, Atomics.add+sub on
                   1/2/3/8 cache lines, add+load+sub
   check: S        the entry check alone: the strategy module's own check (src/kvm/strategies), for

@@ -21,6 +21,7 @@
  * src/bench/gc-aware-bench.ts).
  */
 import { ratioMarker, ratioVerdict } from './measured-difference.js';
+import { formatNs } from '../util/format-ns.js';
 
 export interface BatchVariant {
   readonly name: string;
@@ -183,9 +184,8 @@ export function batchSinkValue(): number {
   return batchSink;
 }
 
-function fmt(ns: number): string {
-  return ns >= 100 ? ns.toFixed(0) : ns >= 10 ? ns.toFixed(1) : ns.toFixed(2);
-}
+/** ns as reports print them (src/util/format-ns.ts). */
+const fmt = formatNs;
 
 /** The stats as a text table: median ns/op, quartiles, MAD, and the ratio to the floor. */
 export function formatBatchTable(stats: readonly BatchStats[]): string[] {

@@ -3,7 +3,7 @@ import type { LatencySummary } from '../harness/histogram.js';
 import { INTERLEAVING_COLUMNS, formatInterleaving } from './interleaving-text.js';
 import type { StressReport } from './stress-report.js';
 import { racingSteps } from './racing-steps.js';
-import { REPORT_WIDTH, wrapText } from '../util/wrap-text.js';
+import { REPORT_WIDTH, fitLines, wrapText } from '../util/wrap-text.js';
 import { formatDataLoss } from './data-loss-report.js';
 
 const n = (x: number): string => Math.round(x).toLocaleString('en-US');
@@ -123,27 +123,13 @@ export function formatStressReport(report: StressReport): string[] {
   return fitToWidth(out);
 }
 
-/** Prose lines of the report have their first label's width as hanging indent ("note: ", "totals: ", ...). */
-const HANGING = /^(\s*(?:[a-z][a-z ]*: |\[\d+\] )?)/;
-
 /**
- * Every line wrapped to the report's 100 columns, with a hanging indent, except the interleaving's
- * event rows (one event per line, however long) and lines that hold a command to copy (re-run).
+ * Every line wrapped to the report's 100 columns (src/util/wrap-text.ts), except the header (what
+ * ran and how it stopped), table rows, the interleaving's event rows and lines that hold a command
+ * to copy (re-run).
  */
 function fitToWidth(lines: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const line of lines) {
-    // A table row (columns split by runs of spaces) is kept whole: wrapping would break its columns.
-    const tableRow = /\S {2,}\S.* {2,}\S/.test(line.trimStart());
-    // The header line (what ran, and how it stopped) stays whole, as tools grep it.
-    if (line.length <= REPORT_WIDTH || tableRow || line.startsWith('gpc-lab ') || /^\s+#\d/.test(line) || line.includes('npx gpc-lab')) {
-      out.push(line);
-      continue;
-    }
-    const lead = HANGING.exec(line)![1]!;
-    out.push(...wrapText(line.slice(lead.length), REPORT_WIDTH, lead, ' '.repeat(Math.min(lead.length, 40))));
-  }
-  return out;
+  return fitLines(lines, REPORT_WIDTH, (line) => line.startsWith('gpc-lab ') || /^\s+#\d/.test(line) || line.includes('npx gpc-lab'));
 }
 
 /**

@@ -24,3 +24,24 @@ export function wrapText(text: string, width: number, first = '', rest = first):
 }
 
 export const REPORT_WIDTH = 100;
+
+/** Prose lines have their first label's width as hanging indent ("note: ", "totals: ", "[3] "). */
+const HANGING = /^(\s*(?:[a-z][a-z ]*: |\[\d+\] )?)/;
+
+/**
+ * Lines fitted to `width`: a longer line is wrapped with a hanging indent, unless `keep` says to
+ * keep it whole or it is a table row (columns split by runs of spaces: wrapping would break them).
+ */
+export function fitLines(lines: readonly string[], width: number, keep: (line: string) => boolean): string[] {
+  const out: string[] = [];
+  for (const line of lines) {
+    const tableRow = /\S {2,}\S.* {2,}\S/.test(line.trimStart());
+    if (line.length <= width || tableRow || keep(line)) {
+      out.push(line);
+      continue;
+    }
+    const lead = HANGING.exec(line)![1]!;
+    out.push(...wrapText(line.slice(lead.length), width, lead, ' '.repeat(Math.min(lead.length, 40))));
+  }
+  return out;
+}

@@ -67,7 +67,8 @@ describe('the campaign table', () => {
       seed: 1, protocol: 'mainline', environment: {}, rows: [row],
       referenceFindings: 1, wallS: 1, verdict: 'missed', exitCode: 1, interrupted: false, notes: [],
     };
-    const text = formatCampaignText(report).join('\n');
+    // Prose is wrapped at 100 columns: compare with line breaks and indents as single spaces.
+    const text = formatCampaignText(report).join('\n').replace(/\s+/g, ' ');
     expect(text).toContain("REFERENCE FINDING (stall) under refresh-leaks-lock-on-error's workload: gpc-lab stress --seed 13501 --stop-on-finding");
     expect(text).toContain('verdict: MISSED (exit 1); reference findings 1');
   });
@@ -94,13 +95,13 @@ describe('the cost row (B18)', () => {
   }
 
   it('says "no difference measured" when the runs of the two sides overlap, however far apart their means', () => {
-    const text = formatCampaignText(costReport([2.1, 12.3], [2.0, 3.1])).join('\n');
+    const text = formatCampaignText(costReport([2.1, 12.3], [2.0, 3.1])).join('\n').replace(/\s+/g, ' ');
     expect(text).toMatch(/notifier hook µs per invalidation 7\.2 \[2\.1\.\.12\.3\] vs reference 2\.5 \[2\.0\.\.3\.1\] \(the run ranges overlap: no difference measured\)/);
     expect(text).toMatch(/fast-path read_trylock failures\/s 38 \[38\.\.38\] vs reference 0 \[0\.\.0\] \(the run ranges are apart\)/);
   });
 
   it('says the ranges are apart when they are', () => {
-    expect(formatCampaignText(costReport([7.0, 7.5], [2.0, 3.1])).join('\n')).toMatch(/per invalidation 7\.3 \[7\.0\.\.7\.5\] vs reference 2\.5 \[2\.0\.\.3\.1\] \(the run ranges are apart\)/);
+    expect(formatCampaignText(costReport([7.0, 7.5], [2.0, 3.1])).join('\n').replace(/\s+/g, ' ')).toMatch(/per invalidation 7\.3 \[7\.0\.\.7\.5\] vs reference 2\.5 \[2\.0\.\.3\.1\] \(the run ranges are apart\)/);
   });
 });
 
