@@ -3,7 +3,6 @@ import { readLock, readUnlock } from '../../../src/sync/rwlock.js';
 import { buildVm } from '../../../src/stress/build-vm.js';
 import { gpcCheckLocked } from '../../../src/kvm/gpc.js';
 import { G_ACTIVE, G_GPA, G_UHVA, G_VALID, GPC_LOCK, gpcBase } from '../../../src/kvm/gpc-layout.js';
-import { srcuEnter, srcuExit } from '../../../src/kvm/srcu.js';
 import { MM_ZAP, mmEventBegin, mmEventFinish } from '../../../src/kvm/host-mm-events.js';
 import { VM_MMU_SEQ, VM_MN_COUNT, VM_XEN_ATTACH } from '../../../src/kvm/vm-layout.js';
 import { ST_INVAL_OUTSIDE_MEMSLOTS, ST_XEN_ATTACH_GPA, ST_XEN_ATTACH_HVA, ST_XEN_ATTACH_OVERLAY } from '../../../src/kvm/thread-stats.js';
@@ -36,6 +35,7 @@ import { setEvtchn } from '../../../src/kvm/users/xen-evtchn.js';
 import { peekFileWord } from '../../../src/mem/host-page-table.js';
 import { flushCounters } from '../../../src/kvm/model-context.js';
 import { runEndOfRunOracles } from '../../../src/stress/end-of-run.js';
+import { inSrcu } from '../../support/srcu-section.js';
 
 type Main = ReturnType<typeof buildVm>['main'];
 
@@ -47,14 +47,6 @@ function checkAndAccess(main: Main, g: number, len: number): { ok: boolean; clea
   return { ok, clean };
 }
 
-function inSrcu<T>(main: Main, f: () => T): T {
-  const srcu = srcuEnter(main);
-  try {
-    return f();
-  } finally {
-    srcuExit(main, srcu);
-  }
-}
 
 describe('the VMM attaches the Xen caches by GPA or by HVA (docs/UPSTREAM-SPEC.md 5.3)', () => {
   it('shared_info attached by HVA is an HVA cache at the hva its candidate gpa maps to now, and its accesses pass every oracle', () => {

@@ -16,7 +16,6 @@ import { gpcActivate, gpcDeactivate } from '../../../src/kvm/gpc.js';
 import { G_VALID, GPC_LOCK, gpcBase } from '../../../src/kvm/gpc-layout.js';
 import { MM_MIGRATE, mmEventBegin, mmEventFinish } from '../../../src/kvm/host-mm-events.js';
 import { peekFileWord } from '../../../src/mem/host-page-table.js';
-import { srcuEnter, srcuExit } from '../../../src/kvm/srcu.js';
 import { writeLock, writeUnlock } from '../../../src/sync/rwlock.js';
 import { pendingRequests, takeRequests } from '../../../src/kvm/vcpu-kick.js';
 import { REQ_UNBLOCK, V_XEN_TIMER_PENDING, VCPU_INTS } from '../../../src/kvm/vcpu-layout.js';
@@ -33,7 +32,7 @@ import {
   ST_VCPU_INFO_FALLBACKS,
 } from '../../../src/kvm/thread-stats.js';
 import { totalFindings } from '../../../src/trace/findings.js';
-import type { ModelContext } from '../../../src/kvm/model-context.js';
+import { inSrcu } from '../../support/srcu-section.js';
 
 const TABLE = guestLayout(2, 4096).caches;
 const SHINFO = cacheNamed(TABLE, 'shared_info');
@@ -45,15 +44,6 @@ function config(overrides: Partial<VmConfig> = {}): VmConfig {
   return testVmConfig({ traceDepth: 32, workload: workloadMask(['xen']), eventPermille: 0, stealPermille: 0, postPermille: 0, ...overrides });
 }
 
-/** Runs `body` inside an SRCU read section, as every caller of the delivery paths is. */
-function inSrcu<T>(ctx: ModelContext, body: () => T): T {
-  const srcu = srcuEnter(ctx);
-  try {
-    return body();
-  } finally {
-    srcuExit(ctx, srcu);
-  }
-}
 
 describe('vcpu_info', () => {
   it('is a per-vCPU host-uses cache at a non-zero offset in its page, active and valid after build', () => {

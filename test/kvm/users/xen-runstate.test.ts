@@ -6,7 +6,6 @@ import { gpcDeactivate } from '../../../src/kvm/gpc.js';
 import { G_ACTIVE, GPC_LOCK, gpcBase } from '../../../src/kvm/gpc-layout.js';
 import { guestLayout } from '../../../src/kvm/guest-layout.js';
 import type { ModelContext } from '../../../src/kvm/model-context.js';
-import { srcuEnter, srcuExit } from '../../../src/kvm/srcu.js';
 import { strategyId } from '../../../src/kvm/strategies/registry.js';
 import {
   ST_PROP_CHECKS,
@@ -26,6 +25,7 @@ import { PROP_RECORDS, RECORD_RUNSTATE_BACKWARDS, RECORD_RUNSTATE_TORN } from '.
 import { createLockdepBuffer, lockdepDisable, lockdepEnable, lockdepFindingCount, readLockdepFindings } from '../../../src/sync/lockdep.js';
 import { readerCount, writeLock, writeUnlock } from '../../../src/sync/rwlock.js';
 import { readFindingRecords, totalFindings } from '../../../src/trace/findings.js';
+import { inSrcu } from '../../support/srcu-section.js';
 
 const PAGE = 4096;
 const TABLE = guestLayout(4, PAGE).caches;
@@ -49,15 +49,6 @@ function runstateVm(overrides: Partial<VmConfig> = {}) {
   return main;
 }
 
-/** Runs `f` in an SRCU read section, as the vCPU's requests and exit handler are. */
-function inSrcu<T>(ctx: ModelContext, f: () => T): T {
-  const idx = srcuEnter(ctx);
-  try {
-    return f();
-  } finally {
-    srcuExit(ctx, idx);
-  }
-}
 
 /** One guest step that reads the runstate area (the guest reads it when its step count is 2 mod 4). */
 function guestReads(ctx: ModelContext, vs: VcpuState): void {

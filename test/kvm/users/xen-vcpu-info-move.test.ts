@@ -14,7 +14,6 @@ import { USER_XEN_VCPU_INFO, workloadMask } from '../../../src/kvm/cache-users.j
 import { BUG_KHVA_KEEPS_OLD_OFFSET } from '../../../src/kvm/bug-switches.js';
 import { gpcActivateHva } from '../../../src/kvm/gpc.js';
 import { G_GPA, G_KHVA, G_PFN, G_UHVA, G_VALID, gpcBase } from '../../../src/kvm/gpc-layout.js';
-import { srcuEnter, srcuExit } from '../../../src/kvm/srcu.js';
 import { kvmSetMemslot } from '../../../src/kvm/set-memslot.js';
 import { newMemslotSwapStats } from '../../../src/kvm/swap-memslots.js';
 import { KVM_MR_CREATE, KVM_MR_DELETE, readCurrentSlot, type MemslotOp, type SlotValue } from '../../../src/mem/memslot-update.js';
@@ -31,6 +30,7 @@ import { END_EVENTS_NO_UPCALL, PROP_EVENTS } from '../../../src/oracle/propertie
 import { INV_KHVA_OFFSET, PROP_STATE_INVARIANT } from '../../../src/oracle/properties/state-invariant.js';
 import { flushCounters, type ModelContext } from '../../../src/kvm/model-context.js';
 import { findingsOf, firing, shortStress } from '../../stress/stress-support.js';
+import { inSrcu } from '../../support/srcu-section.js';
 
 const TABLE = guestLayout(2, 4096).caches;
 const VI = cacheNamed(TABLE, 'vcpu_info vcpu-1');
@@ -40,14 +40,6 @@ function config(overrides: Partial<VmConfig> = {}): VmConfig {
   return testVmConfig({ traceDepth: 32, workload: workloadMask(['xen']), eventPermille: 0, stealPermille: 0, postPermille: 0, ...overrides });
 }
 
-function inSrcu<T>(ctx: ModelContext, body: () => T): T {
-  const srcu = srcuEnter(ctx);
-  try {
-    return body();
-  } finally {
-    srcuExit(ctx, srcu);
-  }
-}
 
 /** vcpu_info word `index` (VI_*) at byte offset `offset` of vCPU 1's vcpu_info page. */
 function viWord(main: ModelContext, offset: number, index: number): number {
