@@ -6,6 +6,7 @@ import type { NativeReport } from './native-bench.js';
 import { referenceConfig } from './bench-goals.js';
 import { RATIO_MARKER_LEGEND, ratioMarker, ratioVerdict } from '../harness/measured-difference.js';
 import { formatNs } from '../util/format-ns.js';
+import { REPORT_WIDTH, fitLines } from '../util/wrap-text.js';
 
 /** ns as reports print them (src/util/format-ns.ts). */
 const fmt = formatNs;
@@ -19,15 +20,23 @@ function configLabel(c: VmentryConfigResult): string {
   return `${c.vcpus} vCPU${c.vcpus > 1 ? 's' : ''}, ${c.load}`;
 }
 
+/**
+ * A configuration's figures, then (a second, narrow table, so that each keeps to 100 columns) the
+ * entry checks that failed and the reloads per 1000 operations of the check and vmentry variants,
+ * and the samples a GC ran into.
+ */
 function withCounters(c: VmentryConfigResult): string[] {
-  const table = formatBatchTable(c.figures);
-  return table.map((line, i) => {
-    if (i === 0) return `${line}  ${'fail/1k'.padStart(7)}  ${'reload/1k'.padStart(9)}  gc`;
-    const f = c.figures[i - 1]!;
+  const lines = formatBatchTable(c.figures);
+  const counted = c.figures.filter((f) => f.name.startsWith('check:') || f.name.startsWith('vmentry:') || f.gcFlagged || f.gcDropped);
+  if (counted.length === 0) return lines;
+  const width = Math.max(8, ...counted.map((f) => f.name.length));
+  lines.push('', `${'variant'.padEnd(width)}  ${'fail/1k'.padStart(7)}  ${'reload/1k'.padStart(9)}  gc (-n dropped, FLAGGED kept)`);
+  for (const f of counted) {
     const gc = f.gcFlagged ? 'FLAGGED' : f.gcDropped ? `-${f.gcDropped}` : '';
     const counters = f.name.startsWith('check:') || f.name.startsWith('vmentry:');
-    return `${line}  ${(counters ? f.checkFailuresPer1k.toFixed(2) : '').padStart(7)}  ${(counters ? f.reloadsPer1k.toFixed(2) : '').padStart(9)}  ${gc}`;
-  });
+    lines.push(`${f.name.padEnd(width)}  ${(counters ? f.checkFailuresPer1k.toFixed(2) : '').padStart(7)}  ${(counters ? f.reloadsPer1k.toFixed(2) : '').padStart(9)}  ${gc}`.trimEnd());
+  }
+  return lines;
 }
 
 /** The native figure whose model counterpart is `modelName`, as "ns (JS/native factor at 1v idle)". */
@@ -131,7 +140,7 @@ export function formatBenchReport(report: BenchReport): string[] {
           `vCPU refreshes: ${latency(c.refreshLatencyUs)}`,
       );
     }
-    lines.push(...withCounters(c).map((l) => `   ${l}`));
+    lines.push(...withCounters(c).map((l) => (l === '' ? '' : `   ${l}`)));
   }
   if (report.vmentry.length > 0) {
     lines.push('', 'Summary: ns per entry check (ratio to its raw Atomics floor)');
@@ -185,5 +194,6 @@ export function formatBenchReport(report: BenchReport): string[] {
       `load average ${env.loadAverage1m.toFixed(2)} at start, ${report.loadAverage1mAtEnd.toFixed(2)} at end` +
       (env.loadAverage1m > env.availableParallelism * 0.5 ? ' (busy machine: figures are noisy)' : ''),
   );
-  return lines;
+  // Prose wrapped to 100 columns; the tables (and the compile command line) kept whole.
+  return fitLines(lines, REPORT_WIDTH, (line) => line.includes(' -std=c11 '));
 }

@@ -201,8 +201,13 @@ export function formatBatchTable(stats: readonly BatchStats[]): string[] {
     lines.push(
       `${s.name.padEnd(nameWidth)}  ${fmt(s.median).padStart(7)}  ${`${fmt(s.p25)}..${fmt(s.p75)}`.padStart(13)}  ` +
         `${s.madPercent.toFixed(1).padStart(5)}  ${(s.floor ?? '').padEnd(floorWidth)}  ` +
-        `${s.ratioToFloor === undefined ? '' : `${s.ratioToFloor.toFixed(2)}x${marker.padEnd(1)}`.padStart(6)}`,
+        `${s.ratioToFloor === undefined ? '' : `${formatRatio(s.ratioToFloor)}x${marker.padEnd(1)}`.padStart(6)}`,
     );
   }
   return lines;
+}
+
+/** A ratio in 3 significant figures at most (2.20, 14.1, 112), so the ratio column stays narrow. */
+function formatRatio(r: number): string {
+  return r >= 100 ? r.toFixed(0) : r >= 10 ? r.toFixed(1) : r.toFixed(2);
 }
