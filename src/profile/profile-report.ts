@@ -28,7 +28,7 @@ const ANONYMOUS_NOTE_PERCENT = 1;
 
 export function formatProfileReport(report: ProfileReport): string {
   const lines: string[] = [];
-  const command = ['gpc-lab', report.job.subcommand, ...report.job.args].join(' ');
+  const command = ['npx gpc-lab', report.job.subcommand, ...report.job.args].join(' ');
   lines.push(
     `profile of \`${command}\`: ${report.threads.length} thread(s), one .cpuprofile each in ${report.outDir} ` +
       `(Chrome DevTools > Performance > Load profile, or speedscope)`,
