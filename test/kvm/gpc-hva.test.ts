@@ -5,18 +5,17 @@ import { gpcActivate, gpcActivateHva, gpcCheckLocked, gpcRefresh } from '../../s
 import { G_GPA, G_KHVA, G_PFN, G_UHVA, G_VALID, GPC_LOCK, gpcBase } from '../../src/kvm/gpc-layout.js';
 import { guestLayout } from '../../src/kvm/guest-layout.js';
 import { cacheNamed } from '../../src/kvm/cache-table.js';
-import { strategyId } from '../../src/kvm/strategies/registry.js';
 import { USER_STEAL_TIME } from '../../src/kvm/cache-users.js';
 import { kvmSwapActiveMemslots, newMemslotSwapStats } from '../../src/kvm/swap-memslots.js';
 import { readCurrentSlot } from '../../src/mem/memslot-update.js';
 import { MM_MIGRATE, mmEventBegin, mmEventFinish } from '../../src/kvm/host-mm-events.js';
-import { WORKLOAD_ALL } from '../../src/kvm/vm-layout.js';
 import { filePfn, vpageToGfn } from '../../src/mem/host-page-table.js';
 import { memslotsGeneration } from '../../src/mem/memslots.js';
 import { totalFindings } from '../../src/trace/findings.js';
 import { EINVAL } from '../../src/util/errno.js';
 import { checkKhvaAccessLocked } from '../../src/oracle/access-oracles.js';
 import { BUG_KHVA_KEEPS_OLD_OFFSET } from '../../src/kvm/bug-switches.js';
+import { testVmConfig } from '../support/vm-config.js';
 
 // docs/UPSTREAM-SPEC.md 4.1-4.3: kvm_gpc_activate_hva, kvm_gpc_check's skipped generation test,
 // __kvm_gpc_refresh's HVA branch, and GPA <-> HVA switches by re-activation.
@@ -28,20 +27,7 @@ function vm() {
 }
 
 function vmConfig() {
-  return {
-    vcpus: 2,
-    pageSize: 4096,
-    strategy: strategyId('locked'),
-    bugMask: 0,
-    seed: 3,
-    oracles: true,
-    traceDepth: 32,
-    workload: WORKLOAD_ALL,
-    guestSteps: 8,
-    eventPermille: 100,
-    stealPermille: 100,
-    postPermille: 100,
-  };
+  return testVmConfig({ seed: 3, traceDepth: 32 });
 }
 
 function checks(main: ReturnType<typeof vm>['main'], g: number, len: number): boolean {

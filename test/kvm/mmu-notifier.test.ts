@@ -1,26 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { buildVm } from '../../src/stress/build-vm.js';
-import { strategyId } from '../../src/kvm/strategies/registry.js';
 import { MM_MIGRATE, MM_UNMAP_WINDOW, mmEventBegin, mmEventFinish } from '../../src/kvm/host-mm-events.js';
 import { VM_MMU_IN_PROGRESS, VM_MMU_SEQ, VM_MN_COUNT, VM_MN_UPDATER_WAITING, VM_MN_UPDATER_WAKE } from '../../src/kvm/vm-layout.js';
 import { WINDOWS_PER_SLOT } from '../../src/kvm/guest-layout.js';
 import { USER_STEAL_TIME } from '../../src/kvm/cache-users.js';
+import { testVmConfig } from '../support/vm-config.js';
 
 function vm() {
-  return buildVm({
-    vcpus: 2,
-    pageSize: 4096,
-    strategy: strategyId('locked'),
-    bugMask: 0,
-    seed: 3,
-    oracles: true,
-    traceDepth: 0,
-    workload: 7,
-    guestSteps: 4,
-    eventPermille: 0,
-    stealPermille: 0,
-    postPermille: 0,
-  });
+  return buildVm(testVmConfig({ seed: 3, traceDepth: 0, workload: 7, guestSteps: 4, eventPermille: 0, stealPermille: 0, postPermille: 0 }));
 }
 
 type Counters = { count: number; seq: number; inProgress: number };

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { buildVm } from '../../src/stress/build-vm.js';
-import { strategyId } from '../../src/kvm/strategies/registry.js';
 import { MM_MIGRATE, mmEventBegin, mmEventFinish } from '../../src/kvm/host-mm-events.js';
 import { VM_MN_UPDATER_WAITING } from '../../src/kvm/vm-layout.js';
 import { USER_STEAL_TIME } from '../../src/kvm/cache-users.js';
@@ -13,22 +12,10 @@ import { STEP_MEMSLOT_COUNT_WAIT, STEP_MEMSLOT_DRAINED, STEP_MEMSLOT_GENERATION,
 import { readFindingRecords } from '../../src/trace/findings.js';
 import { LIVELOCK_UPDATER_STARVED, PROP_LIVELOCK } from '../../src/oracle/properties/livelock.js';
 import { findingsOf, firing, shortStress } from '../stress/stress-support.js';
+import { testVmConfig } from '../support/vm-config.js';
 
 function vm() {
-  return buildVm({
-    vcpus: 2,
-    pageSize: 4096,
-    strategy: strategyId('locked'),
-    bugMask: 0,
-    seed: 5,
-    oracles: true,
-    traceDepth: 64,
-    workload: 7,
-    guestSteps: 4,
-    eventPermille: 0,
-    stealPermille: 0,
-    postPermille: 0,
-  });
+  return buildVm(testVmConfig({ seed: 5, workload: 7, guestSteps: 4, eventPermille: 0, stealPermille: 0, postPermille: 0 }));
 }
 
 /** Resolves after `ms` (the main thread's event loop keeps running). */

@@ -16,22 +16,10 @@ import { checkMemslotChange } from '../../src/kvm/set-memslot.js';
 import { EEXIST, EINVAL } from '../../src/util/errno.js';
 import { rerunCommand, resolveStressConfig } from '../../src/stress/stress-config.js';
 import { UsageError } from '../../src/util/usage-error.js';
+import { testVmConfig } from '../support/vm-config.js';
 
 function vmWithTrace() {
-  return buildVm({
-    vcpus: 2,
-    pageSize: 4096,
-    strategy: strategyId('generation'),
-    bugMask: 0,
-    seed: 9,
-    oracles: true,
-    traceDepth: 64,
-    workload: 7,
-    guestSteps: 4,
-    eventPermille: 50,
-    stealPermille: 50,
-    postPermille: 100,
-  });
+  return buildVm(testVmConfig({ strategy: strategyId('generation'), seed: 9, workload: 7, guestSteps: 4, eventPermille: 50, stealPermille: 50 }));
 }
 
 /** The generations readers saw at each publish (G|IN_PROGRESS) and each final store, in order. */

@@ -8,7 +8,6 @@ import { GPC_LOCK, gpcBase } from '../../../src/kvm/gpc-layout.js';
 import { guestLayout } from '../../../src/kvm/guest-layout.js';
 import { cacheNamed } from '../../../src/kvm/cache-table.js';
 import { strategyId } from '../../../src/kvm/strategies/registry.js';
-import { WORKLOAD_ALL } from '../../../src/kvm/vm-layout.js';
 import { openVcpuState } from '../../../src/kvm/vcpu-entry.js';
 import { GENERATION } from '../../../src/kvm/strategies/generation.js';
 import { LOCKED } from '../../../src/kvm/strategies/locked.js';
@@ -25,25 +24,12 @@ import {
   registerProtocol,
   resolveProtocol,
 } from '../../../src/kvm/protocols/registry.js';
+import { testVmConfig } from '../../support/vm-config.js';
 
 const STEAL_0 = cacheNamed(guestLayout(1, 4096).caches, 'steal-time vcpu-0').index;
 
 function mainVm(protocol: number) {
-  return buildVm({
-    vcpus: 1,
-    pageSize: 4096,
-    strategy: strategyId('locked'),
-    bugMask: 0,
-    seed: 1,
-    oracles: true,
-    traceDepth: 16,
-    workload: WORKLOAD_ALL,
-    guestSteps: 8,
-    eventPermille: 0,
-    stealPermille: 0,
-    postPermille: 0,
-    protocol,
-  });
+  return buildVm(testVmConfig({ vcpus: 1, traceDepth: 16, eventPermille: 0, stealPermille: 0, postPermille: 0, protocol }));
 }
 
 /** Runs kvm_gpc_check of the first steal-time cache under its read lock. */

@@ -9,22 +9,12 @@ import { SLOT_PRESENT } from '../../../src/mem/memslots.js';
 import { strategies, strategyById, strategyId, strategyNames, STRATEGY_NAMES } from '../../../src/kvm/strategies/registry.js';
 import { REQ_GPC_INVALIDATE } from '../../../src/kvm/vcpu-layout.js';
 import { VM_EVICTION_REQUEST, WORKLOAD_NESTED } from '../../../src/kvm/vm-layout.js';
+import { testVmConfig } from '../../support/vm-config.js';
 
 function nestedVm(strategy: string) {
-  const built = buildVm({
-    vcpus: 1,
-    pageSize: 4096,
-    strategy: strategyId(strategy),
-    bugMask: 0,
-    seed: 1,
-    oracles: true,
-    traceDepth: 16,
-    workload: WORKLOAD_NESTED,
-    guestSteps: 1,
-    eventPermille: 0,
-    stealPermille: 0,
-    postPermille: 0,
-  });
+  const built = buildVm(
+    testVmConfig({ vcpus: 1, strategy: strategyId(strategy), traceDepth: 16, workload: WORKLOAD_NESTED, guestSteps: 1, eventPermille: 0, stealPermille: 0, postPermille: 0 }),
+  );
   const ctx = built.main;
   const vs = openVcpuState(ctx, 0, strategyId(strategy));
   const srcu = srcuEnter(ctx);

@@ -6,7 +6,6 @@ import { gpcDeactivate } from '../../../src/kvm/gpc.js';
 import { G_ACTIVE, GPC_LOCK, gpcBase } from '../../../src/kvm/gpc-layout.js';
 import { guestLayout } from '../../../src/kvm/guest-layout.js';
 import type { ModelContext } from '../../../src/kvm/model-context.js';
-import { strategyId } from '../../../src/kvm/strategies/registry.js';
 import {
   ST_PROP_CHECKS,
   ST_RUNSTATE_CHECK_GIVEUPS,
@@ -26,26 +25,15 @@ import { createLockdepBuffer, lockdepDisable, lockdepEnable, lockdepFindingCount
 import { readerCount, writeLock, writeUnlock } from '../../../src/sync/rwlock.js';
 import { readFindingRecords, totalFindings } from '../../../src/trace/findings.js';
 import { inSrcu } from '../../support/srcu-section.js';
+import { testVmConfig } from '../../support/vm-config.js';
 
 const PAGE = 4096;
 const TABLE = guestLayout(4, PAGE).caches;
 
 function runstateVm(overrides: Partial<VmConfig> = {}) {
-  const { main } = buildVm({
-    vcpus: 4,
-    pageSize: PAGE,
-    strategy: strategyId('locked'),
-    bugMask: 0,
-    seed: 1,
-    oracles: true,
-    traceDepth: 32,
-    workload: WORKLOAD_RUNSTATE,
-    guestSteps: 1,
-    eventPermille: 0,
-    stealPermille: 0,
-    postPermille: 0,
-    ...overrides,
-  });
+  const { main } = buildVm(
+    testVmConfig({ vcpus: 4, pageSize: PAGE, traceDepth: 32, workload: WORKLOAD_RUNSTATE, guestSteps: 1, eventPermille: 0, stealPermille: 0, postPermille: 0, ...overrides }),
+  );
   return main;
 }
 
