@@ -136,13 +136,14 @@ export class ControlPlane {
     return rc === 0;
   }
 
-  /** A FREE host window of slot s's group, or -1. */
+  /** A FREE host window of slot s's group, or -1: then the update that needed it is skipped (counted). */
   private freeWindow(s: number): number {
     const mm = this.main.host.mm;
     for (let i = 0; i < WINDOWS_PER_SLOT; i++) {
       const window = s * WINDOWS_PER_SLOT + i;
       if (Atomics.load(mm.mem, mm.windowBase + window * WINDOW_INTS + W_STATE) === WINDOW_FREE) return window;
     }
+    this.counts.skipped++;
     return -1;
   }
 
@@ -181,10 +182,7 @@ export class ControlPlane {
     const current = readCurrentSlot(this.main.ms, s);
     if ((current.flags & SLOT_PRESENT) === 0) return false;
     const target = this.freeWindow(s);
-    if (target < 0) {
-      this.counts.skipped++;
-      return false;
-    }
+    if (target < 0) return false;
     // Different host memory: the new window maps the other bank of file pages.
     const oldFileBase = this.fileBaseOf(current.uhvaVpage);
     const fileBase = otherBankFilePage(this.main.host.mm, oldFileBase);
@@ -254,10 +252,7 @@ export class ControlPlane {
     const current = readCurrentSlot(this.main.ms, s);
     if ((current.flags & SLOT_PRESENT) === 0) return false;
     const target = this.freeWindow(s);
-    if (target < 0) {
-      this.counts.skipped++;
-      return false;
-    }
+    if (target < 0) return false;
     const uhvaVpage = this.mapWindow(target, s, this.fileBaseOf(current.uhvaVpage), current.npages);
     if (!(await this.update({ change: MR_ILLEGAL_REPOINT_HVA, slot: s, value: { ...current, uhvaVpage } }, this.retireWindowOf(current.uhvaVpage)))) return false;
     this.counts.repoints++;
