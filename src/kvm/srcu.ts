@@ -14,7 +14,8 @@ export function srcuEnter(ctx: ModelContext): number {
   const idx = srcuReadLock(ctx.ms, ctx.thread);
   // Loaded after the registration: the section can see this generation's copy or a newer one.
   ctx.srcuGeneration = memslotsGeneration(ctx.ms);
-  ctx.srcuDeleteStamp = deletesDone(ctx.retired);
+  // lost-write's stamp: read only by its check, which runs only with the oracles on.
+  if (ctx.oracles) ctx.srcuDeleteStamp = deletesDone(ctx.retired);
   return idx;
 }
 

@@ -180,8 +180,9 @@ export function vcpuEnterGuest(ctx: ModelContext, vs: VcpuState): void {
   // smp_mb__after_srcu_read_unlock), pairing with kickers' "set request, then read mode" and the
   // notifier's "clear valid, then kick".
   enterGuestMode(vcpus, v, vs.session);
-  // The hardware's writes from this entry on are judged against the DELETEs completed by now (lost-write).
-  ctx.guestEntryDeleteStamp = deletesDone(ctx.retired);
+  // The hardware's writes from this entry on are judged against the DELETEs completed by now
+  // (lost-write; its check, the stamp's only reader, runs only with the oracles on).
+  if (ctx.oracles) ctx.guestEntryDeleteStamp = deletesDone(ctx.retired);
   traceStep(ctx, STEP_VCPU_ENTER, -1, -1, -1, vs.session);
   const entryGen = memslotsGeneration(ctx.ms);
   if (vs.nested && ctx.oracles) snapshotEntryTranslations(ctx, vs, entryGen);
