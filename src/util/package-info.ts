@@ -24,9 +24,11 @@ export function packageRoot(): string {
   }
 }
 
-/** package.json's version. */
+let version: string | undefined;
+
+/** package.json's version (read once: every report's envelope asks for it). */
 export function packageVersion(): string {
-  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  return (version ??= (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version);
 }
 
 let commit: string | null | undefined;
