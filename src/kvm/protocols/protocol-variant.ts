@@ -105,6 +105,18 @@ export interface ProtocolVariant {
   readonly steps: Partial<ProtocolSteps>;
   /** For each replaced step: the commit, message id or kernel function it models. */
   readonly stepSources: Partial<Readonly<Record<ProtocolStepName, string>>>;
+  /**
+   * The `--workload` names whose cache users the variant changes or needs (`gpc-lab verdicts` runs
+   * the variant, and mainline beside it, with each). Absent: every workload.
+   */
+  readonly workloads?: readonly string[];
+  /** The entry-check strategy (`--strategy`) the variant's authors chose; absent: the run's. */
+  readonly defaultStrategy?: string;
+  /**
+   * Catalog bug switches (`--bug NAME`) that do not apply to the variant, each with why (e.g. the
+   * switch reverts a fix the variant replaces). Absent: every switch applies.
+   */
+  readonly inapplicableBugs?: Readonly<Record<string, string>>;
 }
 
 /** A variant as listings and reports show it (`gpc-lab protocols`, the stress report). */
@@ -114,6 +126,10 @@ export interface ProtocolDescription {
   readonly source: string;
   /** The steps it supplies, with their sources (mainline: all of them; a variant: what it replaces). */
   readonly steps: readonly { readonly step: ProtocolStepName; readonly source: string }[];
+  /** The workloads it touches (every workload when the variant names none). */
+  readonly workloads?: readonly string[];
+  readonly defaultStrategy?: string;
+  readonly inapplicableBugs?: Readonly<Record<string, string>>;
 }
 
 export function describeProtocol(variant: ProtocolVariant): ProtocolDescription {
@@ -122,5 +138,8 @@ export function describeProtocol(variant: ProtocolVariant): ProtocolDescription 
     summary: variant.summary,
     source: variant.source,
     steps: PROTOCOL_STEP_NAMES.filter((s) => variant.steps[s] !== undefined).map((step) => ({ step, source: variant.stepSources[step] ?? '' })),
+    ...(variant.workloads !== undefined ? { workloads: variant.workloads } : {}),
+    ...(variant.defaultStrategy !== undefined ? { defaultStrategy: variant.defaultStrategy } : {}),
+    ...(variant.inapplicableBugs !== undefined ? { inapplicableBugs: variant.inapplicableBugs } : {}),
   };
 }
