@@ -15,6 +15,7 @@ import { registerStressCommand } from './cli/stress.js';
 import { registerBenchCommand } from './cli/bench.js';
 import { registerBugsCommand } from './cli/bugs.js';
 import { registerCampaignCommand } from './cli/campaign.js';
+import { registerReplayCommand } from './cli/replay.js';
 import { registerProtocolsCommand } from './cli/protocols.js';
 
 const version = packageVersion();
@@ -52,6 +53,7 @@ registerStressCommand(program);
 registerBenchCommand(program);
 registerBugsCommand(program);
 registerCampaignCommand(program);
+registerReplayCommand(program);
 registerProtocolsCommand(program);
 
 async function main(argv: string[]): Promise<number> {

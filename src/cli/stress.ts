@@ -11,7 +11,8 @@ import { BUG_SWITCHES } from '../kvm/bug-switches.js';
 import { FIX_SWITCHES } from '../kvm/fix-switches.js';
 import { DEFAULT_PROTOCOL, protocolNames } from '../kvm/protocols/registry.js';
 import { STRESS_DEFAULTS, WORKLOAD_NAMES, resolveStressConfig, type StressOptions, type StressTestHooks } from '../stress/stress-config.js';
-import { runStress } from '../stress/run-stress.js';
+import { runStress, type RecordedSchedule } from '../stress/run-stress.js';
+import { defaultSchedulePath, saveSchedule, scheduleFileOf } from '../stress/schedule-record.js';
 import { formatStressReport } from '../stress/format-report.js';
 import { LEGAL_MEMSLOT_OPS, MEMSLOT_OP_NAMES } from '../stress/control-plane.js';
 
@@ -93,6 +94,12 @@ export function registerStressCommand(program: Command): void {
     .option('--retry <any|range>', 'alias of --protocol: any = mainline, range = range-retry (history B20)')
     .option('--invalidate <mixed|unrelated>', 'notifier targets: mixed (cached and spare pages) or unrelated (spare pages only, --inflight always in flight: the B20 livelock workload)', 'mixed')
     .option('--stop-on-finding', 'stop at the first finding (the report gives the time to it from the start of the threads)')
+    .option('--schedule <os|chaos|random|pct>', 'who decides which thread runs: os (real threads, the default), chaos (real threads plus seeded random delays at the protocol points), random or pct (one thread at a time, a seeded scheduler picks at every protocol point: replayable)', 'os')
+    .option('--sched-seed <n>', "the scheduler's seed (chaos/random/pct; default derived from --seed)")
+    .option('--pct-depth <d>', 'pct: the bug depth d it targets (d-1 priority change points; default 3)')
+    .option('--chaos-rate <p>', 'chaos: the chance that a protocol point injects a delay (0..1, default 0.02)')
+    .option('--steps <n>', 'random/pct: the step budget of the schedule (model time: 1 µs per step; default 200000)')
+    .option('--save-schedule <file>', 'random/pct: write the schedule file here, finding or not (a finding always writes one)')
     .option('--json', 'print the report as JSON (no progress output)')
     .option('--perfetto <file>', "write the first finding's interleaving as a Chrome Trace Event JSON file (ui.perfetto.dev, chrome://tracing)")
     .addOption(new Option('--crash-after <n>', 'test hook: vcpu-0 throws after n iterations').hideHelp())
@@ -100,13 +107,15 @@ export function registerStressCommand(program: Command): void {
     .action(async function stressAction(raw: StressCliOptions) {
       const { protocolModule, strategyModule, perfetto, ...options } = raw;
       if (perfetto !== undefined) checkOutputPath('--perfetto', perfetto);
+      if (options.saveSchedule !== undefined) checkOutputPath('--save-schedule', options.saveSchedule);
       const config = resolveStressConfig({
         ...options,
         ...(protocolModule ? { protocolModules: protocolModule } : {}),
         ...(strategyModule ? { strategyModules: strategyModule } : {}),
       });
       if (!config.json) process.stderr.write(`seed ${config.seed}\n`);
-      const report = await runStress(config, { handleSigint: true });
+      let recorded: RecordedSchedule | undefined;
+      const report = await runStress(config, { handleSigint: true, onScheduleRecorded: (r) => (recorded = r) });
       if (config.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else process.stdout.write(`${formatStressReport(report).join('\n')}\n`);
       if (perfetto !== undefined) {
@@ -117,6 +126,12 @@ export function registerStressCommand(program: Command): void {
         } else {
           process.stderr.write(`perfetto: no finding, so no trace was written to ${perfetto}\n`);
         }
+      }
+      // random/pct: a finding's schedule is always kept (and any with --save-schedule).
+      if (recorded && (report.findings.length > 0 || config.schedule.saveSchedule !== null)) {
+        const path = config.schedule.saveSchedule ?? defaultSchedulePath(config, report);
+        const replay = saveSchedule(path, scheduleFileOf(config, report, recorded));
+        process.stderr.write(`schedule: ${recorded.decisions.length} decisions in ${path}; replay it with: ${replay}\n`);
       }
       process.exitCode = report.exitCode;
     });

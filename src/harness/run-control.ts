@@ -73,6 +73,8 @@ export const ThreadState = {
   STOPPING: 11,
   DONE: 12,
   FAILED: 13,
+  /** Under a controlled schedule (src/sched/): runnable or blocked, waiting for the scheduler to give it the turn. */
+  WAITING_TURN: 14,
   FIRST_CUSTOM: 32,
 } as const;
 
@@ -91,6 +93,7 @@ const threadStateNames: Record<number, string> = {
   11: 'stopping',
   12: 'done',
   13: 'failed',
+  14: 'waiting for its turn (controlled schedule)',
 };
 
 /** The report name of a thread state; `extra` names a subsystem's custom states. */
@@ -243,10 +246,29 @@ export class RunControl {
    * call was the first. Wakes threads waiting at the start barrier and runs the stop listeners.
    */
   requestStop(reason: Exclude<StopReasonCode, 0>): boolean {
-    if (Atomics.compareExchange(this.view, RC_STOP_REASON, 0, reason) !== 0) return false;
-    Atomics.notify(this.view, RC_READY_COUNT);
-    for (const listener of this.listeners.splice(0)) listener(reason);
-    return true;
+    // Under a controlled schedule the scheduler lands the stop on a step (src/sched/): forwarded.
+    if (this.stopForwarder?.(reason) === true) return false;
+    const first = Atomics.compareExchange(this.view, RC_STOP_REASON, 0, reason) === 0;
+    if (first) Atomics.notify(this.view, RC_READY_COUNT);
+    this.runStopListeners();
+    return first;
+  }
+
+  /**
+   * Where stop requests go instead of the stop word while it returns true: a controlled schedule's
+   * scheduler, which stores the stop word itself at a step. Null: every request is applied at once.
+   */
+  stopForwarder: ((reason: Exclude<StopReasonCode, 0>) => boolean) | null = null;
+
+  /** Runs the stop listeners once the stop word is set, whoever set it (a thread's scheduler, or requestStop). */
+  pollStop(): void {
+    if (this.stopped) this.runStopListeners();
+  }
+
+  private runStopListeners(): void {
+    const reason = this.stopReason;
+    if (reason === 0) return;
+    for (const listener of this.listeners.splice(0)) listener(reason as StopReasonCode);
   }
 
   /** Calls `listener` once when the run is asked to stop (at once if it already was). */

@@ -64,7 +64,10 @@ function isJudged(state: number): boolean {
     isFinalThreadState(state) ||
     state === ThreadState.NOT_STARTED ||
     state === ThreadState.STARTING ||
-    state === ThreadState.AT_START_BARRIER
+    state === ThreadState.AT_START_BARRIER ||
+    // Under a controlled schedule only the turn holder can make progress; the scheduler itself
+    // reports a deadlock exactly (src/sched/sched-chooser.ts).
+    state === ThreadState.WAITING_TURN
   );
 }
 

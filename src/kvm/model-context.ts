@@ -11,6 +11,7 @@ import { flightRecorderView, recordEvent, type FlightRecorder } from '../trace/f
 import { findingsView, reportFinding, type Findings } from '../trace/findings.js';
 import { STEP_FINDING } from '../trace/trace-steps.js';
 import { LatencyRecorder } from '../harness/histogram.js';
+import { schedOn, schedPoint } from '../sched/turn-gate.js';
 import { setBugSwitches } from './bug-switches.js';
 import { setFixSwitches } from './fix-switches.js';
 import { guestLayout, type GuestLayout } from './guest-layout.js';
@@ -175,6 +176,8 @@ export function openModelContext(buffers: VmBuffers, thread: number): ModelConte
  * per step), and may lag an Atomics.add/sub made by another thread an instant before.
  */
 export function traceStep(ctx: ModelContext, step: number, cache: number, gpa: number, pfn: number, arg: number): void {
+  // A scheduling point under a chaos or controlled schedule (src/sched/turn-gate.ts), before the step is logged.
+  if (schedOn) schedPoint(step);
   recordEvent(ctx.fr, ctx.thread, step, cache, gpa, pfn, Atomics.load(ctx.vm, VM_MMU_SEQ), ctx.vm[VM_MN_COUNT]!, memslotsGeneration(ctx.ms), arg);
 }
 

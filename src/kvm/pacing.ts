@@ -1,10 +1,12 @@
 /**
  * Pacing for the threads that run at a rate (notifier, evtchn, juggler): a Poisson-like schedule
- * of due times drawn from the thread's seeded stream, slept in Atomics.wait on a private word.
+ * of due times drawn from the thread's seeded stream, slept in Atomics.wait on a private word
+ * (under a controlled schedule: in model time, steps, with the turn handed over).
  * Each paced loop waits for its turn with `waitForPacedTurn`, which also shows the thread as
  * "pacing" in run control meanwhile (so a stall dump tells a sleeping thread from a stuck one).
  */
 import type { Random } from '../util/random.js';
+import { gateSleepMs, modelNowMs, schedGated, schedYield } from '../sched/turn-gate.js';
 
 /** Longest single pacing sleep: a paced thread sees a stop request within this. */
 export const PACING_SLICE_MS = 20;
@@ -13,7 +15,10 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 
 /** Sleeps ms milliseconds (nothing for ms <= 0). */
 export function sleepMs(ms: number): void {
-  if (ms > 0) Atomics.wait(sleeper, 0, 0, ms);
+  if (ms <= 0) return;
+  // Under the turn gate: model time (steps), the turn handed over meanwhile.
+  if (schedGated) gateSleepMs(ms);
+  else Atomics.wait(sleeper, 0, 0, ms);
 }
 
 /**
@@ -22,12 +27,14 @@ export function sleepMs(ms: number): void {
  * on an idle one it costs the timeout. Used where the kernel calls cond_resched in a retry loop.
  */
 export function condResched(): void {
-  Atomics.wait(sleeper, 0, 0, 0.02);
+  // Under the turn gate: a yield (PCT lowers this thread's priority, so a retry loop ends).
+  if (schedGated) schedYield();
+  else Atomics.wait(sleeper, 0, 0, 0.02);
 }
 
 /** A schedule of operations at `ratePerS` on average. Allocated once per thread. */
 export class Pacer {
-  private due = performance.now();
+  private due = modelNowMs();
 
   constructor(
     private readonly ratePerS: number,
@@ -40,7 +47,7 @@ export class Pacer {
       sleepMs(maxWaitMs);
       return false;
     }
-    const now = performance.now();
+    const now = modelNowMs();
     if (now < this.due) {
       const wait = this.due - now;
       if (wait > maxWaitMs) {

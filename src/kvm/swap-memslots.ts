@@ -5,7 +5,8 @@
  *   1. the inactive set gets the change and generation `gen | IN_PROGRESS` (prepareInactiveCopy)
  *   2. under mn_invalidate_lock, wait until mn_active_invalidate_count == 0 (prepare_to_rcuwait;
  *      the notifier's count 1 -> 0 wakes us); the main thread never blocks: the lock is only
- *      try-locked and every wait is an Atomics.waitAsync. The wait has no bound upstream; one
+ *      try-locked and every wait is an Atomics.waitAsync (under a controlled schedule, a hand-over
+ *      of the turn: src/sched/main-participant.ts). The wait has no bound upstream; one
  *      longer than `starvedAfterMs` is reported (livelock, "updater-starved")
  *   3. rcu_assign_pointer, still under the lock (publishCopy), then unlock: an invalidation's start
  *      and end see the same memslots
@@ -25,9 +26,7 @@ import { ST_KICKS_SENT, ST_MEMSLOT_UPDATES } from './thread-stats.js';
 import { kickVcpu } from './vcpu-kick.js';
 import { VM_MN_COUNT, VM_MN_INVALIDATE_LOCK, VM_MN_UPDATER_WAITING, VM_MN_UPDATER_WAKE } from './vm-layout.js';
 
-/** Atomics.waitAsync (Node 16+; not in the ES2022 lib typings). */
-type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
-const atomicsWaitAsync = (Atomics as unknown as { waitAsync: (a: Int32Array, i: number, v: number, t: number) => WaitAsyncResult }).waitAsync;
+import { mainNowMs, mainPoint, mainWaitWord } from '../sched/main-participant.js';
 
 /** Slice of the SRCU wait (a missed notify costs one slice). */
 const SRCU_SLICE_MS = 5;
@@ -60,8 +59,7 @@ async function mnInvalidateLockAsync(vm: Int32Array): Promise<void> {
   while (!spinTryLock(vm, VM_MN_INVALIDATE_LOCK)) {
     const state = Atomics.load(vm, VM_MN_INVALIDATE_LOCK + LockSlot.STATE);
     if (state === 0) continue;
-    const wait = atomicsWaitAsync(vm, VM_MN_INVALIDATE_LOCK + LockSlot.STATE, state, LOCK_SLICE_MS);
-    if (wait.async) await wait.value;
+    await mainWaitWord(vm, VM_MN_INVALIDATE_LOCK + LockSlot.STATE, state, LOCK_SLICE_MS);
   }
 }
 
@@ -95,25 +93,24 @@ export async function kvmSwapActiveMemslots(main: ModelContext, slot: number, va
   if (main.oracles) countCheck(main, PROP_LIVELOCK);
   while (Atomics.load(vm, VM_MN_COUNT) !== 0 && !hooks.shouldGiveUp()) {
     if (waitStart < 0) {
-      waitStart = performance.now();
+      waitStart = mainNowMs();
       traceStep(main, STEP_MEMSLOT_COUNT_WAIT, -1, slotGpa, -1, Atomics.load(vm, VM_MN_COUNT));
-    } else if (!starved && performance.now() - waitStart > starvedAfterMs) {
+    } else if (!starved && mainNowMs() - waitStart > starvedAfterMs) {
       // Liveness: upstream's wait has no bound (an invalidation that starts before the count
       // reaches 0 keeps it raised), so back-to-back overlapping invalidations can starve it.
       starved = true;
       hooks.stats.starved++;
-      if (main.oracles) finding(main, PROP_LIVELOCK, -1, slotGpa, -1, Atomics.load(vm, VM_MN_COUNT), Math.round(performance.now() - waitStart), LIVELOCK_UPDATER_STARVED);
+      if (main.oracles) finding(main, PROP_LIVELOCK, -1, slotGpa, -1, Atomics.load(vm, VM_MN_COUNT), Math.round(mainNowMs() - waitStart), LIVELOCK_UPDATER_STARVED);
     }
     // Read the wake word before unlocking: a 1 -> 0 after the unlock changes it, so no wake is lost.
     const wake = Atomics.load(vm, VM_MN_UPDATER_WAKE);
     spinUnlock(vm, VM_MN_INVALIDATE_LOCK);
-    const wait = atomicsWaitAsync(vm, VM_MN_UPDATER_WAKE, wake, COUNT_SLICE_MS);
-    if (wait.async) await wait.value;
+    await mainWaitWord(vm, VM_MN_UPDATER_WAKE, wake, COUNT_SLICE_MS);
     await mnInvalidateLockAsync(vm);
   }
   Atomics.store(vm, VM_MN_UPDATER_WAITING, 0); // finish_rcuwait
   if (waitStart >= 0) {
-    const waited = performance.now() - waitStart;
+    const waited = mainNowMs() - waitStart;
     hooks.stats.countWaits++;
     hooks.stats.countWaitMs += waited;
     hooks.stats.countWaitMaxMs = Math.max(hooks.stats.countWaitMaxMs, waited);
@@ -123,6 +120,8 @@ export async function kvmSwapActiveMemslots(main: ModelContext, slot: number, va
   hooks.stats.swaps++;
   traceStep(main, STEP_MEMSLOT_PUBLISH, -1, slotGpa, -1, slot);
   main.counters[ST_MEMSLOT_UPDATES]! += 1;
+  // Under a controlled schedule: a point between the publish and the SRCU drain (src/sched/).
+  await mainPoint(STEP_MEMSLOT_PUBLISH);
 
   await synchronizeSrcu(ms, oldCopy, SRCU_SLICE_MS, hooks.shouldGiveUp);
   if (hooks.afterDrain) {
@@ -131,6 +130,8 @@ export async function kvmSwapActiveMemslots(main: ModelContext, slot: number, va
   }
   const final = ((gen & (GEN_UPDATE_IN_PROGRESS - 1)) + NR_MEMSLOT_AS_IDS) & (GEN_UPDATE_IN_PROGRESS - 1);
   kvmArchMemslotsUpdated(main);
+  // Under a controlled schedule: a point between the kicks and the final generation (S2's window).
+  await mainPoint(STEP_MEMSLOT_GENERATION);
   storeActiveGeneration(ms, final);
   traceStep(main, STEP_MEMSLOT_GENERATION, -1, slotGpa, -1, final);
 }

@@ -19,6 +19,7 @@ import { STEP_ENTRY_CANCEL, STEP_GUEST_RUN, STEP_REQUESTS, STEP_VCPU_ENTER, STEP
 import { BUG_ENTRY_CHECK_BEFORE_MODE, isBugOn } from './bug-switches.js';
 import { openGuestRegisters, registerPfn, type GuestRegisters } from './guest-registers.js';
 import { traceStep, type ModelContext } from './model-context.js';
+import { POINT_GUEST_STEP, schedOn, schedPoint } from '../sched/turn-gate.js';
 import { srcuEnter, srcuExit } from './srcu.js';
 import { strategyById } from './strategies/registry.js';
 import {
@@ -151,6 +152,8 @@ function runGuest(ctx: ModelContext, vs: VcpuState): boolean {
   const v = vs.v;
   const steps = 1 + ctx.rng.below(ctx.guestSteps);
   for (let s = 0; s < steps; s++) {
+    // The guest's accesses through the loaded mappings: a scheduling point each (src/sched/).
+    if (schedOn) schedPoint(POINT_GUEST_STEP);
     if (!stillInGuestMode(ctx.vcpus, v)) return true;
     if (vs.nested) nestedHardwareStep(ctx, vs.gr);
     guestStep(ctx, v, vs.guest);

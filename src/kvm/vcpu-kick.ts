@@ -16,6 +16,7 @@
  * exit. A kick WAITs until the session it saw ends (the vCPU's exit bumps the session in MODE and
  * notifies), which is when the vCPU has left guest mode: the "IPI acknowledged".
  */
+import { gateBlockOnWord, schedGated } from '../sched/turn-gate.js';
 import {
   MODE_EXITING,
   MODE_IN,
@@ -76,8 +77,10 @@ export function waitForSessionEnd(vcpus: Int32Array, v: number, w: number, slice
   for (let slices = 0; ; slices++) {
     const now = Atomics.load(vcpus, at);
     if (now >>> 2 !== session || (now & MODE_MASK) === MODE_OUTSIDE) return slices;
-    // Pairs with the notify in exitGuestMode (after its exchange of MODE).
-    Atomics.wait(vcpus, at, now, sliceMs);
+    // Pairs with the notify in exitGuestMode (after its exchange of MODE). Under the turn gate:
+    // blocked on the MODE word until it changes, the turn handed over.
+    if (schedGated) gateBlockOnWord(vcpus, at, now);
+    else Atomics.wait(vcpus, at, now, sliceMs);
   }
 }
 

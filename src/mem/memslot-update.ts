@@ -24,9 +24,7 @@ import {
   type Memslots,
 } from './memslots.js';
 
-/** Atomics.waitAsync (Node 16+; not in the ES2022 lib typings). */
-type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
-const atomicsWaitAsync = (Atomics as unknown as { waitAsync: (a: Int32Array, i: number, v: number, t: number) => WaitAsyncResult }).waitAsync;
+import { mainWaitWord } from '../sched/main-participant.js';
 
 /** One slot's fields. */
 export interface SlotValue {
@@ -128,8 +126,7 @@ export async function synchronizeSrcu(
       const seq = Atomics.load(mem, MS_DRAIN_SEQ);
       if (srcuReaders(ms, oldCopy) === 0) return true;
       if (shouldGiveUp()) return false;
-      const wait = atomicsWaitAsync(mem, MS_DRAIN_SEQ, seq, sliceMs);
-      if (wait.async) await wait.value;
+      await mainWaitWord(mem, MS_DRAIN_SEQ, seq, sliceMs);
     }
   } finally {
     Atomics.store(mem, MS_DRAIN_WAITING, 0);

@@ -26,6 +26,7 @@ import { candidateBugNotes } from './candidate-bugs.js';
 import { isLockdepFailure, type ModelThreadData, type ModelThreadResult } from './model-thread.js';
 import type { PlannedModelThread } from './run-stress.js';
 import { rerunCommand, type StressConfig } from './stress-config.js';
+import type { ScheduleReport } from './scheduled-run.js';
 import type { CacheRow, StressFinding, StressReport, StressThreadRow, StressTotals } from './stress-report.js';
 import { G_INVALIDATED, G_MAX_RETRIES, G_REFRESHES, G_REFRESH_FAILS, G_RETRIES, gpcBase } from '../kvm/gpc-layout.js';
 
@@ -50,6 +51,8 @@ export interface ReportInputs {
   /** Messages of lockdep-lite findings (END_LOCKDEP findings index them). */
   lockdepMessages: string[];
   /** Seconds from the start barrier to the first finding seen while threads ran, or null. */
+  /** What the run's schedule did (src/stress/scheduled-run.ts). */
+  schedule: ScheduleReport;
   firstFindingAtS: number | null;
 }
 
@@ -290,6 +293,7 @@ export function buildStressReport(inputs: ReportInputs): StressReport {
     firstFinding,
     findings,
     ...(inputs.stallLines ? { stall: inputs.stallLines } : {}),
+    schedule: inputs.schedule,
     dataLoss,
     notes,
     internalErrors,

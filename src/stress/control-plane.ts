@@ -38,6 +38,8 @@ import { traceStep, type ModelContext } from '../kvm/model-context.js';
 import { deletesDone, markDeleting, markMapped, markRetired } from '../oracle/retired-memory.js';
 import { STEP_MEMSLOT_DELETE_RETURNED } from '../trace/trace-steps.js';
 import { UPDATER_STARVED_AFTER_MS, newMemslotSwapStats, type MemslotSwapStats } from '../kvm/swap-memslots.js';
+import { mainSleepMs, type MainParticipant } from '../sched/main-participant.js';
+import { shouldStop } from '../harness/run-control.js';
 
 /** `--memslot-ops` names: the legal operations (the default), then the illegal one. */
 export const MEMSLOT_OP_NAMES = ['delete-create', 'move', 'flags-only', 'dummy', 'repoint-hva'] as const;
@@ -92,6 +94,26 @@ export class ControlPlane {
   /** Starts issuing updates at the configured rate (exponential gaps from the run's seed). */
   start(): void {
     if (this.ratePerS > 0 && this.ops.length > 0) this.scheduleNext();
+  }
+
+  /**
+   * Under a controlled schedule (src/sched/): the control plane as the main thread's participant.
+   * It holds the first turn; gaps between updates are model time (`gate.sleepMs`), every wait
+   * inside an update hands the turn over, and the loop ends when the run stops (which the
+   * scheduler decides, at a step) or the schedule aborts. Then main leaves the schedule.
+   */
+  async runControlled(gate: MainParticipant, control: Int32Array): Promise<void> {
+    const active = this.ratePerS > 0 && this.ops.length > 0;
+    try {
+      while (active && !gate.aborted) {
+        const gapMs = (-Math.log(1 - this.main.rng.nextUint32() / 4294967296) * 1000) / this.ratePerS;
+        await gate.sleepMs(gapMs);
+        if (shouldStop(control) || gate.aborted) break;
+        await this.slotsLock.runExclusive(() => this.updateOnce());
+      }
+    } finally {
+      gate.exit();
+    }
   }
 
   /** Stops issuing updates (the one in progress finishes on its own). */
@@ -199,7 +221,7 @@ export class ControlPlane {
     this.counts.deletes++;
     this.counts.deletesOntoOtherMemory++;
     this.replacedSlots.add(s);
-    await sleep(GAP_MS);
+    await mainSleepMs(GAP_MS);
     const uhvaVpage = this.mapWindow(target, s, fileBase, current.npages);
     const created: SlotValue = { baseGfn: current.baseGfn, npages: current.npages, uhvaVpage, flags: SLOT_PRESENT };
     if (!(await this.update({ change: KVM_MR_CREATE, slot: s, value: created }))) return false;
@@ -216,7 +238,7 @@ export class ControlPlane {
     const parked: SlotValue = { ...current, baseGfn: layout.gfns + s * layout.windowPages };
     if (!(await this.update({ change: KVM_MR_MOVE, slot: s, value: parked }))) return false;
     this.counts.moves++;
-    await sleep(GAP_MS);
+    await mainSleepMs(GAP_MS);
     if (!(await this.update({ change: KVM_MR_MOVE, slot: s, value: current }))) return false;
     this.counts.moves++;
     return true;
@@ -258,8 +280,4 @@ export class ControlPlane {
     this.counts.repoints++;
     return true;
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -12,6 +12,9 @@ import type { LatencySnapshot } from '../harness/histogram.js';
 import { flushCounters, openModelContext, type ModelContext, type VmBuffers } from '../kvm/model-context.js';
 import { useProtocolModules } from '../kvm/protocols/registry.js';
 import { useStrategyModules } from '../kvm/strategies/registry.js';
+import { attachChaos, attachGate, enterGate, leaveGate, schedGated } from '../sched/turn-gate.js';
+import { schedView } from '../sched/sched-layout.js';
+import { schedWords } from '../sched/sched-words.js';
 
 export interface ModelThreadData {
   readonly buffers: VmBuffers;
@@ -30,6 +33,15 @@ export interface ModelThreadData {
   readonly protocolModules?: readonly string[];
   /** The run's entry-strategy modules (file: URLs), loaded in this order before the context opens. */
   readonly strategyModules?: readonly string[];
+  /** The run's schedule when it is not `os` (src/sched/): the turn gate's buffer, or chaos's seed and rate. */
+  readonly sched?: ModelThreadSchedule;
+}
+
+export interface ModelThreadSchedule {
+  /** random/pct/replay: the scheduler buffer (the thread joins the turn gate); absent for chaos. */
+  readonly buffer?: SharedArrayBuffer;
+  readonly seed: number;
+  readonly chaosRate: number;
 }
 
 export interface ModelThreadResult {
@@ -66,20 +78,38 @@ export async function startModelThread(data: ModelThreadData, thread: ThreadCont
   const ctx = openModelContext(data.buffers, data.thread);
   ctx.waitSink = threadStateWaitSink(thread.control, thread.slotBase);
   if (data.lockdep) lockdepEnable(data.lockdep, data.thread, thread.name);
-  if (!awaitStartBarrier(thread.control, thread.slotBase, data.startTimeoutMs)) return null;
+  const sched = data.sched;
+  if (sched?.buffer) {
+    attachGate({ sv: schedView(sched.buffer), words: schedWords(data.buffers), control: thread.control, rcSlotBase: thread.slotBase, findings: ctx.findings.mem, participant: data.thread });
+  } else if (sched) {
+    attachChaos(sched.seed, data.thread, sched.chaosRate);
+  }
+  if (!awaitStartBarrier(thread.control, thread.slotBase, data.startTimeoutMs)) {
+    leaveGate(true);
+    return null;
+  }
+  // Under the turn gate: the thread's first step waits for the scheduler's first decision.
+  if (schedGated) enterGate();
   return ctx;
 }
 
 /**
- * Runs a model thread's loop; a LockdepError it throws ends the loop and is returned as text
+ * Runs a model thread's loop, then leaves the schedule (src/sched/); a LockdepError it throws ends
+ * the loop and is returned as text
  * (for `modelThreadResult`), any other error propagates (an internal error of the tool).
  */
 export function runModelLoop(loop: () => void): string | undefined {
   try {
     loop();
+    leaveGate(false);
     return undefined;
   } catch (error) {
-    if (error instanceof LockdepError) return `${error.name}: ${error.message}`;
+    if (error instanceof LockdepError) {
+      leaveGate(false);
+      return `${error.name}: ${error.message}`;
+    }
+    // A crash never leaves the others parked at the turn gate: the schedule aborts, all wake.
+    leaveGate(true);
     throw error;
   }
 }

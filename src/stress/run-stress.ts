@@ -39,6 +39,8 @@ import { buildStressReport } from './build-report.js';
 import { dumpVmState } from './state-dump.js';
 import { workloadMask, type StressConfig } from './stress-config.js';
 import type { StressReport } from './stress-report.js';
+import { finishScheduledRun, prepareSchedule, startScheduledRun } from './scheduled-run.js';
+import type { ReplayInput, ScheduleOutcome } from '../sched/schedule-setup.js';
 
 /** Atomics.waitAsync (Node 16+; not in the ES2022 lib typings). */
 type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
@@ -57,6 +59,17 @@ export interface StressRunOptions {
   readonly execArgv?: readonly string[];
   /** Aborting it stops the run as Ctrl-C does (a partial report, stop reason 'interrupted'). */
   readonly stopSignal?: AbortSignal;
+  /** `gpc-lab replay`: follow these decisions (the configuration is the schedule file's). */
+  readonly replay?: ReplayInput;
+  /** random/pct: receives the recorded decisions and the scheduler's outcome once the run is over (the schedule file's content). */
+  readonly onScheduleRecorded?: (recorded: RecordedSchedule) => void;
+}
+
+/** What a random/pct run's scheduler did, for its schedule file. */
+export interface RecordedSchedule {
+  readonly decisions: Uint8Array;
+  readonly outcome: ScheduleOutcome;
+  readonly changePoints: readonly number[];
 }
 
 /** A planned thread: its role, name and model thread index. */
@@ -126,6 +139,8 @@ async function runStressKeptAlive(config: StressConfig, options: StressRunOption
   const control = RunControl.create(plan.length);
   const startTimeoutMs = options.startTimeoutMs ?? 60_000;
   const lockdep = config.lockdep ? createLockdepBuffer() : undefined;
+  const controlPlaneActive = config.memslotRate > 0 && config.memslotOps.length > 0;
+  const scheduled = prepareSchedule(config.schedule, options.replay ?? null, built.buffers, main, control, plan, layout.threadMain, controlPlaneActive);
   const tasks: ThreadTask<ModelThreadData>[] = plan.map((p) => ({
     role: p.role,
     name: p.name,
@@ -139,6 +154,7 @@ async function runStressKeptAlive(config: StressConfig, options: StressRunOption
       protocolModules: config.protocolModules,
       strategyModules: config.strategyModules,
       ...(lockdep ? { lockdep } : {}),
+      ...(scheduled.workerSchedule ? { sched: scheduled.workerSchedule } : {}),
     },
   }));
 
@@ -172,6 +188,8 @@ async function runStressKeptAlive(config: StressConfig, options: StressRunOption
   const retrySeen = new Int32Array(layout.gpcs);
   const retryingSince = new Float64Array(layout.gpcs);
   const monitor = setInterval(function monitorRun() {
+    // A controlled schedule's scheduler sets the stop word itself: run the stop listeners.
+    control.pollStop();
     const rss = process.memoryUsage.rss();
     peakRss = Math.max(peakRss, rss);
     const now = performance.now();
@@ -183,7 +201,8 @@ async function runStressKeptAlive(config: StressConfig, options: StressRunOption
         rssThisSecond = 0;
       }
     }
-    if (!config.oracles) return;
+    // Wall-clock: not under a controlled schedule (a known gap the report lists).
+    if (!config.oracles || scheduled.live) return;
     // Each poll observes every thread's progress (the watchdog judges it) and every refresh.
     main.counters[ST_PROP_CHECKS + PROP_STALL]! += plan.length;
     main.counters[ST_PROP_CHECKS + PROP_LIVELOCK]! += layout.gpcs;
@@ -199,6 +218,8 @@ async function runStressKeptAlive(config: StressConfig, options: StressRunOption
   }, 100);
 
   let job: TimedJob<ModelThreadResult>;
+  /** Under a controlled schedule: the control plane's participant loop (it ends when main leaves the schedule). */
+  let controlledPlane: Promise<void> | null = null;
   try {
     job = await runTimedJob<ModelThreadData, ModelThreadResult>(tasks, {
       control,
@@ -223,7 +244,8 @@ async function runStressKeptAlive(config: StressConfig, options: StressRunOption
       notice,
       onWindowStart() {
         windowStarted = true;
-        controlPlane.start();
+        if (scheduled.live) controlledPlane = startScheduledRun(scheduled, controlPlane, control);
+        else controlPlane.start();
       },
       ...(options.handleSigint ? { handleSigint: true } : {}),
       ...(options.stopSignal ? { stopSignal: options.stopSignal } : {}),
@@ -238,7 +260,17 @@ async function runStressKeptAlive(config: StressConfig, options: StressRunOption
     Atomics.notify(main.findings.mem, FINDINGS_TOTAL);
   }
   const { run, stall, windowStartedAt } = job;
-  await controlPlane.abandon();
+  // Abandoning first lets an update still waiting (a killed thread's invalidation never ends) give up.
+  const abandoned = controlPlane.abandon();
+  if (controlledPlane) await controlledPlane;
+  await abandoned;
+  const names = new Map(plan.map((p) => [p.thread, p.name] as const));
+  if (controlPlaneActive) names.set(layout.threadMain, 'main');
+  const scheduleEnd = finishScheduledRun(scheduled, config.schedule, options.replay ?? null, names, control);
+  if (scheduleEnd.report.deadlock) finding(main, PROP_STALL, -1, -1, -1, scheduleEnd.report.deadlock.waits.length, 0, 1);
+  if (scheduleEnd.outcome && scheduleEnd.decisions && scheduled.live) {
+    options.onScheduleRecorded?.({ decisions: scheduleEnd.decisions, outcome: scheduleEnd.outcome, changePoints: scheduleEnd.report.changePoints ?? [] });
+  }
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
   // The last, partial second; then the peak is that of the measured window, the max of the samples
   // (a run shorter than the first sample keeps the peak of every poll).
@@ -288,6 +320,7 @@ async function runStressKeptAlive(config: StressConfig, options: StressRunOption
     stallLines,
     countsComplete: allDone,
     lockdepMessages,
+    schedule: scheduleEnd.report,
     firstFindingAtS: firstFindingAt > 0 && windowStartedAt > 0 ? Math.max(0, firstFindingAt - windowStartedAt) / 1000 : null,
   });
 }

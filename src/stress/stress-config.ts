@@ -3,6 +3,7 @@
  * numbers from a library caller) in, a complete StressConfig out, or a UsageError that names the
  * value and what is allowed.
  */
+import { resolveScheduleConfig, scheduleFlags, type ScheduleConfig, type ScheduleOptions } from '../sched/schedule-config.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -37,7 +38,7 @@ const RETRY_ALIAS_NAMES = Object.keys(RETRY_ALIASES) as RetryAlias[];
 export type ExtensibleName<Shipped extends string> = Shipped | (string & {});
 
 /** What a caller supplies; every field optional (strings as from the CLI, or numbers). */
-export interface StressOptions {
+export interface StressOptions extends ScheduleOptions {
   vcpus?: string | number;
   duration?: string | number;
   seed?: string | number;
@@ -134,6 +135,8 @@ export interface StressConfig {
   readonly json: boolean;
   /** Test hook: vcpu-0 throws after this many iterations; -1 = never. */
   readonly crashAfter: number;
+  /** Who decides which thread runs (`--schedule`, src/sched/). */
+  readonly schedule: ScheduleConfig;
 }
 
 export const STRESS_DEFAULTS = {
@@ -274,6 +277,7 @@ export function resolveStressConfig(input: StressOptions & StressTestHooks): Str
     stopOnFinding: input.stopOnFinding === true,
     json: input.json === true,
     crashAfter: input.crashAfter === undefined ? -1 : parseIntegerOption('--crash-after', input.crashAfter, 1, 1 << 30),
+    schedule: resolveScheduleConfig(input, seed),
   };
 }
 
@@ -310,5 +314,42 @@ export function rerunCommand(config: StressConfig): string {
   if (config.xenAttach !== 'mixed') parts.push(`--xen-attach ${config.xenAttach}`);
   if (config.lockdep) parts.push('--lockdep');
   if (config.stopOnFinding) parts.push('--stop-on-finding');
+  parts.push(...scheduleFlags(config.schedule));
   return parts.join(' ');
+}
+
+/**
+ * The options that resolve to `config` again (resolveStressConfig(stressOptionsOf(c)) has c's
+ * values): what a schedule file stores, so a replay re-checks them like any input. The schedule
+ * part is left out (a replay follows the file's decisions); stopOnFinding and json too.
+ */
+export function stressOptionsOf(config: StressConfig): StressOptions {
+  return {
+    vcpus: config.vcpus,
+    duration: config.durationS,
+    seed: config.seed,
+    strategy: config.strategy,
+    invalRate: config.invalRate,
+    inflight: config.inflight,
+    memslotRate: config.memslotRate,
+    memslotOps: [...config.memslotOps],
+    juggleRate: config.juggleRate,
+    eventRate: config.eventRate,
+    workload: [...config.workload],
+    traceDepth: config.traceDepth,
+    stallTimeout: config.stallTimeoutS,
+    oracles: config.oracles,
+    bug: [...config.bugs],
+    fix: [...config.fixes],
+    xenAttach: config.xenAttach,
+    pageSize: config.pageSize,
+    guestSteps: config.guestSteps,
+    livelockTimeout: config.livelockTimeoutS,
+    updaterTimeout: config.updaterTimeoutS,
+    lockdep: config.lockdep,
+    protocol: config.protocol,
+    protocolModules: config.protocolModules.map((u) => fileURLToPath(u)),
+    strategyModules: config.strategyModules.map((u) => fileURLToPath(u)),
+    invalidate: config.invalidate,
+  };
 }

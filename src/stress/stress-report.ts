@@ -4,6 +4,7 @@ import type { PathRow } from './path-coverage.js';
 import type { LatencySummary } from '../harness/histogram.js';
 import type { ProtocolDescription } from '../kvm/protocols/protocol-variant.js';
 import type { DataLossReport } from './data-loss-report.js';
+import type { ScheduleReport } from './scheduled-run.js';
 
 export interface PropertyRow {
   name: string;
@@ -209,6 +210,8 @@ export interface StressReport extends JsonEnvelope<'stress'> {
   firstFinding: FirstFinding | null;
   findings: StressFinding[];
   stall?: string[];
+  /** Who decided which thread ran (`--schedule`), and what the scheduler did (random/pct/replay: steps, handovers, the trace hash, a divergence or deadlock). */
+  schedule: ScheduleReport;
   /** Data written into memory a memslot DELETE took away, by whose loss (src/stress/data-loss-report.ts). */
   dataLoss: DataLossReport;
   notes: string[];

@@ -7,6 +7,7 @@
  */
 import { LockSlot } from './lock-block.js';
 import { parkOnWord, spinPause, unparkWord } from './spin-wait.js';
+import { schedGated } from '../sched/turn-gate.js';
 
 const FREE = 0;
 const HELD = 1;
@@ -20,7 +21,9 @@ export function futexMutexLock(mem: Int32Array, word: number, statsBase: number,
 
 function futexMutexLockSlow(mem: Int32Array, word: number, statsBase: number, spinLimit: number): void {
   Atomics.add(mem, statsBase + LockSlot.CONTENDED, 1);
-  for (let i = 0; i < spinLimit; i++) {
+  // Under the turn gate nobody else runs while this thread spins: straight to the (gated) wait.
+  const spins = schedGated ? 0 : spinLimit;
+  for (let i = 0; i < spins; i++) {
     if (Atomics.load(mem, word) === FREE && Atomics.compareExchange(mem, word, FREE, HELD) === FREE) return;
     spinPause();
   }

@@ -25,6 +25,7 @@ import {
   lockdepEnabled,
   lockdepRelease,
 } from './lockdep.js';
+import { POINT_LOCK, POINT_UNLOCK, schedGated, schedOn, schedPoint } from '../sched/turn-gate.js';
 
 export const RW_LOCKED = 1;
 export const RW_WAITING = 2;
@@ -38,6 +39,7 @@ export function rwlockInit(mem: Int32Array, base: number, lockClass: number): vo
 
 /** read_lock() in process context: queues behind a waiting writer. */
 export function readLock(mem: Int32Array, base: number): void {
+  if (schedOn) schedPoint(POINT_LOCK);
   if (lockdepEnabled) lockdepAcquire(mem, base, LOCK_MODE_READ, false);
   const state = Atomics.add(mem, base + LockSlot.STATE, RW_READER);
   if ((state & WRITER_MASK) === 0) return;
@@ -46,6 +48,7 @@ export function readLock(mem: Int32Array, base: number): void {
 
 /** read_lock_nested(): read_lock() whose lockdep entry is `subclass` of the lock's class (a nesting annotation). */
 export function readLockNested(mem: Int32Array, base: number, subclass: number): void {
+  if (schedOn) schedPoint(POINT_LOCK);
   if (lockdepEnabled) lockdepAcquire(mem, base, LOCK_MODE_READ, false, subclass);
   const state = Atomics.add(mem, base + LockSlot.STATE, RW_READER);
   if ((state & WRITER_MASK) === 0) return;
@@ -54,6 +57,7 @@ export function readLockNested(mem: Int32Array, base: number, subclass: number):
 
 /** read_lock() in irq context: passes a waiting writer, waits only for a holding one. */
 export function readLockIrq(mem: Int32Array, base: number): void {
+  if (schedOn) schedPoint(POINT_LOCK);
   if (lockdepEnabled) lockdepAcquire(mem, base, LOCK_MODE_READ_IRQ, false);
   const state = Atomics.add(mem, base + LockSlot.STATE, RW_READER);
   if ((state & RW_LOCKED) === 0) return;
@@ -63,6 +67,7 @@ export function readLockIrq(mem: Int32Array, base: number): void {
 
 /** read_trylock(): true if the read lock was taken without waiting. */
 export function readTryLock(mem: Int32Array, base: number): boolean {
+  if (schedOn) schedPoint(POINT_LOCK);
   if ((Atomics.load(mem, base + LockSlot.STATE) & WRITER_MASK) !== 0) return false;
   const state = Atomics.add(mem, base + LockSlot.STATE, RW_READER);
   if ((state & WRITER_MASK) === 0) {
@@ -77,6 +82,7 @@ export function readTryLock(mem: Int32Array, base: number): boolean {
 export function readUnlock(mem: Int32Array, base: number): void {
   if (lockdepEnabled) lockdepRelease(mem, base);
   dropReader(mem, base);
+  if (schedOn) schedPoint(POINT_UNLOCK);
 }
 
 function dropReader(mem: Int32Array, base: number): void {
@@ -114,7 +120,9 @@ function readLockSlow(mem: Int32Array, base: number): void {
 /** The reader already counts itself in STATE; waits until no writer holds the lock. */
 function waitWhileWriteLocked(mem: Int32Array, base: number): void {
   const stateIndex = base + LockSlot.STATE;
-  for (let i = 0; i < SPIN_LIMIT; i++) {
+  // Under the turn gate nobody else runs while this thread spins: straight to the (gated) wait.
+  const spinLimit = schedGated ? 0 : SPIN_LIMIT;
+  for (let i = 0; i < spinLimit; i++) {
     if ((Atomics.load(mem, stateIndex) & RW_LOCKED) === 0) return;
     spinPause();
   }
@@ -134,6 +142,7 @@ function waitWhileWriteLocked(mem: Int32Array, base: number): void {
 
 /** write_lock(). */
 export function writeLock(mem: Int32Array, base: number): void {
+  if (schedOn) schedPoint(POINT_LOCK);
   if (lockdepEnabled) lockdepAcquire(mem, base, LOCK_MODE_WRITE, false);
   if (Atomics.compareExchange(mem, base + LockSlot.STATE, 0, RW_LOCKED) === 0) return;
   writeLockSlow(mem, base);
@@ -141,6 +150,7 @@ export function writeLock(mem: Int32Array, base: number): void {
 
 /** write_trylock(): true if the write lock was taken without waiting. */
 export function writeTryLock(mem: Int32Array, base: number): boolean {
+  if (schedOn) schedPoint(POINT_LOCK);
   if (Atomics.compareExchange(mem, base + LockSlot.STATE, 0, RW_LOCKED) !== 0) return false;
   if (lockdepEnabled) lockdepAcquire(mem, base, LOCK_MODE_WRITE, true);
   return true;
@@ -171,7 +181,7 @@ function waitForReadersToDrain(mem: Int32Array, base: number): void {
     ) {
       return;
     }
-    if (spins < SPIN_LIMIT) {
+    if (spins < SPIN_LIMIT && !schedGated) {
       spins++;
       spinPause();
     } else {
@@ -198,6 +208,7 @@ export function writeUnlock(mem: Int32Array, base: number): void {
     Atomics.add(mem, base + LockSlot.READER_WAKE, 1);
     unparkWord(mem, base + LockSlot.READER_WAKE, Number.POSITIVE_INFINITY);
   }
+  if (schedOn) schedPoint(POINT_UNLOCK);
 }
 
 /** Snapshot of the lock for stall dumps and the lock-sanity oracle. Cold path. */

@@ -4,6 +4,7 @@
  * blocked time as self time of the JS caller (concurrency-anchors 4.2).
  */
 import { LockSlot } from './lock-block.js';
+import { gateBlockOnWord, schedGated } from '../sched/turn-gate.js';
 
 type AtomicsWithPause = typeof Atomics & { pause?: (hint?: number) => void };
 const atomicsPause = (Atomics as AtomicsWithPause).pause;
@@ -21,12 +22,15 @@ export const spinPause: () => void =
   atomicsPause !== undefined ? function spinPauseAtomics() { atomicsPause.call(Atomics); } : function spinPauseNoop() {};
 
 /**
- * Sleeps while mem[index] === expected (futex wait). Returns at once if it differs. Counts the
+ * Sleeps while mem[index] === expected (futex wait). Returns at once if it differs. Under a
+ * controlled schedule it blocks in the scheduler instead (src/sched/turn-gate.ts). Counts the
  * sleep in the lock block's SLEEPS slot (`statsBase` = the lock's base).
  */
 export function parkOnWord(mem: Int32Array, index: number, expected: number, statsBase: number): void {
   Atomics.add(mem, statsBase + LockSlot.SLEEPS, 1);
-  Atomics.wait(mem, index, expected);
+  // Under the turn gate: blocked on the word, the turn handed over (never a wait holding the turn).
+  if (schedGated) gateBlockOnWord(mem, index, expected);
+  else Atomics.wait(mem, index, expected);
 }
 
 /** Wakes up to `count` threads parked on mem[index]. */

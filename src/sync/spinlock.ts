@@ -9,6 +9,7 @@ import { LockKind, LockSlot, initLockBlock } from './lock-block.js';
 import { futexMutexLock, futexMutexTryLock, futexMutexUnlock } from './futex-mutex.js';
 import { SPINLOCK_SPIN_LIMIT } from './spin-wait.js';
 import { LOCK_MODE_WRITE, lockdepAcquire, lockdepEnabled, lockdepRelease } from './lockdep.js';
+import { POINT_LOCK, POINT_UNLOCK, schedOn, schedPoint } from '../sched/turn-gate.js';
 
 /** Initializes the spinlock once, at creation. */
 export function spinLockInit(mem: Int32Array, base: number, lockClass: number): void {
@@ -17,12 +18,14 @@ export function spinLockInit(mem: Int32Array, base: number, lockClass: number): 
 
 /** spin_lock(). */
 export function spinLock(mem: Int32Array, base: number): void {
+  if (schedOn) schedPoint(POINT_LOCK);
   if (lockdepEnabled) lockdepAcquire(mem, base, LOCK_MODE_WRITE, false);
   futexMutexLock(mem, base + LockSlot.STATE, base, SPINLOCK_SPIN_LIMIT);
 }
 
 /** spin_trylock(): true if taken. */
 export function spinTryLock(mem: Int32Array, base: number): boolean {
+  if (schedOn) schedPoint(POINT_LOCK);
   if (!futexMutexTryLock(mem, base + LockSlot.STATE)) return false;
   if (lockdepEnabled) lockdepAcquire(mem, base, LOCK_MODE_WRITE, true);
   return true;
@@ -32,6 +35,7 @@ export function spinTryLock(mem: Int32Array, base: number): boolean {
 export function spinUnlock(mem: Int32Array, base: number): void {
   if (lockdepEnabled) lockdepRelease(mem, base);
   if (!futexMutexUnlock(mem, base + LockSlot.STATE)) Atomics.add(mem, base + LockSlot.CORRUPTIONS, 1);
+  if (schedOn) schedPoint(POINT_UNLOCK);
 }
 
 /** True if some thread holds the spinlock (a racy snapshot; for oracles and tests). */

@@ -50,3 +50,15 @@ export function rejectRepeats(flag: string, names: readonly string[]): void {
     seen.add(name);
   }
 }
+
+const DECIMAL = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/** A decimal number in [min, max] (e.g. a probability). */
+export function parseNumberOption(flag: string, raw: string | number, min: number, max: number): number {
+  const text = String(raw).trim();
+  const value = DECIMAL.test(text) ? Number(text) : Number.NaN;
+  if (!Number.isFinite(value) || value < min || value > max) {
+    throw new UsageError(`${flag} must be a number from ${min} to ${max}, got '${String(raw)}'`);
+  }
+  return value;
+}

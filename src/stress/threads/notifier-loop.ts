@@ -23,6 +23,7 @@ import { MM_MIGRATE, MM_PROTECT, MM_UNMAP_WINDOW, MM_ZAP, mmEventBegin, mmEventF
 import { OVERLAY_PAGES, SPARE_PAGES, spareGfn } from '../../kvm/guest-layout.js';
 import { flushCounters, type ModelContext } from '../../kvm/model-context.js';
 import { Pacer, sleepMs } from '../../kvm/pacing.js';
+import { modelNowMs } from '../../sched/turn-gate.js';
 import { waitForPacedTurn } from './paced-turn.js';
 import { guestFilePage } from '../../kvm/users/guest-memory.js';
 import { THREAD_STATE_PACING } from './thread-states.js';
@@ -110,14 +111,14 @@ export function runNotifierLoop(ctx: ModelContext, control: Int32Array, slotBase
     const due = waitForPacedTurn(control, slotBase, pacer);
     reportProgress(control, slotBase, ++events);
     if (!due || shouldStop(control)) continue;
-    const startedAt = performance.now();
+    const startedAt = modelNowMs();
     for (let i = 0; i < inflight; i++) {
       kinds[i] = pickKind(ctx);
       targets[i] = pickTarget(ctx);
       mmEventBegin(ctx, kinds[i]!, targets[i]!);
     }
     for (let i = 0; i < inflight; i++) mmEventFinish(ctx, kinds[i]!, targets[i]!);
-    const took = performance.now() - startedAt;
+    const took = modelNowMs() - startedAt;
     if (took > 0.05) {
       setThreadState(control, slotBase, THREAD_STATE_PACING, 0);
       sleepMs(Math.min(took, 20));

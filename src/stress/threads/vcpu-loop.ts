@@ -7,6 +7,7 @@ import { flushCounters, type ModelContext } from '../../kvm/model-context.js';
 import { srcuEnter, srcuExit } from '../../kvm/srcu.js';
 import { openVcpuState, vcpuEnterGuest } from '../../kvm/vcpu-entry.js';
 import { makeRequest } from '../../kvm/vcpu-kick.js';
+import { schedOn, schedYield } from '../../sched/turn-gate.js';
 import { REQ_GET_NESTED_STATE_PAGES, V_ACTIVITY, VCPU_ACT_DONE, VCPU_INTS } from '../../kvm/vcpu-layout.js';
 
 const FLUSH_EVERY = 1024;
@@ -20,6 +21,9 @@ export function runVcpuLoop(ctx: ModelContext, control: Int32Array, slotBase: nu
   let iterations = 0;
   while (!shouldStop(control)) {
     vcpuEnterGuest(ctx, vs);
+    // The host scheduler's tick between entries: under the turn gate a yield, so a vCPU loop
+    // never keeps the turn forever (PCT lowers its priority); a chaos point otherwise.
+    if (schedOn) schedYield();
     iterations++;
     reportProgress(control, slotBase, iterations);
     if (iterations === crashAfter) throw new Error(`vcpu-${v}: test crash after ${crashAfter} iterations (--crash-after)`);

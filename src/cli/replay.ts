@@ -1,0 +1,58 @@
+/**
+ * `gpc-lab replay FILE`: re-run a random/pct schedule file exactly, and say whether its finding
+ * recurred (src/replay/run-replay.ts). Exit: 1 reproduced, 0 the finding did not recur (or the
+ * file recorded none and none came), 2 a bad or mismatched file, 3 a divergence, a failed
+ * determinism check or an internal error, 130 Ctrl-C.
+ */
+import { writeFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { checkOutputPath } from '../util/output-path.js';
+import { perfettoTrace } from '../stress/perfetto-trace.js';
+import { formatInterleaving } from '../stress/interleaving-text.js';
+import { runReplay, type ReplayReport } from '../replay/run-replay.js';
+import { REPORT_WIDTH, fitLines } from '../util/wrap-text.js';
+
+interface ReplayCliOptions {
+  checkDeterminism?: boolean;
+  json?: boolean;
+  perfetto?: string;
+}
+
+export function formatReplayReport(r: ReplayReport): string[] {
+  const out: string[] = [];
+  const s = r.recorded.scheduler;
+  out.push(`replay of ${r.file}: ${s.kind} schedule, scheduler seed ${s.seed}${s.kind === 'pct' ? `, depth ${s.pctDepth}, change points ${s.changePoints.join(', ')}` : ''}, ${r.recorded.decisions} decisions`);
+  out.push(`recorded: ${r.recorded.finding ? r.recorded.finding.text : 'no finding'} (trace hash ${r.recorded.traceHash})`);
+  r.runs.forEach((run, i) => {
+    out.push(`replay ${i + 1}: ${run.finding ? run.finding.text : 'no finding'}; ${run.decisions} decisions, ${run.steps} steps, trace hash ${run.traceHash}, ${run.elapsedS.toFixed(2)} s`);
+  });
+  const first = r.report.findings[0];
+  if (first) {
+    out.push('', `${first.property} (${first.thread}): ${first.message}`, ...formatInterleaving(first.interleaving).map((l) => `  ${l}`));
+  }
+  out.push('', `${r.verdict.toUpperCase()} (exit ${r.exitCode}): ${r.summary}`);
+  return fitLines(out, REPORT_WIDTH, (line) => /^\s+#\d/.test(line) || line.includes('npx gpc-lab'));
+}
+
+export function registerReplayCommand(program: Command): void {
+  program
+    .command('replay')
+    .description('re-run a random/pct schedule file exactly and say whether its finding recurs')
+    .argument('<file>', 'a schedule file (written by stress or campaign with --schedule random|pct)')
+    .option('--check-determinism', 'replay three times and compare the trace hashes with the recorded one')
+    .option('--perfetto <file>', "write the replayed finding's interleaving as a Chrome Trace Event JSON file")
+    .option('--json', 'print the report as JSON')
+    .addHelpText('after', '\nExit codes: 1 reproduced, 0 not reproduced (or clean as recorded), 2 bad or mismatched file, 3 diverged / not deterministic / internal error, 130 Ctrl-C.')
+    .action(async function replayAction(file: string, options: ReplayCliOptions) {
+      if (options.perfetto !== undefined) checkOutputPath('--perfetto', options.perfetto);
+      const report = await runReplay(file, { checkDeterminism: options.checkDeterminism === true, progress: options.json ? 'silent' : 'auto', handleSigint: true });
+      if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else process.stdout.write(`${formatReplayReport(report).join('\n')}\n`);
+      const first = report.report.findings[0];
+      if (options.perfetto !== undefined && first) {
+        writeFileSync(options.perfetto, `${JSON.stringify(perfettoTrace(first, `npx gpc-lab replay ${file}`))}\n`);
+        process.stderr.write(`perfetto: the replayed finding's interleaving in ${options.perfetto}\n`);
+      }
+      process.exitCode = report.report.exitCode === 130 ? 130 : report.exitCode;
+    });
+}

@@ -1,0 +1,199 @@
+/**
+ * The controlled scheduler's decision (issue 10), made by the turn holder at each scheduling point:
+ * apply a pending stop, find the runnable participants, and pick the next one by the schedule's
+ * rule. No scheduler thread: whoever holds the turn runs this, then hands the turn over (turn-gate.ts).
+ *
+ *   runnable   P_STATE RUNNABLE; BLOCKED whose word changed (mem(tag)[index] !== expected);
+ *              SLEEPING whose deadline step came (or the run is stopping)
+ *   nobody     if someone sleeps, model time jumps to the earliest deadline; if all are done, -1;
+ *              else a deadlock: exact, recorded with its step (every participant's wait is in the
+ *              buffer), and the schedule is aborted
+ *   random     uniform over the runnable ones (the scheduler's own seeded state, SC_RNG)
+ *   pct        the runnable one of highest priority (PCT); priorities change at the change points
+ *              and when a participant yields (turn-gate.ts)
+ *   replay     the logged decision; if that participant is not runnable, the replay diverged
+ *              (recorded with what was runnable) and is aborted
+ *
+ * Cold compared with the handover it precedes, but allocation-free: it runs at every step.
+ */
+import { RC_STOP_REASON, StopReason } from '../harness/run-control.js';
+import { FINDINGS_TOTAL } from '../trace/findings.js';
+import {
+  PS_BLOCKED,
+  PS_DONE,
+  PS_RUNNABLE,
+  PS_SLEEPING,
+  P_DEADLINE,
+  P_EXPECTED,
+  P_INDEX,
+  P_PRIORITY,
+  P_STATE,
+  P_TAG,
+  SC_ABORT,
+  SC_BUDGET,
+  SC_DEADLOCK_STEP,
+  SC_DECISIONS,
+  SC_DIVERGED_RUNNABLE,
+  SC_DIVERGED_STEP,
+  SC_DIVERGED_WANTED,
+  SC_KIND,
+  SC_LOG_LENGTH,
+  SC_REPLAYING,
+  SC_RNG,
+  SC_STEP,
+  SC_STOP_REASON,
+  SC_STOP_STEP,
+  SC_TIME_JUMPS,
+  SC_WALL_STOP,
+  participantBase,
+  type SchedView,
+} from './sched-layout.js';
+import { SCHED_PCT } from './schedule-kinds.js';
+import type { SchedWords } from './sched-words.js';
+
+/** What the turn holder needs to decide: the scheduler buffer, the VM's words, run control, the findings count. */
+export interface ChooserEnv {
+  readonly sv: SchedView;
+  readonly words: SchedWords;
+  readonly control: Int32Array;
+  readonly findings: Int32Array;
+}
+
+/** One xorshift32 draw from the scheduler's shared state. */
+function nextRandom(mem: Int32Array): number {
+  let x = Atomics.load(mem, SC_RNG);
+  x ^= x << 13;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  Atomics.store(mem, SC_RNG, x);
+  return x >>> 0;
+}
+
+/** True if participant t may run at `step` (see the file comment). */
+function isRunnable(env: ChooserEnv, t: number, step: number, stopping: boolean): boolean {
+  const mem = env.sv.mem;
+  const base = participantBase(t);
+  const state = Atomics.load(mem, base + P_STATE);
+  if (state === PS_RUNNABLE) return true;
+  if (state === PS_BLOCKED) {
+    const view = env.words.views[Atomics.load(mem, base + P_TAG)]!;
+    return Atomics.load(view, Atomics.load(mem, base + P_INDEX)) !== Atomics.load(mem, base + P_EXPECTED);
+  }
+  if (state === PS_SLEEPING) return stopping || Atomics.load(mem, base + P_DEADLINE) <= step;
+  return false;
+}
+
+/**
+ * Applies a stop that is due at `step`: the budget (record: the step budget; replay: the step the
+ * recorded run stopped at), a finding (record only: a schedule ends at its first finding), or a
+ * stop asked for from outside the turn (record only). Stores it in run control, where every
+ * thread's loop sees it at its next turn: the stop lands on a step, so a replay lands it on the same one.
+ */
+function applyDueStop(env: ChooserEnv, step: number): boolean {
+  const mem = env.sv.mem;
+  if (Atomics.load(mem, SC_STOP_STEP) >= 0) return true;
+  let reason = 0;
+  if (step >= Atomics.load(mem, SC_BUDGET)) reason = Atomics.load(mem, SC_REPLAYING) === 1 ? Atomics.load(mem, SC_STOP_REASON) : StopReason.COMPLETED;
+  else if (Atomics.load(mem, SC_REPLAYING) === 0) {
+    if (Atomics.load(env.findings, FINDINGS_TOTAL) > 0) reason = StopReason.FINDING;
+    else reason = Atomics.load(mem, SC_WALL_STOP);
+  }
+  if (reason === 0) return false;
+  Atomics.store(mem, SC_STOP_STEP, step);
+  Atomics.store(mem, SC_STOP_REASON, reason);
+  Atomics.compareExchange(env.control, RC_STOP_REASON, 0, reason);
+  return true;
+}
+
+/** Ends the schedule: every gate opens (turn-gate.ts wakes the waiters). */
+export function abortSchedule(sv: SchedView): void {
+  Atomics.store(sv.mem, SC_ABORT, 1);
+}
+
+/**
+ * The next participant to run (the turn holder calls this after counting its step), or -1 when
+ * nobody can: all are done, or the schedule just aborted (deadlock, divergence). Marks the chosen
+ * one RUNNABLE and logs the decision.
+ */
+export function chooseNext(env: ChooserEnv): number {
+  const sv = env.sv;
+  const mem = sv.mem;
+  const n = sv.threads;
+  let step = Atomics.load(mem, SC_STEP);
+  const stopping = applyDueStop(env, step);
+  let runnable = 0;
+  let mask = 0;
+  for (;;) {
+    runnable = 0;
+    mask = 0;
+    let sleepers = 0;
+    let earliest = 0x7fffffff;
+    let alive = 0;
+    for (let t = 0; t < n; t++) {
+      const state = Atomics.load(mem, participantBase(t) + P_STATE);
+      if (state === PS_DONE) continue;
+      alive++;
+      if (isRunnable(env, t, step, stopping)) {
+        runnable++;
+        if (t < 31) mask |= 1 << t;
+      } else if (state === PS_SLEEPING) {
+        sleepers++;
+        earliest = Math.min(earliest, Atomics.load(mem, participantBase(t) + P_DEADLINE));
+      }
+    }
+    if (runnable > 0) break;
+    if (alive === 0) return -1;
+    if (sleepers > 0) {
+      // Everyone who can run is asleep: model time jumps to the first wake-up.
+      step = earliest;
+      Atomics.store(mem, SC_STEP, step);
+      Atomics.add(mem, SC_TIME_JUMPS, 1);
+      continue;
+    }
+    Atomics.store(mem, SC_DEADLOCK_STEP, step);
+    abortSchedule(sv);
+    return -1;
+  }
+  const decision = Atomics.load(mem, SC_DECISIONS);
+  const kind = Atomics.load(mem, SC_KIND);
+  let chosen = -1;
+  if (Atomics.load(mem, SC_REPLAYING) === 1) {
+    const wanted = decision < Atomics.load(mem, SC_LOG_LENGTH) ? sv.log[decision]! : -1;
+    if (wanted >= 0 && wanted < n && isRunnable(env, wanted, step, stopping)) chosen = wanted;
+    else {
+      Atomics.store(mem, SC_DIVERGED_STEP, decision);
+      Atomics.store(mem, SC_DIVERGED_WANTED, wanted);
+      Atomics.store(mem, SC_DIVERGED_RUNNABLE, mask);
+      abortSchedule(sv);
+      return -1;
+    }
+  } else if (kind === SCHED_PCT) {
+    let best = -0x7fffffff;
+    for (let t = 0; t < n; t++) {
+      if (!isRunnable(env, t, step, stopping)) continue;
+      const priority = Atomics.load(mem, participantBase(t) + P_PRIORITY);
+      if (priority > best) {
+        best = priority;
+        chosen = t;
+      }
+    }
+  } else {
+    // SCHED_RANDOM (and anything else): uniform over the runnable ones.
+    let pick = runnable === 1 ? 0 : nextRandom(mem) % runnable;
+    for (let t = 0; t < n; t++) {
+      if (!isRunnable(env, t, step, stopping)) continue;
+      if (pick === 0) {
+        chosen = t;
+        break;
+      }
+      pick--;
+    }
+  }
+  if (Atomics.load(mem, SC_REPLAYING) === 0) {
+    if (decision < sv.log.length) sv.log[decision] = chosen;
+    Atomics.store(mem, SC_LOG_LENGTH, Math.min(decision + 1, sv.log.length));
+  }
+  Atomics.store(mem, SC_DECISIONS, decision + 1);
+  Atomics.store(mem, participantBase(chosen) + P_STATE, PS_RUNNABLE);
+  return chosen;
+}
