@@ -53,13 +53,18 @@ import { ST_CHECKS_FAILED, ST_CHECKS_OK } from '../thread-stats.js';
 import { PI_PIR, VAPIC_HW_TICK, VAPIC_IRR } from '../users/page-fields.js';
 import { L1_VMEXIT_PERMILLE, NESTED_EVENTS_PERMILLE, nestedKhvaAccessLocked, nestedL1Vmresume, piRegister, vapicRegister } from './nested-host-access.js';
 import type { ProtocolVariant } from './protocol-variant.js';
+import { FIX_GRIFFOUL_HOST_REFRESH_RELOADS, FIX_GRIFFOUL_REFRESH_UNLOCKED, isFixOn } from '../fix-switches.js';
+import { makeRequest } from '../vcpu-kick.js';
+import { REQ_GET_NESTED_STATE_PAGES } from '../vcpu-layout.js';
 
 /**
  * nested_gpc_lock_if_active (patch 4/10): read_lock; an inactive cache gives NULL (false, unlocked);
  * a failed kvm_gpc_check drops the lock, kvm_gpc_refresh (an error gives NULL) and tries again.
- * True: the read lock is held and the check passed. Nothing here touches vmcs02. Hot path.
+ * True: the read lock is held and the check passed. Nothing here touches vmcs02 (--fix
+ * griffoul-host-refresh-reloads: a refresh raises KVM_REQ_GET_NESTED_STATE_PAGES for vCPU `v`, so
+ * the next entry is cancelled and vmcs02 rewritten). Hot path.
  */
-export function nestedGpcLockIfActive(ctx: ModelContext, g: number): boolean {
+export function nestedGpcLockIfActive(ctx: ModelContext, g: number, v: number): boolean {
   const gpcs = ctx.gpcs;
   const base = gpcBase(g);
   for (;;) {
@@ -75,8 +80,49 @@ export function nestedGpcLockIfActive(ctx: ModelContext, g: number): boolean {
     readUnlock(gpcs, base + GPC_LOCK);
     ctx.counters[ST_CHECKS_FAILED]! += 1;
     if (gpcRefresh(ctx, g, ctx.pageSize) < 0) return false;
+    if (isFixOn(FIX_GRIFFOUL_HOST_REFRESH_RELOADS)) makeRequest(ctx.vcpus, v, REQ_GET_NESTED_STATE_PAGES);
   }
 }
+
+/** lockVapicUnderPi's answers. */
+const VAPIC_LOCKED = 1;
+const VAPIC_GIVE_UP = 0;
+const VAPIC_RETRY = -1;
+/** The refresh failed after both locks were dropped: mmio_needed, nothing to unlock. */
+const VAPIC_GIVE_UP_UNLOCKED = -2;
+
+/**
+ * nested_lock_vapic inside vmx_complete_nested_posted_interrupt, with the PI descriptor cache's
+ * read lock held. As posted: nested_gpc_lock_if_active, whose refresh then runs under that read
+ * lock (kvm_gpc_refresh takes refresh_lock, a mutex, and hva_to_pfn_retry waits for
+ * mn_active_invalidate_count to drop while the notifier's gfn_to_pfn_cache_invalidate_start waits
+ * for the PI cache's write lock). --fix griffoul-refresh-unlocked: check only; a failed check
+ * drops both locks, refreshes with none held, and asks the caller to start again (VAPIC_RETRY), or
+ * gives up with nothing held (VAPIC_GIVE_UP_UNLOCKED). Hot path.
+ */
+function lockVapicUnderPi(ctx: ModelContext, gVapic: number, gPi: number, v: number): number {
+  if (!isFixOn(FIX_GRIFFOUL_REFRESH_UNLOCKED)) return nestedGpcLockIfActive(ctx, gVapic, v) ? VAPIC_LOCKED : VAPIC_GIVE_UP;
+  const gpcs = ctx.gpcs;
+  const base = gpcBase(gVapic);
+  readLock(gpcs, base + GPC_LOCK);
+  if (gpcs[base + G_ACTIVE] === 0) {
+    readUnlock(gpcs, base + GPC_LOCK);
+    return VAPIC_GIVE_UP;
+  }
+  if (gpcCheckLocked(ctx, gVapic, -1, ctx.pageSize)) {
+    ctx.counters[ST_CHECKS_OK]! += 1;
+    return VAPIC_LOCKED;
+  }
+  readUnlock(gpcs, base + GPC_LOCK);
+  readUnlock(gpcs, gpcBase(gPi) + GPC_LOCK);
+  ctx.counters[ST_CHECKS_FAILED]! += 1;
+  if (gpcRefresh(ctx, gVapic, ctx.pageSize) < 0) return VAPIC_GIVE_UP_UNLOCKED;
+  if (isFixOn(FIX_GRIFFOUL_HOST_REFRESH_RELOADS)) makeRequest(ctx.vcpus, v, REQ_GET_NESTED_STATE_PAGES);
+  return VAPIC_RETRY;
+}
+
+/** Retries of vmx_complete_nested_posted_interrupt under --fix griffoul-refresh-unlocked before it gives up (mmio_needed). */
+const PI_DELIVERY_TRIES = 8;
 
 /**
  * vmx_has_nested_events (patch 4/10) reads vPPR through nested_lock_vapic; then, with pi_pending,
@@ -89,32 +135,39 @@ export function griffoulNestedEvents(ctx: ModelContext, gr: GuestRegisters): voi
   if (ctx.rng.below(1000) >= NESTED_EVENTS_PERMILLE) return;
   const ram = ctx.ram;
   const gpcs = ctx.gpcs;
+  const v = gr.v;
   const rVapic = vapicRegister(gr);
   const rPi = piRegister(gr);
   const gVapic = gr.cache[rVapic]!;
   const gPi = gr.cache[rPi]!;
   // has_events: vppr = *(vapic + APIC_PROCPRI) (the model reads the hardware's tick slot).
-  if (!nestedGpcLockIfActive(ctx, gVapic)) return;
+  if (!nestedGpcLockIfActive(ctx, gVapic, v)) return;
   const vapicAt = nestedKhvaAccessLocked(ctx, gr, rVapic);
   if (vapicAt >= 0) Atomics.load(ram, vapicAt + VAPIC_HW_TICK);
   checkKhvaAfterAccessLocked(ctx, gVapic);
   readUnlock(gpcs, gpcBase(gVapic) + GPC_LOCK);
   // vmx_complete_nested_posted_interrupt.
-  if (!nestedGpcLockIfActive(ctx, gPi)) return;
-  const piAt = nestedKhvaAccessLocked(ctx, gr, rPi);
-  if (piAt >= 0 && Atomics.load(ram, piAt + PI_PIR) !== 0) {
-    if (nestedGpcLockIfActive(ctx, gVapic)) {
-      const irrAt = nestedKhvaAccessLocked(ctx, gr, rVapic);
-      if (irrAt >= 0) {
-        const posted = Atomics.exchange(ram, piAt + PI_PIR, 0);
-        Atomics.add(ram, irrAt + VAPIC_IRR, posted);
+  for (let tries = 0; tries < PI_DELIVERY_TRIES; tries++) {
+    if (!nestedGpcLockIfActive(ctx, gPi, v)) return;
+    const piAt = nestedKhvaAccessLocked(ctx, gr, rPi);
+    if (piAt >= 0 && Atomics.load(ram, piAt + PI_PIR) !== 0) {
+      const vapic = lockVapicUnderPi(ctx, gVapic, gPi, v);
+      if (vapic === VAPIC_RETRY) continue; // both locks dropped
+      if (vapic === VAPIC_GIVE_UP_UNLOCKED) return;
+      if (vapic === VAPIC_LOCKED) {
+        const irrAt = nestedKhvaAccessLocked(ctx, gr, rVapic);
+        if (irrAt >= 0) {
+          const posted = Atomics.exchange(ram, piAt + PI_PIR, 0);
+          Atomics.add(ram, irrAt + VAPIC_IRR, posted);
+        }
+        checkKhvaAfterAccessLocked(ctx, gVapic);
+        readUnlock(gpcs, gpcBase(gVapic) + GPC_LOCK);
       }
-      checkKhvaAfterAccessLocked(ctx, gVapic);
-      readUnlock(gpcs, gpcBase(gVapic) + GPC_LOCK);
     }
+    checkKhvaAfterAccessLocked(ctx, gPi);
+    readUnlock(gpcs, gpcBase(gPi) + GPC_LOCK);
+    return;
   }
-  checkKhvaAfterAccessLocked(ctx, gPi);
-  readUnlock(gpcs, gpcBase(gPi) + GPC_LOCK);
 }
 
 /** Now and then the exit goes to L1 (__nested_vmx_vmexit keeps the caches) and L1 resumes L2: nested_get_vmcs12_pages. */

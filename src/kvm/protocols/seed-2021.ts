@@ -51,11 +51,16 @@ import { PI_PIR, VAPIC_HW_TICK, VAPIC_IRR } from '../users/page-fields.js';
 import { REQ_GPC_INVALIDATE } from '../vcpu-layout.js';
 import { L1_VMEXIT_PERMILLE, NESTED_EVENTS_PERMILLE, nestedKhvaAccessLocked, nestedL1Vmresume, piRegister, vapicRegister } from './nested-host-access.js';
 import type { ProtocolVariant } from './protocol-variant.js';
+import { FIX_SEED_APIC_CHECK_POLARITY, FIX_SEED_CHECK_PI_DESC, isFixOn } from '../fix-switches.js';
 
 /** nested_vmx_check_guest_maps: the virtual-APIC cache only, under read_lock (true: enter). Hot path. */
 export function seedCheckGuestMaps(ctx: ModelContext, gr: GuestRegisters): boolean {
   const r = vapicRegister(gr);
-  return entryCheckLockedCache(ctx, gr.cache[r]!, registerPfn(gr, r));
+  if (!entryCheckLockedCache(ctx, gr.cache[r]!, registerPfn(gr, r))) return false;
+  // --fix seed-check-pi-desc: pi_desc converted to a gpc and checked the same way.
+  if (!isFixOn(FIX_SEED_CHECK_PI_DESC)) return true;
+  const rPi = piRegister(gr);
+  return entryCheckLockedCache(ctx, gr.cache[rPi]!, registerPfn(gr, rPi));
 }
 
 /** KVM_REQ_GPC_INVALIDATE: "Nothing to do. It just wanted to wake us". */
@@ -80,35 +85,56 @@ export function seedNestedEvents(ctx: ModelContext, gr: GuestRegisters): void {
   const lock = gpcBase(gVapic) + GPC_LOCK;
   // vmx_guest_apic_has_interrupt: WARN_ON_ONCE(gpc->gpa == GPA_INVALID) passes (the cache has its gpa).
   readLock(gpcs, lock);
-  if (!gpcCheckLocked(ctx, gVapic, -1, ctx.pageSize)) {
-    ctx.counters[ST_CHECKS_FAILED]! += 1;
+  // As posted: `if (!kvm_gfn_to_pfn_cache_check(...)) vppr = *khva` (--fix seed-apic-check-polarity: if it passed).
+  const valid = gpcCheckLocked(ctx, gVapic, -1, ctx.pageSize);
+  if (valid === isFixOn(FIX_SEED_APIC_CHECK_POLARITY)) {
+    ctx.counters[valid ? ST_CHECKS_OK : ST_CHECKS_FAILED]! += 1;
     const at = nestedKhvaAccessLocked(ctx, gr, rVapic);
     if (at >= 0) Atomics.load(ram, at + VAPIC_HW_TICK);
     if (gpcs[gpcBase(gVapic) + G_KHVA]! >= 0) checkKhvaAfterAccessLocked(ctx, gVapic);
   } else {
-    ctx.counters[ST_CHECKS_OK]! += 1; // vppr = 0xff: nothing read
+    ctx.counters[valid ? ST_CHECKS_OK : ST_CHECKS_FAILED]! += 1; // vppr = 0xff: nothing read
   }
   readUnlock(gpcs, lock);
-  // vmx_complete_nested_posted_interrupt: max_irr from vmx->nested.pi_desc->pir (the pinned map).
+  // vmx_complete_nested_posted_interrupt: max_irr from vmx->nested.pi_desc->pir (the pinned map:
+  // the page vmcs02 holds), or (--fix seed-check-pi-desc) through the PI cache, checked under its lock.
   const rPi = piRegister(gr);
-  const piPfn = registerPfn(gr, rPi);
-  if (piPfn < 0) return;
-  checkHardwareAccess(ctx, gr.cache[rPi]!, piPfn, registerEpoch(gr, rPi));
-  const piAt = piPfn * ctx.pageInts;
-  if (Atomics.load(ram, piAt + PI_PIR) === 0) return;
-  readLock(gpcs, lock);
-  if (gpcCheckLocked(ctx, gVapic, -1, ctx.pageSize)) {
-    ctx.counters[ST_CHECKS_OK]! += 1;
-    const irrAt = nestedKhvaAccessLocked(ctx, gr, rVapic);
-    if (irrAt >= 0) {
-      const posted = Atomics.exchange(ram, piAt + PI_PIR, 0);
-      Atomics.add(ram, irrAt + VAPIC_IRR, posted);
-      checkKhvaAfterAccessLocked(ctx, gVapic);
+  const gPi = gr.cache[rPi]!;
+  const piLock = gpcBase(gPi) + GPC_LOCK;
+  const piAsGpc = isFixOn(FIX_SEED_CHECK_PI_DESC);
+  let piAt: number;
+  if (piAsGpc) {
+    readLock(gpcs, piLock);
+    piAt = gpcCheckLocked(ctx, gPi, -1, ctx.pageSize) ? nestedKhvaAccessLocked(ctx, gr, rPi) : -1;
+    if (piAt < 0) {
+      readUnlock(gpcs, piLock); // mmio_needed
+      return;
     }
   } else {
-    ctx.counters[ST_CHECKS_FAILED]! += 1; // goto mmio_needed
+    const piPfn = registerPfn(gr, rPi);
+    if (piPfn < 0) return;
+    checkHardwareAccess(ctx, gPi, piPfn, registerEpoch(gr, rPi));
+    piAt = piPfn * ctx.pageInts;
   }
-  readUnlock(gpcs, lock);
+  if (Atomics.load(ram, piAt + PI_PIR) !== 0) {
+    readLock(gpcs, lock);
+    if (gpcCheckLocked(ctx, gVapic, -1, ctx.pageSize)) {
+      ctx.counters[ST_CHECKS_OK]! += 1;
+      const irrAt = nestedKhvaAccessLocked(ctx, gr, rVapic);
+      if (irrAt >= 0) {
+        const posted = Atomics.exchange(ram, piAt + PI_PIR, 0);
+        Atomics.add(ram, irrAt + VAPIC_IRR, posted);
+        checkKhvaAfterAccessLocked(ctx, gVapic);
+      }
+    } else {
+      ctx.counters[ST_CHECKS_FAILED]! += 1; // goto mmio_needed
+    }
+    readUnlock(gpcs, lock);
+  }
+  if (piAsGpc) {
+    checkKhvaAfterAccessLocked(ctx, gPi);
+    readUnlock(gpcs, piLock);
+  }
 }
 
 /**
