@@ -37,8 +37,8 @@ describe('protocol griffoul-v4', () => {
     expect(resolveStressConfig({}).strategy).toBe('locked');
   });
 
-  it('with both fixes and no memslot updates, lockless is clean, and the steps ran: KVM accessed the pages through khva, L2 exited to L1, invalidations evicted vCPUs', async () => {
-    const report = await shortStress({ ...NESTED, memslotRate: 0, fix: BOTH_FIXES });
+  it('with both fixes and no memslot updates, lockless is clean (lockdep on), and the steps ran: KVM accessed the pages through khva, L2 exited to L1, invalidations evicted vCPUs', async () => {
+    const report = await shortStress({ ...NESTED, memslotRate: 0, lockdep: true, fix: BOTH_FIXES });
     expect(report.internalErrors).toEqual([]);
     expect(report.protocol.name).toBe('griffoul-v4');
     expect(report.config.strategy).toBe('lockless');
@@ -56,11 +56,19 @@ describe('protocol griffoul-v4', () => {
     expect(findingsOf(report, 'uaf-guest-mode'), firing(report)).toBeGreaterThan(0);
   }, 120_000);
 
+  it('as posted, with lockdep: that vAPIC refresh takes refresh_lock (a mutex) inside the PI cache read lock, a sleep in atomic context (lock-sanity)', async () => {
+    const report = await runUntil({ ...NESTED, memslotRate: 0, lockdep: true, stallTimeout: 2, fix: 'griffoul-host-refresh-reloads' }, (r) => findingsOf(r, 'lock-sanity') > 0);
+    expect(findingsOf(report, 'lock-sanity'), firing(report)).toBeGreaterThan(0);
+  }, 120_000);
+
   it('as posted: vmx_complete_nested_posted_interrupt refreshes the vAPIC cache holding the PI cache read lock, and the notifier waits for that lock forever (livelock, stall)', async () => {
     const report = await runUntil(
-      { ...NESTED, memslotRate: 0, livelockTimeout: 0.5, stallTimeout: 2, duration: 4, fix: 'griffoul-host-refresh-reloads' },
+      // The deadlock needs an invalidation of the PI page while its vCPU refreshes the vAPIC cache
+      // under the PI lock (seconds apart at these rates): a longer run that stops at the first finding.
+      { ...NESTED, memslotRate: 0, livelockTimeout: 0.5, stallTimeout: 2, duration: 20, stopOnFinding: true, fix: 'griffoul-host-refresh-reloads' },
       (r) => findingsOf(r, 'livelock') + findingsOf(r, 'stall') > 0,
+      2,
     );
     expect(findingsOf(report, 'livelock') + findingsOf(report, 'stall'), firing(report)).toBeGreaterThan(0);
-  }, 120_000);
+  }, 240_000);
 });
