@@ -69,7 +69,7 @@ export function registerStressCommand(program: Command): void {
     .option('--vcpus <n>', 'vCPU threads (1..256)', String(d.vcpus))
     .option('--duration <seconds>', 'how long to run: seconds (decimals allowed) or with a unit: 500ms, 30s, 2m', String(d.durationS))
     .option('--seed <n>', 'seed for every random choice (0..4294967295; default: random, printed)')
-    .option('--strategy <name>', `vmentry check of the guest-uses caches: ${STRATEGY_NAMES.join(', ')}`, d.strategy)
+    .option('--strategy <name>', `vmentry check of the guest-uses caches: ${STRATEGY_NAMES.join(', ')} (default: the --protocol variant's own, else ${d.strategy})`)
     .option('--inval-rate <n>', 'MMU-notifier events per second (migrate, zap, write-protect)', String(d.invalRate))
     .option('--inflight <n>', 'invalidations in flight at once (1..8)', String(d.inflight))
     .option('--memslot-rate <n>', 'memslot updates per second (the --memslot-ops operations)', String(d.memslotRate))

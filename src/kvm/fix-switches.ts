@@ -19,6 +19,21 @@
  */
 import { maskFromNames, namesFromMask } from '../util/named-switches.js';
 export const FIX_HVA_SEQ_MISS = 1 << 0;
+/**
+ * The nested-VMX variants' findings (src/kvm/protocols/seed-2021.ts, griffoul-v4.ts): each switch
+ * is the change to the variant's posted code that turns its finding off (bits 8.. so that other
+ * variants' switches can take the low ones).
+ *
+ * seed-apic-check-polarity: vmx_guest_apic_has_interrupt reads khva only when
+ * kvm_gfn_to_pfn_cache_check passes (the RFC's diff reads it when the check fails).
+ */
+export const FIX_SEED_APIC_CHECK_POLARITY = 1 << 8;
+/** seed-check-pi-desc: pi_desc converted to a gpc, as the thread meant to do next: nested_vmx_check_guest_maps checks it too, and vmx_complete_nested_posted_interrupt reads PIR through it after a check. */
+export const FIX_SEED_CHECK_PI_DESC = 1 << 9;
+/** griffoul-host-refresh-reloads: nested_gpc_lock_if_active raises KVM_REQ_GET_NESTED_STATE_PAGES when it refreshes a vCPU's cache, so vmcs02 is rewritten before the next entry. */
+export const FIX_GRIFFOUL_HOST_REFRESH_RELOADS = 1 << 10;
+/** griffoul-refresh-unlocked: vmx_complete_nested_posted_interrupt never refreshes the vAPIC cache while it holds the PI descriptor cache's read lock (drop it, refresh, start again). */
+export const FIX_GRIFFOUL_REFRESH_UNLOCKED = 1 << 11;
 
 export interface FixSwitchInfo {
   readonly name: string;
@@ -34,6 +49,30 @@ export const FIX_SWITCHES: readonly FixSwitchInfo[] = [
     mask: FIX_HVA_SEQ_MISS,
     fixes: 'S1 hva-seq-miss (candidate upstream bug, docs/VERDICTS.md)',
     description: 'invalidate_range_end bumps mmu_invalidate_seq even when the range hits no memslot, so hva_to_pfn_retry retries after an invalidation of an HVA outside every memslot',
+  },
+  {
+    name: 'seed-apic-check-polarity',
+    mask: FIX_SEED_APIC_CHECK_POLARITY,
+    fixes: 'protocol seed-2021: vmx_guest_apic_has_interrupt reads the vAPIC khva when the cache check fails (uaf-khva, stale-generation)',
+    description: 'vmx_guest_apic_has_interrupt reads vPPR through khva only if kvm_gfn_to_pfn_cache_check passed (else 0xff)',
+  },
+  {
+    name: 'seed-check-pi-desc',
+    mask: FIX_SEED_CHECK_PI_DESC,
+    fixes: 'protocol seed-2021: nested_vmx_check_guest_maps does not cover the PI descriptor (uaf-guest-mode, free-while-in-guest on the PI page)',
+    description: 'pi_desc as a gpc: nested_vmx_check_guest_maps also checks it, vmx_complete_nested_posted_interrupt reads PIR through it after a check',
+  },
+  {
+    name: 'griffoul-host-refresh-reloads',
+    mask: FIX_GRIFFOUL_HOST_REFRESH_RELOADS,
+    fixes: 'protocol griffoul-v4: a refresh in nested_lock_vapic / nested_lock_pi_desc leaves vmcs02 on the old pfn and kvm_gpc_invalid passes (uaf-guest-mode)',
+    description: 'nested_gpc_lock_if_active raises KVM_REQ_GET_NESTED_STATE_PAGES when it refreshes a vCPU-owned cache',
+  },
+  {
+    name: 'griffoul-refresh-unlocked',
+    mask: FIX_GRIFFOUL_REFRESH_UNLOCKED,
+    fixes: 'protocol griffoul-v4: vmx_complete_nested_posted_interrupt refreshes the vAPIC cache holding the PI descriptor read lock (deadlock with the notifier: livelock, stall)',
+    description: 'vmx_complete_nested_posted_interrupt drops the PI descriptor lock before refreshing the vAPIC cache, then starts again',
   },
 ];
 

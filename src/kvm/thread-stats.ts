@@ -83,8 +83,13 @@ export const ST_REFRESH_SEQLESS_INSTALLS = 49;
 /** vcpu_info re-registrations at another offset in its page (KVM_XEN_VCPU_ATTR_TYPE_VCPU_INFO), and carry-overs of its bits left to a later exit (no memslot translated the page). */
 export const ST_VCPU_INFO_MOVES = 50;
 export const ST_VCPU_INFO_LATE_CARRIES = 51;
+/** KVM's own accesses to the nested guest-uses pages through khva outside guest mode (protocols seed-2021 / griffoul-v4: check_events, has_events), and of them the ones whose khva page was not the page vmcs02 holds. */
+export const ST_NESTED_HOST_ACCESSES = 52;
+export const ST_NESTED_HOST_PFN_MISMATCH = 53;
+/** L2 exits to L1 followed by L1's VMRESUME, which reloads vmcs02 (nested_get_vmcs12_pages; protocols seed-2021 / griffoul-v4). */
+export const ST_NESTED_L1_VMEXITS = 54;
 /** Oracle checks per property: ST_PROP_CHECKS + property (room for every property id). */
-export const ST_PROP_CHECKS = 52;
+export const ST_PROP_CHECKS = 55;
 export const STAT_COUNT = ST_PROP_CHECKS + MAX_PROPERTIES;
 
 export function createStatsBuffer(threads: number): SharedArrayBuffer {

@@ -104,7 +104,7 @@ export function vcpuHandleRequests(ctx: ModelContext, vs: VcpuState): void {
   if (requests === 0) return;
   Atomics.store(ctx.vcpus, vs.v * VCPU_INTS + V_ACTIVITY, VCPU_ACT_REQUESTS);
   traceStep(ctx, STEP_REQUESTS, -1, -1, -1, requests);
-  if ((requests & (REQ_GET_NESTED_STATE_PAGES | REQ_GPC_INVALIDATE)) !== 0 && vs.nested) getNestedStatePages(ctx, vs.gr);
+  if (vs.nested) vcpuHandleNestedRequests(ctx, vs, requests);
   if ((requests & REQ_STEAL_UPDATE) !== 0) {
     // record_steal_time: for a Xen guest upstream updates only the runstate (kvm_xen_runstate_set_running)
     // and returns; the model's VM has both users, so it does both.
@@ -112,6 +112,20 @@ export function vcpuHandleRequests(ctx: ModelContext, vs: VcpuState): void {
     if ((ctx.workload & WORKLOAD_STEAL) !== 0) recordStealTime(ctx, vs.v);
   }
   // REQ_UNBLOCK needs nothing more: the guest takes its pending events in guest mode.
+}
+
+/**
+ * KVM_REQ_GET_NESTED_STATE_PAGES reloads the guest-uses pages (nested_get_vmcs12_pages);
+ * KVM_REQ_GPC_INVALIDATE does what the run's protocol says (gpcInvalidateRequest; mainline: the
+ * same reload, once for both bits).
+ */
+function vcpuHandleNestedRequests(ctx: ModelContext, vs: VcpuState, requests: number): void {
+  if ((requests & REQ_GET_NESTED_STATE_PAGES) !== 0) getNestedStatePages(ctx, vs.gr);
+  else if ((requests & REQ_GPC_INVALIDATE) !== 0) {
+    const step = ctx.protocol.gpcInvalidateRequest;
+    if (step === undefined) getNestedStatePages(ctx, vs.gr);
+    else step(ctx, vs.gr);
+  }
 }
 
 /**
@@ -174,6 +188,12 @@ export function vcpuEnterGuest(ctx: ModelContext, vs: VcpuState): void {
   const vcpus = ctx.vcpus;
   vcpuHandleRequests(ctx, vs);
   if ((ctx.workload & WORKLOAD_STEAL) !== 0 && ctx.rng.below(1000) < ctx.stealPermille) makeRequest(vcpus, v, REQ_STEAL_UPDATE);
+  // kvm_check_and_inject_events -> check_events (and has_events): KVM's own reads of the nested
+  // pages, before IN_GUEST_MODE, if the run's protocol has them (mainline: none).
+  if (vs.nested) {
+    const hostAccess = ctx.protocol.nestedHostAccess;
+    if (hostAccess !== undefined) hostAccess(ctx, vs.gr);
+  }
 
   // The seed (dwmw2, 16 Nov 2021): nested_vmx_check_guest_maps() runs *after* vcpu->mode =
   // IN_GUEST_MODE; checking before it lets an invalidation slip between check and mode.
@@ -215,6 +235,11 @@ export function vcpuEnterGuest(ctx: ModelContext, vs: VcpuState): void {
 
   // The exit handler: now and then the guest made an EVTCHNOP_send hypercall.
   Atomics.store(vcpus, v * VCPU_INTS + V_ACTIVITY, VCPU_ACT_EXIT_HANDLER);
+  // Now and then L2's exit goes to L1, which resumes it, if the run's protocol models that (mainline: no).
+  if (vs.nested) {
+    const l1Exit = ctx.protocol.nestedVmexit;
+    if (l1Exit !== undefined) l1Exit(ctx, vs.gr);
+  }
   if ((ctx.workload & WORKLOAD_XEN) !== 0 && ctx.rng.below(1000) < ctx.eventPermille) setEvtchn(ctx, ctx.rng.below(ctx.nvcpus));
   // The VMM's KVM_XEN_VCPU_SET_ATTR(VCPU_INFO) at another offset of the page, if it asked (a vCPU ioctl: outside KVM_RUN).
   if ((ctx.workload & WORKLOAD_XEN) !== 0) xenVcpuInfoMoveIfAsked(ctx, v);

@@ -12,7 +12,7 @@ import { parseChoiceOption, parseIntegerOption, parseSecondsOption, rejectRepeat
 import { STRATEGY_NAMES, type ShippedStrategyName, type StrategyName } from '../kvm/strategies/registry.js';
 import { WORKLOAD_NAMES as USER_WORKLOAD_NAMES, workloadMask as userWorkloadMask } from '../kvm/cache-users.js';
 import { BUG_SWITCHES, bugMaskFromNames, findBugSwitch } from '../kvm/bug-switches.js';
-import { DEFAULT_PROTOCOL, parseProtocolOption } from '../kvm/protocols/registry.js';
+import { DEFAULT_PROTOCOL, findProtocol, parseProtocolOption } from '../kvm/protocols/registry.js';
 import { FIX_SWITCHES, findFixSwitch, fixMaskFromNames } from '../kvm/fix-switches.js';
 import { XEN_ATTACH_NAMES, type XenAttachName } from '../kvm/users/xen-attach.js';
 import { LEGAL_MEMSLOT_OPS, MEMSLOT_OP_NAMES, type MemslotOpName } from './control-plane.js';
@@ -77,7 +77,7 @@ export interface StressOptions extends ScheduleOptions {
   updaterTimeout?: string | number;
   lockdep?: boolean;
   /** The protocol variant (`gpc-lab protocols`; default 'mainline'), a shipped one or one of protocolModules'. */
-  protocol?: ExtensibleName<'mainline' | 'range-retry' | 'b17-trylock'>;
+  protocol?: ExtensibleName<'mainline' | 'range-retry' | 'b17-trylock' | 'seed-2021' | 'griffoul-v4'>;
   /** Files (paths or file: URLs) whose default export is a protocol variant, loaded in every thread in this order. */
   protocolModules?: string | readonly string[];
   /** Modules (paths or file: URLs) whose default export is an entry strategy (`--strategy-module`). */
@@ -211,13 +211,20 @@ function resolveProtocolChoice(input: StressOptions): { protocol: string; protoc
   return { protocol, protocolModules };
 }
 
+/** The strategy the run's shipped protocol variant names, if it names one (a module's variant is not loaded yet: none). */
+function variantDefaultStrategy(input: StressOptions): string | undefined {
+  if (input.protocol === undefined || listOf(input.protocolModules).length > 0) return undefined;
+  return findProtocol(input.protocol)?.defaultStrategy;
+}
+
 export function resolveStressConfig(input: StressOptions & StressTestHooks): StressConfig {
   const vcpus = input.vcpus === undefined ? STRESS_DEFAULTS.vcpus : parseIntegerOption('--vcpus', input.vcpus, 1, MAX_VCPUS);
   const durationS = input.duration === undefined ? STRESS_DEFAULTS.durationS : parseSecondsOption('--duration', input.duration, MAX_DURATION_S);
   const seed = input.seed === undefined ? (Math.random() * 4294967296) >>> 0 : parseIntegerOption('--seed', input.seed, 0, 4294967295);
   const strategyModules = listOf(input.strategyModules).map(strategyModuleUrl);
   // With strategy modules the name is checked once they are loaded (runStress).
-  const strategyName = input.strategy ?? STRESS_DEFAULTS.strategy;
+  // No --strategy: the protocol variant's authors' choice (ProtocolVariant.defaultStrategy), else the default.
+  const strategyName = input.strategy ?? variantDefaultStrategy(input) ?? STRESS_DEFAULTS.strategy;
   const strategy: StrategyName = strategyModules.length > 0 ? strategyName : parseChoiceOption('--strategy', strategyName, STRATEGY_NAMES);
   const workloadList = listOf(input.workload);
   if (input.workload !== undefined && workloadList.length === 0) {

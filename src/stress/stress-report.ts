@@ -159,6 +159,10 @@ export interface StressTotals {
   runstateCheckGiveUps: number;
   runstateGpc2Activations: number;
   getNestedStatePages: number;
+  /** KVM's own accesses to the nested pages through khva (protocols seed-2021 / griffoul-v4), those on a page vmcs02 did not hold, and L2 -> L1 exits with L1's VMRESUME. */
+  nestedHostAccesses: number;
+  nestedHostPfnMismatches: number;
+  nestedL1Vmexits: number;
   /** vmentries whose guest-uses translation had an old generation but was still right (not stale). */
   oldGenerationEntries: number;
   /** Irq-context event-channel fast paths whose read_trylock failed (history B17/B18 fallbacks). */

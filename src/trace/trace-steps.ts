@@ -38,6 +38,8 @@ export const STEP_MEMSLOT_DELETE_RETURNED = 43; // a DELETE's ioctl returned: it
 export const STEP_INV_END_NO_MEMSLOT = 40; // invalidate_range_end of a range outside every memslot: count-- only (arg: target)
 export const STEP_REFRESH_SEQLESS_WINDOW = 48; // the retry check installs although invalidations ended in the unlocked window (S1; arg: how many)
 export const STEP_VCPU_INFO_MOVED = 50; // vcpu_info re-registered at another offset in its page (cache: vcpu_info, gpa: the new gpa, pfn slot: the old offset, arg: the new offset)
+export const STEP_NESTED_HOST_ACCESS = 60; // KVM's own access to a nested guest-uses page through khva, outside guest mode (protocols seed-2021 / griffoul-v4; pfn: khva's page, arg: hardwarePfn, the pfn vmcs02 holds)
+export const STEP_NESTED_L1_VMEXIT = 61; // L2 exited to L1 and L1 resumed it: nested_vmx_vmexit, then VMRESUME -> nested_get_vmcs12_pages (protocols seed-2021 / griffoul-v4; arg: 1 if the reload succeeded)
 
 /**
  * How a report shows an arg: a plain number, a 0/1 flag, a vCPU (thread) index, request bits, a
@@ -107,6 +109,8 @@ export const STEPS: Readonly<Record<number, StepInfo>> = {
   [STEP_EVENT_DROPPED]: { name: 'event-dropped', arg: { label: 'errno', as: 'errno', zeroAbsent: true } },
   [STEP_FINDING]: { name: 'FINDING', gpa: 'gfn', pfn: 'pfn', arg: { label: 'property', as: 'property' } },
   [STEP_VCPU_INFO_MOVED]: { name: 'vcpu_info-moved-in-page', gpa: 'gfn', pfn: 'fromOffset', arg: n('toOffset') },
+  [STEP_NESTED_HOST_ACCESS]: { name: 'nested-host-access(khva)', gpa: 'gfn', pfn: 'pfn', arg: n('hardwarePfn') },
+  [STEP_NESTED_L1_VMEXIT]: { name: 'nested-vmexit-to-L1+vmresume', arg: { label: 'reloaded', as: 'flag' } },
 };
 
 export function stepName(step: number): string {

@@ -29,8 +29,8 @@ describe('bench options', () => {
   it('--protocol: mainline by default, a shipped variant by name, an unknown one a usage error listing the known ones', () => {
     expect(parseBenchOptions({}).protocol).toBe('mainline');
     expect(parseBenchOptions({ protocol: 'range-retry' }).protocol).toBe('range-retry');
-    expect(() => parseBenchOptions({ protocol: 'seed-2021' })).toThrow(UsageError);
-    expect(() => parseBenchOptions({ protocol: 'seed-2021' })).toThrow("--protocol must be one of mainline, b17-trylock, range-retry, got 'seed-2021'");
+    expect(() => parseBenchOptions({ protocol: 'no-such-variant' })).toThrow(UsageError);
+    expect(() => parseBenchOptions({ protocol: 'no-such-variant' })).toThrow("--protocol must be one of mainline, b17-trylock, griffoul-v4, range-retry, seed-2021, got 'no-such-variant'");
   });
 
   it('lists keep the canonical order and accept all', () => {

@@ -75,6 +75,26 @@ export interface ProtocolSteps {
    * it); a variant that replaces it overrides the strategy's check in every vCPU (openVcpuState).
    */
   readonly entryCheck?: (ctx: ModelContext, gr: GuestRegisters) => boolean;
+  /**
+   * What vcpu_enter_guest does with a KVM_REQ_GPC_INVALIDATE it takes (outside guest mode, SRCU
+   * held). Optional: mainline (src/kvm/vcpu-entry.ts) reloads the guest-uses pages
+   * (nested_get_vmcs12_pages, as for KVM_REQ_GET_NESTED_STATE_PAGES); the 2021 RFC does nothing
+   * ("It just wanted to wake us") and leaves the reload to its entry check.
+   */
+  readonly gpcInvalidateRequest?: (ctx: ModelContext, gr: GuestRegisters) => void;
+  /**
+   * KVM's own accesses to the nested guest-uses pages outside guest mode, once per entry after the
+   * requests and before IN_GUEST_MODE (kvm_check_and_inject_events -> check_events ->
+   * vmx_complete_nested_posted_interrupt; kvm_vcpu_has_events -> has_events). Optional: mainline
+   * has no nested gpcs, so none (the hardware alone uses the pages).
+   */
+  readonly nestedHostAccess?: (ctx: ModelContext, gr: GuestRegisters) => void;
+  /**
+   * After a guest-mode exit, in the exit handler: now and then L2 exits to L1 (nested_vmx_vmexit)
+   * and L1 resumes it (VMLAUNCH/VMRESUME -> nested_vmx_enter_non_root_mode ->
+   * nested_get_vmcs12_pages). Optional: mainline's model keeps L2 running (no L1 exits).
+   */
+  readonly nestedVmexit?: (ctx: ModelContext, gr: GuestRegisters) => void;
 }
 
 export type ProtocolStepName = keyof ProtocolSteps;
@@ -89,10 +109,16 @@ export const PROTOCOL_STEP_NAMES: readonly ProtocolStepName[] = [
   'memslotUpdate',
   'irqReadLock',
   'entryCheck',
+  'gpcInvalidateRequest',
+  'nestedHostAccess',
+  'nestedVmexit',
 ];
 
-/** Steps mainline supplies and every resolved variant has (entryCheck is optional: see above). */
-export const WIRED_STEP_NAMES: readonly ProtocolStepName[] = PROTOCOL_STEP_NAMES.filter((s) => s !== 'entryCheck');
+/** The optional steps: mainline supplies none of them (see each). */
+export const OPTIONAL_STEP_NAMES: readonly ProtocolStepName[] = ['entryCheck', 'gpcInvalidateRequest', 'nestedHostAccess', 'nestedVmexit'];
+
+/** Steps mainline supplies and every resolved variant has (the optional ones: see above). */
+export const WIRED_STEP_NAMES: readonly ProtocolStepName[] = PROTOCOL_STEP_NAMES.filter((s) => !OPTIONAL_STEP_NAMES.includes(s));
 
 export interface ProtocolVariant {
   /** `--protocol NAME`: lower-case letters, digits and dashes. */

@@ -132,6 +132,9 @@ export function resolveProtocol(variant: ProtocolVariant): ProtocolSteps {
       memslotUpdate: variant.steps.memslotUpdate ?? base.memslotUpdate,
       irqReadLock: variant.steps.irqReadLock ?? base.irqReadLock,
       ...(variant.steps.entryCheck ? { entryCheck: variant.steps.entryCheck } : {}),
+      ...(variant.steps.gpcInvalidateRequest ? { gpcInvalidateRequest: variant.steps.gpcInvalidateRequest } : {}),
+      ...(variant.steps.nestedHostAccess ? { nestedHostAccess: variant.steps.nestedHostAccess } : {}),
+      ...(variant.steps.nestedVmexit ? { nestedVmexit: variant.steps.nestedVmexit } : {}),
     };
     for (const name of WIRED_STEP_NAMES) {
       if (typeof steps[name] !== 'function') throw new Error(`protocol ${variant.name}: step ${name} resolved to ${typeof steps[name]} (a module cycle evaluated mainline.ts too early?)`);

@@ -5,3 +5,5 @@
 export { MAINLINE } from './mainline.js';
 export { RANGE_RETRY } from './range-retry.js';
 export { B17_TRYLOCK } from './b17-trylock.js';
+export { SEED_2021 } from './seed-2021.js';
+export { GRIFFOUL_V4 } from './griffoul-v4.js';
