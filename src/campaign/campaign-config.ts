@@ -2,6 +2,9 @@
  * `gpc-lab campaign` options, validated at the boundary: raw strings (CLI) or numbers (library) in,
  * a CampaignConfig out, or a UsageError naming the value and what is allowed.
  */
+import { resolveScheduleConfig } from '../sched/schedule-config.js';
+import type { ScheduleName } from '../sched/schedule-kinds.js';
+import { DEFAULT_SCHEDULE_DIR } from '../stress/schedule-record.js';
 import { UsageError } from '../util/usage-error.js';
 import { checkOutputPath } from '../util/output-path.js';
 import { parseIntegerOption, parseSecondsOption, rejectRepeats } from '../util/option-parsers.js';
@@ -28,6 +31,14 @@ export interface CampaignOptions {
   markdown?: boolean;
   /** Also write the JSON report (raw results, with provenance) to this file, for `campaign merge`. */
   out?: string;
+  /** Who decides which thread runs in every run (`--schedule`; default os). */
+  schedule?: string;
+  /** pct: the depth d. */
+  pctDepth?: string | number;
+  /** random/pct: the step budget of each schedule. */
+  steps?: string | number;
+  /** random/pct: where each finding's schedule file goes (default gpc-lab-schedules). */
+  scheduleDir?: string;
 }
 
 export interface CampaignConfig {
@@ -46,6 +57,11 @@ export interface CampaignConfig {
   readonly markdown: boolean;
   /** File the JSON report is written to (checked before any run), or null. */
   readonly out: string | null;
+  /** `--schedule`: os (real threads), chaos, random or pct (each attempt one schedule). */
+  readonly schedule: ScheduleName;
+  readonly pctDepth: number;
+  readonly steps: number;
+  readonly scheduleDir: string;
 }
 
 export const CAMPAIGN_DEFAULTS = { runs: 10, budgetS: 30, seed: 1, costDurationS: 2 } as const;
@@ -105,5 +121,13 @@ export function resolveCampaignConfig(input: CampaignOptions): CampaignConfig {
     json: input.json === true,
     markdown: input.markdown === true,
     out: input.out ?? null,
+    ...resolveCampaignSchedule(input),
   };
+}
+
+function resolveCampaignSchedule(input: CampaignOptions): Pick<CampaignConfig, 'schedule' | 'pctDepth' | 'steps' | 'scheduleDir'> {
+  // The same checks as stress's (--pct-depth needs pct, --steps needs random or pct).
+  const s = resolveScheduleConfig({ ...(input.schedule !== undefined ? { schedule: input.schedule } : {}), ...(input.pctDepth !== undefined ? { pctDepth: input.pctDepth } : {}), ...(input.steps !== undefined ? { steps: input.steps } : {}) }, 0);
+  if (input.scheduleDir !== undefined && s.kind !== 'random' && s.kind !== 'pct') throw new UsageError(`--schedule-dir needs --schedule random or pct (got --schedule ${s.kind})`);
+  return { schedule: s.kind, pctDepth: s.pctDepth, steps: s.steps, scheduleDir: input.scheduleDir ?? DEFAULT_SCHEDULE_DIR };
 }

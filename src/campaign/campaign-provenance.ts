@@ -40,6 +40,8 @@ export function sharedConfiguration(config: CampaignConfig): Record<string, unkn
     costDurationS: config.costDurationS,
     protocol: config.protocol,
     shardCount: config.shard.count,
+    // Shards under other schedules are not one campaign; os campaigns keep their earlier hash.
+    ...(config.schedule !== 'os' ? { schedule: config.schedule, pctDepth: config.pctDepth, steps: config.steps } : {}),
   };
 }
 

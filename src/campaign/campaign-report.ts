@@ -1,4 +1,5 @@
 /** The typed result of `gpc-lab campaign` (what `--json` prints and `runCampaign` returns). */
+import type { ReplayVerdict } from '../replay/run-replay.js';
 import type { JsonEnvelope } from '../util/json-envelope.js';
 import type { BugKind } from '../bugs/catalog.js';
 import type { CampaignProvenance } from './campaign-provenance.js';
@@ -20,6 +21,9 @@ export interface CampaignRun {
   /** The protocol variant it ran (`--protocol`). */
   protocol: string;
   internalErrors: string[];
+  /** random/pct: the finding's schedule file, and what `gpc-lab replay` of it said. */
+  scheduleFile?: string;
+  replayed?: ReplayVerdict;
 }
 
 /** Cost figures of one configuration (B18): per second of measured time. */
@@ -78,6 +82,8 @@ export interface CampaignReport extends JsonEnvelope<'campaign'> {
   seed: number;
   /** The protocol variant of the runs (`--protocol`); entries whose workload names one (a cure) use theirs. */
   protocol: string;
+  /** Who decided which thread ran (`--schedule`): os, chaos, random or pct (each attempt one schedule); absent in reports from before schedules (os). */
+  schedule?: string;
   environment: Record<string, unknown>;
   rows: CampaignRow[];
   /** Reference findings summed over rows (must be 0). */

@@ -53,11 +53,21 @@ function referenceCell(row: CampaignRow, protocol: string): string {
   return `${ref.findings} in ${ref.seconds.toFixed(1)} s${bound}${ref.protocol !== protocol ? ` (${ref.protocol})` : ''}`;
 }
 
+/** Schedules (attempts) to the first finding per run, and the replays of the saved schedules. */
+function scheduleLine(row: CampaignRow): string {
+  const detected = row.runs.filter((r) => r.detected);
+  const schedules = detected.map((r) => r.attempts).sort((a, b) => a - b);
+  const reproduced = detected.filter((r) => r.replayed === 'reproduced').length;
+  const med = schedules.length === 0 ? '-' : String(schedules[schedules.length >> 1]);
+  const other = detected.filter((r) => r.replayed !== undefined && r.replayed !== 'reproduced').map((r) => r.replayed);
+  return `${row.name}: schedules ${schedules.join(',') || '-'} (median ${med}); replay reproduced ${reproduced}/${detected.length}${other.length > 0 ? ` (${other.join(', ')})` : ''}; reference ${row.reference.runs} schedules, ${row.reference.findings} findings`;
+}
+
 export function formatCampaignText(report: CampaignReport): string[] {
   const env = report.environment as { loadAverage1m?: number; cpus?: number; availableParallelism?: number };
   const out: string[] = [];
   out.push(
-    `gpc-lab campaign: protocol ${report.protocol}, ${report.runs} runs per bug, budget ${report.budgetS} s per run, shard ${report.shard}, seed ${report.seed}; ${report.wallS.toFixed(0)} s wall`,
+    `gpc-lab campaign: protocol ${report.protocol}, schedule ${report.schedule}, ${report.runs} runs per bug, budget ${report.budgetS} s per run, shard ${report.shard}, seed ${report.seed}; ${report.wallS.toFixed(0)} s wall`,
   );
   out.push(`environment: ${JSON.stringify(report.environment)}`);
   out.push('');
@@ -84,6 +94,10 @@ export function formatCampaignText(report: CampaignReport): string[] {
     for (const row of rows) out.push(line(row));
   }
   for (const r of report.rows) if (r.cost) out.push(`  ${r.name}: ${costLine(r)}`);
+  if (report.schedule === 'random' || report.schedule === 'pct') {
+    out.push('', `  ${report.schedule} schedules to the first finding, per run, and what replaying each saved schedule said:`);
+    for (const r of report.rows) if (r.kind !== 'cost') out.push(`  ${scheduleLine(r)}`);
+  }
   out.push('');
   for (const r of report.rows) if (r.slowBecause && r.medianS !== null && r.medianS >= 1) out.push(`  slower than 1 s: ${r.name}: ${r.slowBecause}`);
   for (const r of report.rows) {

@@ -109,6 +109,7 @@ export function mergeCampaignReports(shards: readonly CampaignShardFile[]): Camp
     selected: [...base.selected],
     seed: base.seed,
     protocol: base.protocol,
+    ...(base.schedule !== undefined ? { schedule: base.schedule } : {}),
     environment: { mergedFrom: covered.length, hosts: hosts.length },
     rows,
     referenceFindings: rows.reduce((sum, r) => sum + r.reference.findings, 0),

@@ -12,9 +12,12 @@ import { jsonEnvelope } from '../util/json-envelope.js';
 import { campaignProvenance } from './campaign-provenance.js';
 import { EXIT_CLEAN, EXIT_FINDINGS, EXIT_INTERRUPTED } from '../util/exit-codes.js';
 import { describeEnvironment } from '../harness/environment.js';
-import { resolveStressConfig, type StressOptions } from '../stress/stress-config.js';
+import { resolveStressConfig, type StressConfig, type StressOptions } from '../stress/stress-config.js';
 import { FIX_SWITCHES } from '../kvm/fix-switches.js';
-import { runStress } from '../stress/run-stress.js';
+import { runStress, type RecordedSchedule } from '../stress/run-stress.js';
+import { saveSchedule, scheduleFileOf } from '../stress/schedule-record.js';
+import { runReplay } from '../replay/run-replay.js';
+import { join } from 'node:path';
 import type { StressReport } from '../stress/stress-report.js';
 import { BUG_CATALOG, type BugEntry } from '../bugs/catalog.js';
 import type { CampaignConfig } from './campaign-config.js';
@@ -48,16 +51,21 @@ let campaignProtocol = 'mainline';
  * the historical bugs against mainline with those fixed, so that a reference run never reports a
  * candidate upstream bug and a detection run is never credited with one.
  */
-const CAMPAIGN_FIXES = FIX_SWITCHES.map((f) => f.name);
+const CAMPAIGN_FIXES = FIX_SWITCHES.filter((f) => f.variant === undefined).map((f) => f.name);
 
-function stressOnce(options: StressOptions): Promise<StressReport> {
+/** The campaign's --schedule options, added to every run (set by runCampaign). */
+let campaignSchedule: Pick<StressOptions, 'schedule' | 'pctDepth' | 'steps'> = {};
+
+function stressOnce(options: StressOptions, onRecorded?: (config: StressConfig, recorded: RecordedSchedule) => void): Promise<StressReport> {
   if (campaignStop?.aborted) throw new CampaignInterrupted();
   const protocol = options.protocol !== undefined || options.retry !== undefined ? {} : { protocol: campaignProtocol };
   const fixes = options.fix !== undefined ? {} : { fix: CAMPAIGN_FIXES };
-  return runStress(resolveStressConfig({ ...options, ...protocol, ...fixes, json: true }), {
+  const config = resolveStressConfig({ ...campaignSchedule, ...options, ...protocol, ...fixes, json: true });
+  return runStress(config, {
     progress: 'silent',
     notice: () => {},
     ...(campaignStop ? { stopSignal: campaignStop } : {}),
+    ...(onRecorded ? { onScheduleRecorded: (recorded: RecordedSchedule) => onRecorded(config, recorded) } : {}),
   }).then(function checkInterrupted(report) {
     // A run cut short by Ctrl-C proves nothing either way: it is not counted.
     if (campaignStop?.aborted) throw new CampaignInterrupted();
@@ -72,27 +80,36 @@ function median(values: readonly number[]): number | null {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-async function detectionRun(entry: BugEntry, seed: number, budgetS: number): Promise<{ run: CampaignRun; measuredS: number; attempts: number }> {
+async function detectionRun(entry: BugEntry, seed: number, budgetS: number, scheduleDir: string): Promise<{ run: CampaignRun; measuredS: number; attempts: number }> {
   let spent = 0;
   let attempts = 0;
   let vmentries = 0;
   let protocol = campaignProtocol;
   const internalErrors: string[] = [];
+  const scheduled = campaignSchedule.schedule === 'random' || campaignSchedule.schedule === 'pct';
   while (budgetS - spent >= MIN_RUN_S) {
-    const duration = Math.min(entry.attemptS ?? budgetS, budgetS - spent);
-    const report = await stressOnce({
-      ...entry.stress,
-      ...(entry.switchName ? { bug: entry.switchName } : {}),
-      seed: (seed + attempts * 7919) >>> 0,
-      duration,
-      stopOnFinding: true,
-    });
+    // Under random/pct each attempt is one schedule (the workload seed stays, the scheduler's moves);
+    // the wall-clock cap is what is left of the budget.
+    const duration = scheduled ? budgetS - spent : Math.min(entry.attemptS ?? budgetS, budgetS - spent);
+    let saved: { config: StressConfig; recorded: RecordedSchedule } | undefined;
+    const report = await stressOnce(
+      {
+        ...entry.stress,
+        ...(entry.switchName ? { bug: entry.switchName } : {}),
+        seed: scheduled ? seed >>> 0 : (seed + attempts * 7919) >>> 0,
+        ...(scheduled ? { schedSeed: (seed * 31 + attempts) >>> 0 } : {}),
+        duration,
+        stopOnFinding: true,
+      },
+      scheduled ? (config, recorded) => (saved = { config, recorded }) : undefined,
+    );
     attempts++;
     protocol = report.protocol.name;
     vmentries += report.totals.vmentries;
     internalErrors.push(...report.internalErrors);
     if (report.firstFinding) {
       spent += report.firstFinding.atS;
+      const replay = saved ? await saveAndReplay(entry, saved.config, report, saved.recorded, scheduleDir) : {};
       return {
         run: {
           seed: report.seed,
@@ -105,6 +122,7 @@ async function detectionRun(entry: BugEntry, seed: number, budgetS: number): Pro
           rerun: report.findings[0]?.rerun ?? report.rerun,
           protocol,
           internalErrors,
+          ...replay,
         },
         measuredS: spent,
         attempts,
@@ -120,12 +138,31 @@ async function detectionRun(entry: BugEntry, seed: number, budgetS: number): Pro
   };
 }
 
-async function referenceRuns(entry: BugEntry, seconds: number, seed: number): Promise<CampaignRow['reference']> {
+/**
+ * Writes a finding's schedule file and replays it once (is the finding a reproducer?). Cold path.
+ */
+async function saveAndReplay(entry: BugEntry, config: StressConfig, report: StressReport, recorded: RecordedSchedule, scheduleDir: string): Promise<Pick<CampaignRun, 'scheduleFile' | 'replayed'>> {
+  const path = join(scheduleDir, `${entry.name}-${config.schedule.kind}-seed${config.seed}-sched${config.schedule.seed}.json`);
+  saveSchedule(path, scheduleFileOf(config, report, recorded));
+  if (campaignStop?.aborted) throw new CampaignInterrupted();
+  const replayed = await runReplay(path);
+  return { scheduleFile: path, replayed: replayed.verdict };
+}
+
+async function referenceRuns(entry: BugEntry, seconds: number, seed: number, schedules: number): Promise<CampaignRow['reference']> {
   const total = Math.max(1, seconds);
-  const count = Math.ceil(total / REFERENCE_CHUNK_S);
+  // Under random/pct the reference runs as many schedules as the detection did, each its full step budget.
+  const scheduled = campaignSchedule.schedule === 'random' || campaignSchedule.schedule === 'pct';
+  const count = scheduled ? Math.max(1, schedules) : Math.ceil(total / REFERENCE_CHUNK_S);
   const result: CampaignRow['reference'] = { seconds: 0, runs: 0, findings: 0, properties: [], commands: [], protocol: campaignProtocol };
   for (let i = 0; i < count; i++) {
-    const report = await stressOnce({ ...(entry.cure ?? entry.stress), seed: seed + i, duration: total / count, stopOnFinding: true });
+    const report = await stressOnce({
+      ...(entry.cure ?? entry.stress),
+      seed: scheduled ? seed : seed + i,
+      ...(scheduled ? { schedSeed: (seed * 31 + i) >>> 0 } : {}),
+      duration: scheduled ? Math.max(60, total) : total / count,
+      stopOnFinding: true,
+    });
     result.seconds += report.elapsedS;
     result.runs++;
     result.protocol = report.protocol.name;
@@ -209,7 +246,7 @@ async function detectionRow(entry: BugEntry, config: CampaignConfig, seedBase: n
   let measuredS = 0;
   let attempts = 0;
   for (let r = 0; r < config.runs; r++) {
-    const result = await detectionRun(entry, seedBase + r, config.budgetS);
+    const result = await detectionRun(entry, seedBase + r, config.budgetS, config.scheduleDir);
     runs.push(result.run);
     measuredS += result.measuredS;
     attempts += result.attempts;
@@ -220,7 +257,7 @@ async function detectionRow(entry: BugEntry, config: CampaignConfig, seedBase: n
   const caughtBy: Record<string, number> = {};
   for (const r of runs) if (r.property) caughtBy[r.property] = (caughtBy[r.property] ?? 0) + 1;
   const wallDetection = (performance.now() - startedAt) / 1000;
-  const reference = await referenceRuns(entry, measuredS, seedBase + 500);
+  const reference = await referenceRuns(entry, measuredS, seedBase + 500, attempts);
   notice(`${entry.name}: reference${entry.cure ? ' (cure)' : ''} ${reference.seconds.toFixed(1)} s in ${reference.runs} runs: ${reference.findings} findings`);
   const vmentries = runs.reduce((s, r) => s + r.vmentries, 0);
   const detected = detectedTimes.length;
@@ -249,6 +286,7 @@ export async function runCampaign(config: CampaignConfig, options: CampaignRunOp
   let interrupted = false;
   campaignStop = options.stop;
   campaignProtocol = config.protocol;
+  campaignSchedule = config.schedule === 'os' ? {} : { schedule: config.schedule, ...(config.schedule === 'pct' ? { pctDepth: config.pctDepth } : {}), ...(config.schedule === 'random' || config.schedule === 'pct' ? { steps: config.steps } : {}) };
   try {
     for (const entry of config.entries) {
       const seedBase = config.seed + 1000 * BUG_CATALOG.indexOf(entry);
@@ -259,6 +297,7 @@ export async function runCampaign(config: CampaignConfig, options: CampaignRunOp
     interrupted = true;
   } finally {
     campaignStop = undefined;
+    campaignSchedule = {};
   }
   const referenceFindings = rows.reduce((s, r) => s + r.reference.findings, 0);
   const ok = rows.every((r) => r.ok);
@@ -281,6 +320,7 @@ export async function runCampaign(config: CampaignConfig, options: CampaignRunOp
     selected: [...config.selected],
     seed: config.seed,
     protocol: config.protocol,
+    schedule: config.schedule,
     environment,
     rows,
     referenceFindings,

@@ -41,6 +41,8 @@ export interface FixSwitchInfo {
   /** The candidate upstream bug it fixes (docs/VERDICTS.md). */
   readonly fixes: string;
   readonly description: string;
+  /** The protocol variant whose finding it fixes; absent: a candidate upstream bug of mainline (the campaign turns those on). */
+  readonly variant?: string;
 }
 
 export const FIX_SWITCHES: readonly FixSwitchInfo[] = [
@@ -52,24 +54,28 @@ export const FIX_SWITCHES: readonly FixSwitchInfo[] = [
   },
   {
     name: 'seed-apic-check-polarity',
+    variant: 'seed-2021',
     mask: FIX_SEED_APIC_CHECK_POLARITY,
     fixes: 'protocol seed-2021: vmx_guest_apic_has_interrupt reads the vAPIC khva when the cache check fails (uaf-khva, stale-generation)',
     description: 'vmx_guest_apic_has_interrupt reads vPPR through khva only if kvm_gfn_to_pfn_cache_check passed (else 0xff)',
   },
   {
     name: 'seed-check-pi-desc',
+    variant: 'seed-2021',
     mask: FIX_SEED_CHECK_PI_DESC,
     fixes: 'protocol seed-2021: nested_vmx_check_guest_maps does not cover the PI descriptor (uaf-guest-mode, free-while-in-guest on the PI page)',
     description: 'pi_desc as a gpc: nested_vmx_check_guest_maps also checks it, vmx_complete_nested_posted_interrupt reads PIR through it after a check',
   },
   {
     name: 'griffoul-host-refresh-reloads',
+    variant: 'griffoul-v4',
     mask: FIX_GRIFFOUL_HOST_REFRESH_RELOADS,
     fixes: 'protocol griffoul-v4: a refresh in nested_lock_vapic / nested_lock_pi_desc leaves vmcs02 on the old pfn and kvm_gpc_invalid passes (uaf-guest-mode)',
     description: 'nested_gpc_lock_if_active raises KVM_REQ_GET_NESTED_STATE_PAGES when it refreshes a vCPU-owned cache',
   },
   {
     name: 'griffoul-refresh-unlocked',
+    variant: 'griffoul-v4',
     mask: FIX_GRIFFOUL_REFRESH_UNLOCKED,
     fixes: 'protocol griffoul-v4: vmx_complete_nested_posted_interrupt refreshes the vAPIC cache holding the PI descriptor read lock (deadlock with the notifier: livelock, stall)',
     description: 'vmx_complete_nested_posted_interrupt drops the PI descriptor lock before refreshing the vAPIC cache, then starts again',
