@@ -103,6 +103,7 @@ export function registerStressCommand(program: Command): void {
     .option('--json', 'print the report as JSON (no progress output)')
     .option('--perfetto <file>', "write the first finding's interleaving as a Chrome Trace Event JSON file (ui.perfetto.dev, chrome://tracing)")
     .addOption(new Option('--crash-after <n>', 'test hook: vcpu-0 throws after n iterations').hideHelp())
+    .addOption(new Option('--inject-race', 'test hook: the injected two-preemption race (src/kvm/test-race.ts)').hideHelp())
     .addHelpText('after', HELP_AFTER)
     .action(async function stressAction(raw: StressCliOptions) {
       const { protocolModule, strategyModule, perfetto, ...options } = raw;

@@ -26,6 +26,7 @@ import { stateInvariant } from './properties/state-invariant.js';
 import { uafGuestMode } from './properties/uaf-guest-mode.js';
 import { uafKhva } from './properties/uaf-khva.js';
 import { wrongPage } from './properties/wrong-page.js';
+import { injectedRace } from './properties/injected-race.js';
 
 /** Every property, in id order (PROPERTIES[p].id === p). */
 export const PROPERTIES: readonly PropertySpec[] = [
@@ -44,6 +45,7 @@ export const PROPERTIES: readonly PropertySpec[] = [
   stall,
   livelock,
   lostWrite,
+  injectedRace,
 ];
 
 PROPERTIES.forEach((p, i) => {

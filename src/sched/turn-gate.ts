@@ -56,6 +56,8 @@ export const POINT_SLEEP = 1003;
 export const POINT_YIELD = 1004;
 export const POINT_GUEST_STEP = 1005;
 export const POINT_EXIT = 1006;
+/** The test-only injected race's points (src/kvm/test-race.ts). */
+export const POINT_TEST_RACE = 1007;
 
 /** True while this thread's scheduling points do something (a chaos or controlled schedule). Read by every hook. */
 export let schedOn = false;
@@ -169,12 +171,14 @@ export function takeStep(e: ChooserEnv, who: number, kind: number, yielding: boo
   const base = participantBase(who);
   Atomics.add(mem, base + P_STEPS, 1);
   if (Atomics.load(mem, SC_KIND) === SCHED_PCT) {
-    if (yielding) Atomics.store(mem, base + P_PRIORITY, Atomics.sub(mem, SC_LOW_PRIORITY, 1) - 1);
+    // A change point, and a yield, drop the running participant below every other: PCT gives
+    // change point i priority d-1-i, below every initial one (d..d+n-1); with yields also
+    // dropping participants (to make loops end) the one rule that keeps "a change point
+    // preempts" is "below the lowest priority so far" (SC_LOW_PRIORITY counts down from 0).
+    let drop = yielding;
     const changes = Atomics.load(mem, SC_DEPTH) - 1;
-    for (let i = 0; i < changes; i++) {
-      // Change point i: the running participant drops to priority d - 1 - i (below every initial one).
-      if (Atomics.load(mem, changePointSlot(i)) === step) Atomics.store(mem, base + P_PRIORITY, changes - i);
-    }
+    for (let i = 0; i < changes; i++) if (Atomics.load(mem, changePointSlot(i)) === step) drop = true;
+    if (drop) Atomics.store(mem, base + P_PRIORITY, Atomics.sub(mem, SC_LOW_PRIORITY, 1) - 1);
   }
   if (yielding) Atomics.add(mem, SC_YIELDS, 1);
   const next = chooseNext(e);

@@ -3,6 +3,7 @@
  * numbers from a library caller) in, a complete StressConfig out, or a UsageError that names the
  * value and what is allowed.
  */
+import { TEST_RACE_BIT } from '../kvm/test-race.js';
 import { resolveScheduleConfig, scheduleFlags, type ScheduleConfig, type ScheduleOptions } from '../sched/schedule-config.js';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -95,6 +96,8 @@ export interface StressOptions extends ScheduleOptions {
 export interface StressTestHooks {
   /** vcpu-0 throws after this many loop iterations. */
   crashAfter?: string | number;
+  /** TEST ONLY: vcpu-0 and vcpu-1 run the injected two-preemption race (src/kvm/test-race.ts; needs 2+ vCPUs). */
+  injectRace?: boolean;
 }
 
 export interface StressConfig {
@@ -270,7 +273,7 @@ export function resolveStressConfig(input: StressOptions & StressTestHooks): Str
     stallTimeoutS: input.stallTimeout === undefined ? STRESS_DEFAULTS.stallTimeoutS : parseSecondsOption('--stall-timeout', input.stallTimeout, 3600),
     oracles,
     bugs,
-    bugMask,
+    bugMask: input.injectRace === true ? bugMask | TEST_RACE_BIT : bugMask,
     fixes,
     fixMask: fixMaskFromNames(fixes),
     xenAttach: parseChoiceOption('--xen-attach', input.xenAttach ?? 'mixed', XEN_ATTACH_NAMES),
@@ -321,6 +324,7 @@ export function rerunCommand(config: StressConfig): string {
   if (config.xenAttach !== 'mixed') parts.push(`--xen-attach ${config.xenAttach}`);
   if (config.lockdep) parts.push('--lockdep');
   if (config.stopOnFinding) parts.push('--stop-on-finding');
+  if ((config.bugMask & TEST_RACE_BIT) !== 0) parts.push('--inject-race');
   parts.push(...scheduleFlags(config.schedule));
   return parts.join(' ');
 }
@@ -330,8 +334,9 @@ export function rerunCommand(config: StressConfig): string {
  * values): what a schedule file stores, so a replay re-checks them like any input. The schedule
  * part is left out (a replay follows the file's decisions); stopOnFinding and json too.
  */
-export function stressOptionsOf(config: StressConfig): StressOptions {
+export function stressOptionsOf(config: StressConfig): StressOptions & StressTestHooks {
   return {
+    ...((config.bugMask & TEST_RACE_BIT) !== 0 ? { injectRace: true } : {}),
     vcpus: config.vcpus,
     duration: config.durationS,
     seed: config.seed,

@@ -1,0 +1,48 @@
+/**
+ * TEST ONLY: a deliberately injected race that needs two preemptions a few steps apart
+ * (`--inject-race`, a hidden stress hook; never a catalog entry or a `--bug` name). Not kernel
+ * code: it measures what each `--schedule` can find (issue 10's "two preemptions" criterion).
+ *
+ *   vcpu-0, after each entry:  [point] x1: stage = 1   [point] x2: stage 2 -> 3   [point] x3: stage == 4 ?
+ *   vcpu-1, after each entry:  [point] y1: stage 1 -> 2                           [point] y2: stage 3 -> 4
+ *
+ * x3 sees 4 only in the order x1 < y1 < x2 < y2 < x3: vcpu-0 must be preempted at its point
+ * before x2 and again before x3, and vcpu-1 before y2. Each point is a scheduling point under
+ * chaos/random/pct; under os they are nothing, so only the hardware's own interleaving of two
+ * threads in lockstep can make it happen.
+ *
+ * Guard of VM_TEST_RACE_STAGE: lock-free (Atomics) | Writers/readers: vcpu-0 and vcpu-1 only, with the hook on.
+ */
+import { countCheck, finding, type ModelContext } from './model-context.js';
+import { PROP_INJECTED_RACE } from '../oracle/properties/injected-race.js';
+import { POINT_TEST_RACE, schedOn, schedPoint } from '../sched/turn-gate.js';
+import { VM_MN_UPDATER_WAITING } from './vm-layout.js';
+
+/** The hook's bit in the run's bug mask: above every bug switch, in no list of them. */
+export const TEST_RACE_BIT = 1 << 30;
+/** The race word: in the updater's cache line, after its two words (unused otherwise). */
+export const VM_TEST_RACE_STAGE = VM_MN_UPDATER_WAITING + 2;
+
+/** vcpu-0's side; `round` is its loop iteration (the finding's detail). */
+export function testRaceSideX(ctx: ModelContext, round: number): void {
+  const vm = ctx.vm;
+  if (schedOn) schedPoint(POINT_TEST_RACE);
+  Atomics.store(vm, VM_TEST_RACE_STAGE, 1);
+  if (schedOn) schedPoint(POINT_TEST_RACE);
+  Atomics.compareExchange(vm, VM_TEST_RACE_STAGE, 2, 3);
+  if (schedOn) schedPoint(POINT_TEST_RACE);
+  if (ctx.oracles) {
+    countCheck(ctx, PROP_INJECTED_RACE);
+    if (Atomics.load(vm, VM_TEST_RACE_STAGE) === 4) finding(ctx, PROP_INJECTED_RACE, -1, -1, -1, round, 0, 0);
+  }
+  Atomics.store(vm, VM_TEST_RACE_STAGE, 0);
+}
+
+/** vcpu-1's side. */
+export function testRaceSideY(ctx: ModelContext): void {
+  const vm = ctx.vm;
+  if (schedOn) schedPoint(POINT_TEST_RACE);
+  Atomics.compareExchange(vm, VM_TEST_RACE_STAGE, 1, 2);
+  if (schedOn) schedPoint(POINT_TEST_RACE);
+  Atomics.compareExchange(vm, VM_TEST_RACE_STAGE, 3, 4);
+}
