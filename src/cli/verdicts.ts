@@ -31,7 +31,7 @@ export function registerVerdictsCommand(program: Command): void {
     .option('--protocol-module <file>', 'also judge the protocol variant this module exports by default (repeatable)', collect)
     .option('--budget <seconds>', 'measured time per variant run, and per mainline run beside it (30, 30s, 2m)', String(VERDICTS_DEFAULTS.budgetS))
     .option('--shard <i/n>', 'judge only shard i of n of the variants (list index % n == i-1)')
-    .option('--seed <n>', 'first seed (the variant at list index k uses seed + 1000k, and so does mainline beside it)', String(VERDICTS_DEFAULTS.seed))
+    .option('--seed <n>', 'first seed (the variant at list index k uses seed + 1000k, and so does the mainline run it is the first to need)', String(VERDICTS_DEFAULTS.seed))
     .option('--vcpus <n>', 'vCPUs of every run (default: stress\'s)')
     .option('--workload <list>', 'workloads of every run instead of each variant\'s own')
     .option('--bug <name>', 'bug switch on in every run, variants and mainline alike (repeatable); with --catalog: the catalog entries to run (default all)', collect)

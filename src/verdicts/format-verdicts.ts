@@ -78,14 +78,27 @@ const cell = (s: string): string => s.replace(/\|/g, '\\|');
 export function formatVerdictsMarkdown(report: VerdictsReport): string[] {
   const out = [`Command: \`${report.rerun}\` (${report.wallS.toFixed(0)} s wall; ${environmentLine(report)}).`, ''];
   if (report.variants.length > 0) {
-    out.push('| variant | runs with | property | checks | findings | first | verdict |', '|---|---|---|---:|---:|---:|---|');
+    out.push('| variant | runs with | checks | findings | first | verdict | mainline beside it |', '|---|---|---:|---:|---|---|---|');
     for (const v of report.variants) {
-      for (const p of shownRows(v.run)) out.push(`| \`${v.name}\` | ${cell(runLabel(v.run))} | ${p.property} | ${grouped(p.checks)} | ${grouped(p.findings)} | ${sec(p.firstAtS)} | ${cell(p.verdict)} |`);
-      if (v.mainline !== null) {
-        const m = v.mainline;
-        const failing = m.properties.filter((p) => p.findings > 0).map((p) => p.property).join(', ') || 'all';
-        out.push(`| mainline beside \`${v.name}\` | same | ${failing} | ${grouped(m.checks)} | ${grouped(m.findingsTotal)} | ${sec(m.firstFinding?.atS ?? null)} | ${cell(m.findingsTotal === 0 ? `no finding in ${grouped(m.checks)} checks over ${m.seconds.toFixed(1)} s` : `${grouped(m.findingsTotal)} findings`)} |`);
-      }
+      const r = v.run;
+      const first = r.firstFinding === null ? '-' : `${r.firstFinding.property} ${sec(r.firstFinding.atS)}`;
+      const m = v.mainline;
+      const beside = m === null ? '(itself)' : m.findingsTotal === 0 ? `no finding in ${grouped(m.checks)} checks over ${m.seconds.toFixed(1)} s (seed ${m.seed})` : `${grouped(m.findingsTotal)} findings (${m.properties.filter((p) => p.findings > 0).map((p) => p.property).join(', ')}; seed ${m.seed})`;
+      const verdict = r.findingsTotal === 0 ? `no finding in ${grouped(r.checks)} checks over ${r.seconds.toFixed(1)} s` : `${grouped(r.findingsTotal)} findings in ${grouped(r.checks)} checks over ${r.seconds.toFixed(1)} s`;
+      out.push(`| \`${v.name}\` | ${cell(runLabel(r))} | ${grouped(r.checks)} | ${grouped(r.findingsTotal)} | ${first} | ${cell(verdict)} | ${cell(beside)} |`);
+    }
+    out.push('');
+    // One row per property, one column per variant: findings / checks (the JSON has each row's verdict line).
+    const names = report.variants.map((v) => v.name);
+    const properties = report.variants[0]!.run.properties.map((p) => p.property);
+    out.push(`| property | ${names.map((n) => `\`${n}\``).join(' | ')} |`, `|---|${names.map(() => '---:').join('|')}|`);
+    for (const property of properties) {
+      const cells = report.variants.map((v) => {
+        const p = v.run.properties.find((x) => x.property === property);
+        if (p === undefined) return '-';
+        return p.findings === 0 ? `0 in ${grouped(p.checks)}` : `**${grouped(p.findings)}** in ${grouped(p.checks)}${p.firstAtS !== null ? `, first ${sec(p.firstAtS)}` : ''}`;
+      });
+      out.push(`| ${property} | ${cells.join(' | ')} |`);
     }
     out.push('');
   }
@@ -95,8 +108,15 @@ export function formatVerdictsMarkdown(report: VerdictsReport): string[] {
     out.push('', '  ```', ...formatInterleaving(f.racing.slice(-RACING_SHOWN)).map((l) => `  ${l}`), '  ```', '');
   }
   if (report.catalog !== undefined) {
-    out.push('| variant | catalog switch | outcome |', '|---|---|---|');
-    for (const r of report.catalog) out.push(`| \`${r.variant}\` | \`${r.bug}\` (${r.history}) | ${cell(applicabilityText(r))} |`);
+    // One row per catalog entry, one column per variant.
+    const variants = [...new Set(report.catalog.map((r) => r.variant))];
+    const bugs = [...new Set(report.catalog.map((r) => r.bug))];
+    out.push(`| catalog switch | ${variants.map((v) => `\`${v}\``).join(' | ')} |`, `|---|${variants.map(() => '---').join('|')}|`);
+    for (const bug of bugs) {
+      const rows = variants.map((v) => report.catalog!.find((r) => r.variant === v && r.bug === bug));
+      const history = rows.find((r) => r !== undefined)?.history ?? '';
+      out.push(`| \`${bug}\` (${history}) | ${rows.map((r) => (r === undefined ? '-' : cell(applicabilityText(r)))).join(' | ')} |`);
+    }
     out.push('');
   }
   for (const u of report.unexplainedMainline) out.push(`**Unexplained on mainline** (${u.workloads.join(',')}): ${u.findings} ${u.property}: ${cell(u.message)}`);

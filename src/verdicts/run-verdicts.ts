@@ -1,7 +1,8 @@
 /**
  * `gpc-lab verdicts`: for each chosen variant, one stress run of `budgetS` with the workloads the
  * variant touches and its authors' entry strategy, and mainline beside it with the same workloads,
- * strategy, seed and budget (one mainline run per distinct workload set and strategy). Findings are
+ * strategy and budget (one mainline run per distinct workload set and strategy, with the seed of
+ * the first variant that needs it). Findings are
  * the product: every run that ran gives exit 0, except a mainline finding none of mainline's
  * documented candidate upstream bugs explains (exit 1). Mainline's row runs mainline as merged
  * (no fix switch on): its candidate bugs may show, and are named.
@@ -146,7 +147,7 @@ export async function runVerdicts(config: VerdictsConfig, options: VerdictsRunOp
   const notes = [
     ...(interrupted ? [`Interrupted (Ctrl-C): partial report, the run in progress is left out.`] : []),
     'A variant with no finding has "no finding in N checks over T s": what the runs show, not that it is safe.',
-    `Each variant runs with the workloads it touches and its authors' entry strategy (else --strategy ${STRESS_DEFAULTS.strategy}); mainline beside it has the same workloads, strategy, seed and budget. No fix switch is on: mainline runs as merged, and its documented candidate upstream bugs (docs/VERDICTS.md) may show; they are named, and only a mainline finding none of them explains (judged on mainline runs with --strategy ${STRESS_DEFAULTS.strategy}) makes exit 1.`,
+    `Each variant runs with the workloads it touches and its authors' entry strategy (else --strategy ${STRESS_DEFAULTS.strategy}); mainline beside it has the same workloads, strategy and budget (one mainline run per distinct workload set and strategy, shared by the variants that have them: its seed is the first one's). No fix switch is on: mainline runs as merged, and its documented candidate upstream bugs (docs/VERDICTS.md) may show; they are named, and only a mainline finding none of them explains (judged on mainline runs with --strategy ${STRESS_DEFAULTS.strategy}) makes exit 1.`,
     'The variant step that allowed a finding: each replaced step whose trace steps (src/verdicts/step-traces.ts) are among the finding\'s racing steps (the events on its cache, page or gfn).',
     'Time to first finding is measured from the start barrier, for the run\'s first finding only (other properties: untimed).',
     ...(config.catalog ? [`--catalog: each campaign catalog switch under each variant, at most --budget per switch (stopping at the first finding), with the candidate-bug fixes on as the campaign has them; exit 1 if an applicable switch was not found.`] : []),

@@ -72,7 +72,7 @@ export interface VariantVerdict {
   readonly module: string;
   readonly replacedSteps: readonly { readonly step: string; readonly patch: string }[];
   readonly run: VerdictRun;
-  /** Mainline with the same workloads, strategy, seed and budget (null for mainline itself: it is its own baseline). */
+  /** Mainline with the same workloads, strategy and budget: one run per distinct workload set and strategy, shared (null for mainline itself: it is its own baseline). */
   readonly mainline: VerdictRun | null;
   /** One line: what the evidence shows, e.g. "no finding in 812,004 checks over 30.0 s". */
   readonly summaryLine: string;

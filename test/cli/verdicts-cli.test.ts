@@ -34,8 +34,8 @@ describe('gpc-lab verdicts on the command line', () => {
     const result = run(['--protocol', 'test-never-retry', '--protocol-module', FIXTURE, '--budget', '2', '--vcpus', '2', '--markdown']);
     expect(result.status, result.stderr).toBe(0);
     expect(result.stdout).toContain('Command: `npx gpc-lab verdicts --protocol test-never-retry --protocol-module');
-    expect(result.stdout).toMatch(/\| `test-never-retry` \| [^|]+ \| uaf-guest-mode \| [\d,]+ \| [\d,]+ \|/);
-    expect(result.stdout).toContain('| mainline beside `test-never-retry` | same | all |');
+    expect(result.stdout).toMatch(/\| `test-never-retry` \| [^|]+ \| [\d,]+ \| [\d,]+ \| [^|]+ \| [\d,]+ findings in [^|]+ \| no finding in [\d,]+ checks over 2\.\d s \(seed 1\) \|/);
+    expect(result.stdout).toMatch(/\| [a-z-]+ \| \*\*[\d,]+\*\* in [\d,]+/);
     expect(result.stdout).toContain('Allowed by: retryPredicate (neverRetryCache');
     expect(result.stdout).toContain('58cd407ca4c6');
   });
