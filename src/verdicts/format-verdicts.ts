@@ -25,9 +25,13 @@ function environmentLine(report: VerdictsReport): string {
 
 function findingsOf(report: VerdictsReport): { variant: VariantVerdict; side: string; f: FindingVerdict }[] {
   const out: { variant: VariantVerdict; side: string; f: FindingVerdict }[] = [];
+  // A mainline run shared by several variants (or mainline's own row) is listed once.
+  const listed = new Set<VerdictRun>();
   for (const v of report.variants) {
-    for (const f of v.run.findings) out.push({ variant: v, side: v.name, f });
-    if (v.mainline !== null) for (const f of v.mainline.findings) out.push({ variant: v, side: `mainline beside ${v.name}`, f });
+    if (!listed.has(v.run)) for (const f of v.run.findings) out.push({ variant: v, side: v.name, f });
+    listed.add(v.run);
+    if (v.mainline !== null && !listed.has(v.mainline)) for (const f of v.mainline.findings) out.push({ variant: v, side: `mainline beside ${v.name}`, f });
+    if (v.mainline !== null) listed.add(v.mainline);
   }
   return out;
 }
@@ -35,8 +39,10 @@ function findingsOf(report: VerdictsReport): { variant: VariantVerdict; side: st
 function findingLines(side: string, f: FindingVerdict, indent: string): string[] {
   const out = [`${indent}${side}: ${f.property} by ${f.thread}${f.cache ? ` on ${f.cache}` : ''}${f.repeats > 1 ? ` (x${f.repeats})` : ''}: ${f.message}`];
   out.push(`${indent}  allowed by: ${f.allowedBy}`);
-  out.push(`${indent}  racing steps${f.racing.length > RACING_SHOWN ? ` (last ${RACING_SHOWN} of ${f.racing.length})` : ''}:`);
-  for (const line of formatInterleaving(f.racing.slice(-RACING_SHOWN))) out.push(`${indent}    ${line}`);
+  if (f.racing.length > 0) {
+    out.push(`${indent}  racing steps${f.racing.length > RACING_SHOWN ? ` (last ${RACING_SHOWN} of ${f.racing.length})` : ''}:`);
+    for (const line of formatInterleaving(f.racing.slice(-RACING_SHOWN))) out.push(`${indent}    ${line}`);
+  }
   out.push(`${indent}  re-run: ${f.rerun}`);
   return out;
 }
@@ -47,6 +53,8 @@ export function formatVerdictsText(report: VerdictsReport): string[] {
     out.push(`${v.name}: ${v.summaryLine}`);
     out.push(`  ${v.summary}`);
     out.push(`  module ${v.module}; runs ${runLabel(v.run)}`);
+    const e = v.run.exercised;
+    out.push(`  exercised: ${grouped(e.vmentries)} vmentries, ${grouped(e.refreshes)} refreshes (${grouped(e.refreshRetries)} retries), ${grouped(e.invalidations)} invalidations, ${grouped(e.memslotUpdates)} memslot updates, ${grouped(e.eventsSent)} events (${grouped(e.eventsDeferred)} deferred from irq, ${grouped(e.fastPathTrylockFails)} fast-path trylock fails)`);
     for (const s of v.replacedSteps) out.push(`  replaces ${s.step}: ${s.patch}`);
     const width = Math.max(8, ...shownRows(v.run).map((p) => p.property.length));
     for (const p of shownRows(v.run)) out.push(`    ${p.property.padEnd(width)}  ${p.verdict}`);
@@ -88,6 +96,13 @@ export function formatVerdictsMarkdown(report: VerdictsReport): string[] {
       out.push(`| \`${v.name}\` | ${cell(runLabel(r))} | ${grouped(r.checks)} | ${grouped(r.findingsTotal)} | ${first} | ${cell(verdict)} | ${cell(beside)} |`);
     }
     out.push('');
+    // What each run exercised: what its "no finding" is evidence over.
+    out.push('| variant | vmentries | refreshes (retries) | invalidations (outside memslots) | memslot updates | juggles | events sent (deferred from irq) | fast-path trylock fails | S1 windows (seq-less installs) |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const v of report.variants) {
+      const e = v.run.exercised;
+      out.push(`| \`${v.name}\` | ${grouped(e.vmentries)} | ${grouped(e.refreshes)} (${grouped(e.refreshRetries)}) | ${grouped(e.invalidations)} (${grouped(e.invalidationsOutsideMemslots)}) | ${grouped(e.memslotUpdates)} | ${grouped(e.juggles)} | ${grouped(e.eventsSent)} (${grouped(e.eventsDeferred)}) | ${grouped(e.fastPathTrylockFails)} | ${grouped(e.refreshInvalidationsInWindow)} (${grouped(e.refreshSeqlessInstalls)}) |`);
+    }
+    out.push('');
     // One row per property, one column per variant: findings / checks (the JSON has each row's verdict line).
     const names = report.variants.map((v) => v.name);
     const properties = report.variants[0]!.run.properties.map((p) => p.property);
@@ -105,7 +120,7 @@ export function formatVerdictsMarkdown(report: VerdictsReport): string[] {
   const findings = findingsOf(report);
   for (const { side, f } of findings) {
     out.push(`- **${cell(side)}**: ${f.property} by ${f.thread}${f.cache ? ` on ${f.cache}` : ''}${f.repeats > 1 ? ` (x${f.repeats})` : ''}. Allowed by: ${f.allowedBy}. Re-run: \`${f.rerun}\``);
-    out.push('', '  ```', ...formatInterleaving(f.racing.slice(-RACING_SHOWN)).map((l) => `  ${l}`), '  ```', '');
+    if (f.racing.length > 0) out.push('', '  ```', ...formatInterleaving(f.racing.slice(-RACING_SHOWN)).map((l) => `  ${l}`), '  ```', '');
   }
   if (report.catalog !== undefined) {
     // One row per catalog entry, one column per variant.

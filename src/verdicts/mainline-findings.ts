@@ -19,12 +19,25 @@ import type { UnexplainedMainlineFinding } from './verdicts-report.js';
  */
 const DATA_FOLLOW_ON = ['events', 'records', 'lost-write'];
 
-/** The candidate bug `finding` shows, or (in a run that shows `runCandidate`) its presumed data follow-on, or null. */
-export function mainlineCandidateOf(finding: StressFinding, runCandidate: string | null): string | null {
+/**
+ * The candidate bug `finding` shows; or, in a run that shows `runCandidate`, its presumed data
+ * follow-on, or (for a finding recorded with no interleaving: the report keeps one for the first
+ * of each property only) the candidate its property's first finding shows; else null.
+ */
+export function mainlineCandidateOf(finding: StressFinding, runCandidate: string | null, propertyCandidate: string | null = null): string | null {
   const own = candidateBugOf(finding);
   if (own !== null) return own.name;
+  if (finding.interleaving.length === 0 && propertyCandidate !== null) return `${propertyCandidate} (presumed: no interleaving recorded, like the first ${finding.property} finding, which shows it)`;
   if (runCandidate !== null && DATA_FOLLOW_ON.includes(finding.property)) return `${runCandidate} (presumed data follow-on in the same run)`;
   return null;
+}
+
+/** The candidate the recorded findings of `property` that have an interleaving show, if all of them show one (else null). */
+export function propertyCandidateOf(findings: readonly StressFinding[], property: string): string | null {
+  const traced = findings.filter((f) => f.property === property && f.interleaving.length > 0);
+  if (traced.length === 0) return null;
+  const names = traced.map((f) => candidateBugOf(f)?.name ?? null);
+  return names.every((n) => n !== null && n === names[0]) ? names[0]! : null;
 }
 
 /** The first candidate bug any recorded finding of the run shows, or null. */
@@ -43,7 +56,8 @@ export function unexplainedMainlineFindings(report: Pick<StressReport, 'properti
   for (const p of report.properties) {
     if (p.findings === 0) continue;
     const recorded = report.findings.filter((f) => f.property === p.name);
-    const stray = recorded.find((f) => mainlineCandidateOf(f, runCandidate) === null);
+    const propertyCandidate = propertyCandidateOf(report.findings, p.name);
+    const stray = recorded.find((f) => mainlineCandidateOf(f, runCandidate, propertyCandidate) === null);
     if (recorded.length > 0 && stray === undefined) continue;
     out.push({
       workloads: [...workloads],

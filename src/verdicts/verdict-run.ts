@@ -6,7 +6,7 @@
 import type { ProtocolVariant } from '../kvm/protocols/protocol-variant.js';
 import type { StressReport } from '../stress/stress-report.js';
 import { allowedByLine, allowingSteps } from './allowing-step.js';
-import { mainlineCandidateOf, runCandidateOf } from './mainline-findings.js';
+import { mainlineCandidateOf, propertyCandidateOf, runCandidateOf } from './mainline-findings.js';
 import { splitRacingSteps } from './racing-steps.js';
 import type { FindingVerdict, PropertyVerdict, VerdictRun } from './verdicts-report.js';
 import { candidateBugOf } from '../stress/candidate-bugs.js';
@@ -24,6 +24,7 @@ export function propertyVerdictLine(checks: number, findings: number, seconds: n
 
 export function verdictRun(report: StressReport, variant: ProtocolVariant, module: string, workloads: readonly string[], strategy: string): VerdictRun {
   const seconds = report.elapsedS;
+  const t = report.totals;
   const first = report.firstFinding;
   const properties: PropertyVerdict[] = report.properties.map((p) => {
     const firstAtS = first !== null && first.property === p.name && p.findings > 0 ? first.atS : null;
@@ -33,8 +34,9 @@ export function verdictRun(report: StressReport, variant: ProtocolVariant, modul
   const runCandidate = runCandidateOf(report);
   const findings: FindingVerdict[] = report.findings.map((f) => {
     const { racing, context } = splitRacingSteps(f);
-    const candidateBug = isMainline ? mainlineCandidateOf(f, runCandidate) : (candidateBugOf(f)?.name ?? null);
+    const candidateBug = isMainline ? mainlineCandidateOf(f, runCandidate, propertyCandidateOf(report.findings, f.property)) : (candidateBugOf(f)?.name ?? null);
     const steps = isMainline ? [] : allowingSteps(variant, module, racing);
+    const untraced = f.interleaving.length === 0;
     return {
       property: f.property,
       thread: f.thread,
@@ -44,7 +46,7 @@ export function verdictRun(report: StressReport, variant: ProtocolVariant, modul
       racing,
       context,
       allowingSteps: steps,
-      allowedBy: allowedByLine(variant, steps, candidateBug),
+      allowedBy: untraced && !isMainline ? `no interleaving recorded for this finding (the report keeps one for the first finding of each property): see the first ${f.property} finding` : allowedByLine(variant, steps, candidateBug),
       candidateBug,
       rerun: f.rerun,
     };
@@ -59,6 +61,20 @@ export function verdictRun(report: StressReport, variant: ProtocolVariant, modul
     findingsTotal: report.findingsTotal,
     firstFinding: first === null ? null : { property: first.property, atS: first.atS },
     properties,
+    exercised: {
+      vmentries: t.vmentries,
+      refreshes: t.refreshes,
+      refreshRetries: t.refreshRetries,
+      invalidations: t.invalidations,
+      invalidationsOutsideMemslots: t.invalidationsOutsideMemslots,
+      memslotUpdates: t.memslotUpdates,
+      juggles: t.juggles,
+      eventsSent: t.eventsSent,
+      eventsDeferred: t.eventsDeferred,
+      fastPathTrylockFails: t.fastPathTrylockFails,
+      refreshInvalidationsInWindow: t.refreshInvalidationsInWindow,
+      refreshSeqlessInstalls: t.refreshSeqlessInstalls,
+    },
     findings,
     stressVerdict: report.verdict,
     rerun: report.rerun,

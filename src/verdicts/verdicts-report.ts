@@ -46,6 +46,23 @@ export interface PropertyVerdict {
   readonly verdict: string;
 }
 
+export interface RunExercised {
+  readonly vmentries: number;
+  readonly refreshes: number;
+  readonly refreshRetries: number;
+  readonly invalidations: number;
+  readonly invalidationsOutsideMemslots: number;
+  readonly memslotUpdates: number;
+  readonly juggles: number;
+  readonly eventsSent: number;
+  /** Irq-context events deferred (-EWOULDBLOCK) to process context, and the fast path's failed read_trylocks (b17-trylock's cost, history B18). */
+  readonly eventsDeferred: number;
+  readonly fastPathTrylockFails: number;
+  /** Refresh windows an invalidation ended in, and installs with no seq moved (S1's mechanism). */
+  readonly refreshInvalidationsInWindow: number;
+  readonly refreshSeqlessInstalls: number;
+}
+
 /** One stress run of the verdicts (a variant's, or mainline's beside it). */
 export interface VerdictRun {
   readonly protocol: string;
@@ -57,6 +74,8 @@ export interface VerdictRun {
   readonly findingsTotal: number;
   readonly firstFinding: { readonly property: string; readonly atS: number } | null;
   readonly properties: readonly PropertyVerdict[];
+  /** What the run exercised (the stress report's totals): what a "no finding" is evidence over. */
+  readonly exercised: RunExercised;
   readonly findings: readonly FindingVerdict[];
   /** The stress run's own verdict and re-run command. */
   readonly stressVerdict: string;

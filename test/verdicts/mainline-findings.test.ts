@@ -58,6 +58,14 @@ describe("mainline's findings and its candidate upstream bugs", () => {
     expect(unexplainedMainlineFindings(report([{ ...S1_FINDING, repeats: 16 }, EVENTS], [row('uaf-khva', 16), row('events', 1), row('stale-pte', 0)]), ['xen'])).toEqual([]);
   });
 
+  it('a second uaf-khva recorded with no interleaving (the report keeps one for the first of each property) is taken to be like the first, which shows S1', () => {
+    const second: StressFinding = { ...S1_FINDING, thread: 'vcpu-2', interleaving: [] };
+    expect(mainlineCandidateOf(second, 'S1 hva-seq-miss', 'S1 hva-seq-miss')).toMatch(/^S1 hva-seq-miss \(presumed: no interleaving recorded/);
+    expect(unexplainedMainlineFindings(report([S1_FINDING, second], [row('uaf-khva', 66)]), ['xen'])).toEqual([]);
+    // ... but not when the first one of its property is not S1.
+    expect(unexplainedMainlineFindings(report([OTHER_UAF, second], [row('uaf-khva', 2)]), ['xen']).map((u) => u.property)).toEqual(['uaf-khva']);
+  });
+
   it('the same use-after-free without the seq-less install is unexplained (exit 1), named with its message and re-run command', () => {
     expect(mainlineCandidateOf(OTHER_UAF, null)).toBeNull();
     expect(unexplainedMainlineFindings(report([OTHER_UAF], [row('uaf-khva', 1)]), ['xen'])).toEqual([
