@@ -42,5 +42,8 @@ export function allowedByLine(variant: ProtocolVariant, steps: readonly Allowing
     const replaced = replacedSteps(variant).map((s) => s.step).join(', ') || 'none';
     return `not traced to a step the variant replaces (${replaced}): none of their trace steps is among the racing steps, so mainline's own steps raced (compare mainline's run beside it)${candidateBug !== null ? `; it shows candidate upstream bug ${candidateBug}` : ''}`;
   }
-  return steps.map((s) => `${s.step} (${s.function}, ${s.module}; racing as ${s.tracedBy.join(', ')}): ${s.patch}`).join('; ');
+  const named = steps.map((s) => `${s.step} (${s.function}, ${s.module}; racing as ${s.tracedBy.join(', ')}): ${s.patch}`).join('; ');
+  // A finding whose racing steps show mainline's own candidate bug: mainline has the same exposure;
+  // the replaced steps among the racing steps are named after it, as the variant's part in it.
+  return candidateBug !== null ? `mainline's candidate upstream bug ${candidateBug} (docs/VERDICTS.md): its mechanism is among the racing steps, so mainline has the same exposure; the variant's replaced steps among them: ${named}` : named;
 }

@@ -97,7 +97,7 @@ export function formatVerdictsMarkdown(report: VerdictsReport): string[] {
     }
     out.push('');
     // What each run exercised: what its "no finding" is evidence over.
-    out.push('| variant | vmentries | refreshes (retries) | invalidations (outside memslots) | memslot updates | juggles | events sent (deferred from irq) | fast-path trylock fails | S1 windows (seq-less installs) |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    out.push('| variant | vmentries | refreshes (retries) | invalidations (outside memslots) | memslot updates | juggles | events sent (deferred from irq) | fast-path trylock fails | refresh windows an invalidation ended in (installs after one) |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const v of report.variants) {
       const e = v.run.exercised;
       out.push(`| \`${v.name}\` | ${grouped(e.vmentries)} | ${grouped(e.refreshes)} (${grouped(e.refreshRetries)}) | ${grouped(e.invalidations)} (${grouped(e.invalidationsOutsideMemslots)}) | ${grouped(e.memslotUpdates)} | ${grouped(e.juggles)} | ${grouped(e.eventsSent)} (${grouped(e.eventsDeferred)}) | ${grouped(e.fastPathTrylockFails)} | ${grouped(e.refreshInvalidationsInWindow)} (${grouped(e.refreshSeqlessInstalls)}) |`);

@@ -58,7 +58,12 @@ export interface RunExercised {
   /** Irq-context events deferred (-EWOULDBLOCK) to process context, and the fast path's failed read_trylocks (b17-trylock's cost, history B18). */
   readonly eventsDeferred: number;
   readonly fastPathTrylockFails: number;
-  /** Refresh windows an invalidation ended in, and installs with no seq moved (S1's mechanism). */
+  /**
+   * Refresh windows an invalidation ended in, and the installs the retry check let through after
+   * one (src/kvm/gpc-seqless-window.ts). On mainline such an install means no seq moved (S1's
+   * mechanism); under a variant whose retry ignores unrelated invalidations (range-retry) most are
+   * installs after an unrelated one, as designed.
+   */
   readonly refreshInvalidationsInWindow: number;
   readonly refreshSeqlessInstalls: number;
 }

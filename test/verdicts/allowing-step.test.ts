@@ -60,6 +60,14 @@ describe('the variant step that allowed a finding', () => {
     expect(allowedByLine(RANGE_RETRY, steps, null)).toContain('Zw8DINUkJJKDByXE@google.com');
   });
 
+  it('leads with mainline\'s candidate upstream bug when the racing steps show its mechanism, then names the replaced step', () => {
+    const s1 = { ...FINDING, interleaving: [...FINDING.interleaving.slice(0, 4), ev(5, 'evtchn', 'refresh-install-after-invalidation-in-window(no seq moved)', 0, 41), ...FINDING.interleaving.slice(4)] };
+    const steps = allowingSteps(RANGE_RETRY, 'src/kvm/protocols/range-retry.ts', splitRacingSteps(s1).racing);
+    expect(steps.map((s) => s.step)).toEqual(['retryPredicate']);
+    const line = allowedByLine(RANGE_RETRY, steps, 'S1 hva-seq-miss');
+    expect(line).toMatch(/^mainline's candidate upstream bug S1 hva-seq-miss .*so mainline has the same exposure; the variant's replaced steps among them: retryPredicate \(rangeAwareRetryCache/);
+  });
+
   it('is none when no racing step is one the variant replaces: the line says mainline\'s own steps raced', () => {
     const { racing } = splitRacingSteps(FINDING);
     const steps = allowingSteps(B17_TRYLOCK, 'src/kvm/protocols/b17-trylock.ts', racing);
