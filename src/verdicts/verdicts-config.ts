@@ -6,8 +6,10 @@
  */
 import { UsageError } from '../util/usage-error.js';
 import { parseIntegerOption, parseSecondsOption, rejectRepeats } from '../util/option-parsers.js';
-import { resolveStressConfig, type StressOptions } from '../stress/stress-config.js';
+import { resolveStressConfig, WORKLOAD_NAMES, type StressOptions } from '../stress/stress-config.js';
 import { resolveCampaignConfig } from '../campaign/campaign-config.js';
+import { BUG_CATALOG } from '../bugs/catalog.js';
+import { strategyNames } from '../kvm/strategies/registry.js';
 import { findProtocol, protocolNames, shippedProtocols } from '../kvm/protocols/registry.js';
 import type { ProtocolVariant } from '../kvm/protocols/protocol-variant.js';
 
@@ -104,12 +106,36 @@ export function resolveVerdictsConfig(input: VerdictsOptions): VerdictsConfig {
  * variant (mainline first). Call after the run's protocol modules are loaded.
  */
 export function selectVariants(config: VerdictsConfig): ProtocolVariant[] {
-  if (config.protocols.length === 0) return protocolNames().map((n) => findProtocol(n)!);
-  return config.protocols.map((name) => {
-    const variant = findProtocol(name);
-    if (!variant) throw new UsageError(`--protocol must be one or more of ${protocolNames().join(', ')} (comma-separated), got '${name}'`);
-    return variant;
-  });
+  const chosen =
+    config.protocols.length === 0
+      ? protocolNames().map((n) => findProtocol(n)!)
+      : config.protocols.map((name) => {
+          const variant = findProtocol(name);
+          if (!variant) throw new UsageError(`--protocol must be one or more of ${protocolNames().join(', ')} (comma-separated), got '${name}'`);
+          return variant;
+        });
+  for (const variant of chosen) {
+    const problem = invalidVariantMetadata(variant);
+    if (problem !== null) throw new UsageError(problem);
+  }
+  return chosen;
+}
+
+/**
+ * Why `variant`'s metadata cannot be run (a workload or default strategy no registry knows, an
+ * inapplicable switch that is no catalog entry), or null: checked for every chosen variant before
+ * any run, so a typo in a variant module costs no run.
+ */
+export function invalidVariantMetadata(variant: ProtocolVariant): string | null {
+  const unknownWorkload = (variant.workloads ?? []).find((w) => !WORKLOAD_NAMES.includes(w));
+  if (unknownWorkload !== undefined) return `protocol variant '${variant.name}' names workload '${unknownWorkload}' (workloads: ${WORKLOAD_NAMES.join(', ')})`;
+  if (variant.defaultStrategy !== undefined && !strategyNames().includes(variant.defaultStrategy)) {
+    return `protocol variant '${variant.name}' names default strategy '${variant.defaultStrategy}' (strategies: ${strategyNames().join(', ')})`;
+  }
+  const entries = BUG_CATALOG.flatMap((e) => (e.switchName !== '' ? [e.name, e.switchName] : [e.name]));
+  const unknownBug = Object.keys(variant.inapplicableBugs ?? {}).find((b) => !entries.includes(b));
+  if (unknownBug !== undefined) return `protocol variant '${variant.name}' declares '${unknownBug}' inapplicable, which is no catalog entry or bug switch (gpc-lab bugs lists them)`;
+  return null;
 }
 
 /** This shard's variants: those at index % n == i - 1 of the chosen list. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { protocolNames } from '../../src/kvm/protocols/registry.js';
-import { resolveVerdictsConfig, selectVariants, shardVariants, VERDICTS_DEFAULTS } from '../../src/verdicts/verdicts-config.js';
+import { protocolNames, registerProtocol } from '../../src/kvm/protocols/registry.js';
+import { MAINLINE } from '../../src/kvm/protocols/mainline.js';
+import { invalidVariantMetadata, resolveVerdictsConfig, selectVariants, shardVariants, VERDICTS_DEFAULTS } from '../../src/verdicts/verdicts-config.js';
 import { UsageError } from '../../src/util/usage-error.js';
 
 describe('gpc-lab verdicts options', () => {
@@ -30,5 +31,16 @@ describe('gpc-lab verdicts options', () => {
     expect(() => resolveVerdictsConfig({ xenAttach: 'nowhere' })).toThrow(/--xen-attach must be one of/);
     expect(() => resolveVerdictsConfig({ budget: '0' })).toThrow(/--budget must be a number of seconds > 0/);
     expect(resolveVerdictsConfig({ budget: '2m' }).budgetS).toBe(120);
+  });
+
+  it('a variant whose metadata names a workload, strategy or catalog switch nobody knows is a usage error naming it, before any run', () => {
+    const base = { summary: 'test: bad metadata', source: 'test', steps: {}, stepSources: {} };
+    expect(invalidVariantMetadata(MAINLINE)).toBeNull();
+    expect(invalidVariantMetadata({ ...base, name: 'a', workloads: ['steal', 'nope'] })).toMatch(/names workload 'nope' \(workloads: .*steal/);
+    expect(invalidVariantMetadata({ ...base, name: 'b', defaultStrategy: 'fastest' })).toMatch(/names default strategy 'fastest' \(strategies: locked/);
+    expect(invalidVariantMetadata({ ...base, name: 'c', inapplicableBugs: { 'no-such-switch': 'why' } })).toMatch(/declares 'no-such-switch' inapplicable, which is no catalog entry/);
+    expect(invalidVariantMetadata({ ...base, name: 'd', workloads: ['xen'], defaultStrategy: 'generation', inapplicableBugs: { 'refresh-skips-retry': 'why' } })).toBeNull();
+    registerProtocol({ ...base, name: 'test-bad-workload', workloads: ['nope'] });
+    expect(() => selectVariants(resolveVerdictsConfig({ protocol: 'test-bad-workload' }))).toThrow(UsageError);
   });
 });
