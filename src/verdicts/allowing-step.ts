@@ -7,7 +7,7 @@
 import type { InterleavingEvent } from '../stress/stress-report.js';
 import type { ProtocolStepName, ProtocolVariant } from '../kvm/protocols/protocol-variant.js';
 import type { AllowingStep } from './verdicts-report.js';
-import { decides } from './step-traces.js';
+import { decides, traceStepsOf } from './step-traces.js';
 
 /** The steps `variant` replaces, in its own order, with their patch lines. */
 export function replacedSteps(variant: ProtocolVariant): { step: string; patch: string }[] {
@@ -39,8 +39,13 @@ export function allowedByLine(variant: ProtocolVariant, steps: readonly Allowing
       : "mainline's own code, and not one of its documented candidate upstream bugs: a model error or a new candidate (write it up in docs/VERDICTS.md)";
   }
   if (steps.length === 0) {
-    const replaced = replacedSteps(variant).map((s) => s.step).join(', ') || 'none';
-    return `not traced to a step the variant replaces (${replaced}): none of their trace steps is among the racing steps, so mainline's own steps raced (compare mainline's run beside it)${candidateBug !== null ? `; it shows candidate upstream bug ${candidateBug}` : ''}`;
+    const replaced = replacedSteps(variant).map((s) => s.step);
+    // A step with no line in step-traces.ts (one a variant added to ProtocolSteps) cannot be traced: say so rather than clear it.
+    const untraceable = replaced.filter((s) => traceStepsOf(s).length === 0);
+    const traceable = replaced.filter((s) => traceStepsOf(s).length > 0);
+    const unknown = untraceable.length > 0 ? `; ${untraceable.join(', ')} ${untraceable.length === 1 ? 'has' : 'have'} no line in src/verdicts/step-traces.ts, so ${untraceable.length === 1 ? 'it' : 'they'} cannot be traced and may have allowed it` : '';
+    const cleared = traceable.length > 0 ? `none of ${traceable.join(', ')}'s trace steps is among the racing steps` : 'the variant replaces no traceable step';
+    return `not traced to a step the variant replaces (${replaced.join(', ') || 'none'}): ${cleared}${untraceable.length === 0 ? ", so mainline's own steps raced (compare mainline's run beside it)" : ''}${unknown}${candidateBug !== null ? `; it shows candidate upstream bug ${candidateBug}` : ''}`;
   }
   const named = steps.map((s) => `${s.step} (${s.function}, ${s.module}; racing as ${s.tracedBy.join(', ')}): ${s.patch}`).join('; ');
   // A finding whose racing steps show mainline's own candidate bug: mainline has the same exposure;

@@ -72,7 +72,15 @@ describe('the variant step that allowed a finding', () => {
     const { racing } = splitRacingSteps(FINDING);
     const steps = allowingSteps(B17_TRYLOCK, 'src/kvm/protocols/b17-trylock.ts', racing);
     expect(steps).toEqual([]);
-    expect(allowedByLine(B17_TRYLOCK, steps, null)).toContain('not traced to a step the variant replaces (irqReadLock)');
+    expect(allowedByLine(B17_TRYLOCK, steps, null)).toContain("not traced to a step the variant replaces (irqReadLock): none of irqReadLock's trace steps is among the racing steps, so mainline's own steps raced");
+  });
+
+  it('says a replaced step with no line in step-traces.ts cannot be traced, instead of clearing it', () => {
+    const added = { ...B17_TRYLOCK, name: 'test-added-step', steps: { ...B17_TRYLOCK.steps, nestedStateCheck: () => true }, stepSources: { ...B17_TRYLOCK.stepSources, nestedStateCheck: 'a step a variant added' } } as unknown as typeof B17_TRYLOCK;
+    const line = allowedByLine(added, allowingSteps(added, 'x.ts', splitRacingSteps(FINDING).racing), null);
+    expect(line).toContain('(irqReadLock, nestedStateCheck)');
+    expect(line).toContain('nestedStateCheck has no line in src/verdicts/step-traces.ts, so it cannot be traced and may have allowed it');
+    expect(line).not.toContain("mainline's own steps raced");
   });
 
   it('on mainline names the candidate upstream bug, or says it is none of them', () => {
