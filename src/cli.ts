@@ -17,6 +17,7 @@ import { registerBugsCommand } from './cli/bugs.js';
 import { registerCampaignCommand } from './cli/campaign.js';
 import { registerReplayCommand } from './cli/replay.js';
 import { registerProtocolsCommand } from './cli/protocols.js';
+import { registerVerdictsCommand } from './cli/verdicts.js';
 
 const version = packageVersion();
 
@@ -27,6 +28,7 @@ Examples:
   gpc-lab stress --bug refresh-skips-retry --stop-on-finding
   gpc-lab bugs                                      # the catalog of historical bugs
   gpc-lab campaign --runs 10 --budget 30s           # does every bug get caught, and how fast
+  gpc-lab verdicts --budget 10s                     # each protocol variant, mainline beside it
   gpc-lab bench --quick                             # per-vmentry check cost of each strategy
   gpc-lab profile stress --duration 5 --out prof    # one CPU profile per thread, in prof/
 
@@ -55,6 +57,7 @@ registerBugsCommand(program);
 registerCampaignCommand(program);
 registerReplayCommand(program);
 registerProtocolsCommand(program);
+registerVerdictsCommand(program);
 
 async function main(argv: string[]): Promise<number> {
   try {

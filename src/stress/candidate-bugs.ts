@@ -22,6 +22,15 @@ const CANDIDATES: readonly CandidateBug[] = [
   },
 ];
 
+/**
+ * The candidate upstream bug whose mechanism `finding`'s interleaving shows (its name and fix
+ * switch), or null: how `gpc-lab verdicts` tells mainline's documented findings from new ones.
+ */
+export function candidateBugOf(finding: StressFinding): { readonly name: string; readonly fix: string } | null {
+  const c = CANDIDATES.find((candidate) => finding.interleaving.some((e) => e.step.startsWith(candidate.marker)));
+  return c === undefined ? null : { name: c.name, fix: c.fix };
+}
+
 /** One note per candidate upstream bug some of `findings` show. */
 export function candidateBugNotes(findings: readonly StressFinding[]): string[] {
   const notes: string[] = [];

@@ -4,7 +4,7 @@
  */
 import { packageVersion } from './package-info.js';
 
-export type JsonCommand = 'stress' | 'torture' | 'bench' | 'bench-locks' | 'campaign' | 'bugs' | 'protocols' | 'profile' | 'replay';
+export type JsonCommand = 'stress' | 'torture' | 'bench' | 'bench-locks' | 'campaign' | 'bugs' | 'protocols' | 'profile' | 'replay' | 'verdicts';
 
 export interface JsonEnvelope<C extends JsonCommand = JsonCommand> {
   readonly tool: 'gpc-lab';

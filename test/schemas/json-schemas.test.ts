@@ -34,6 +34,7 @@ const COMMANDS: [string, string[]][] = [
   ['bugs', ['bugs', '--json']],
   ['protocols', ['protocols', '--json']],
   ['profile', ['profile', '--json', 'torture', '--duration', '0.3', '--out', join(dir, 'prof')]],
+  ['verdicts', ['verdicts', '--protocol', 'test-never-retry', '--protocol-module', 'test/support/never-retry-protocol.mjs', '--budget', '1', '--vcpus', '2', '--json']],
 ];
 
 describe('the JSON every command prints', () => {
