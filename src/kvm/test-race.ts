@@ -3,13 +3,14 @@
  * (`--inject-race`, a hidden stress hook; never a catalog entry or a `--bug` name). Not kernel
  * code: it measures what each `--schedule` can find (issue 10's "two preemptions" criterion).
  *
- *   vcpu-0, after each entry:  [point] x1: stage = 1   [point] x2: stage 2 -> 3   [point] x3: stage == 4 ?
- *   vcpu-1, after each entry:  [point] y1: stage 1 -> 2                           [point] y2: stage 3 -> 4
+ *   vcpu-0, after each entry:   [point] x1: stage = 1   [point] x2: stage 2 -> 3   [point] x3: stage == 4 ?
+ *   vcpu-1, around each entry:  [point] y1: stage 1 -> 2   (its vcpu_enter_guest)   [point] y2: stage 3 -> 4
  *
- * x3 sees 4 only in the order x1 < y1 < x2 < y2 < x3: vcpu-0 must be preempted at its point
- * before x2 and again before x3, and vcpu-1 before y2. Each point is a scheduling point under
- * chaos/random/pct; under os they are nothing, so only the hardware's own interleaving of two
- * threads in lockstep can make it happen.
+ * x3 sees 4 only in the order x1 < y1 < x2 < y2 < x3: vcpu-0, between two of its consecutive
+ * steps, must stay stopped until vcpu-1 reaches the start of an entry, and again, one step later,
+ * until vcpu-1 has run that whole entry (tens of steps): two preemptions of vcpu-0 a step apart.
+ * Two threads running side by side on two cores interleave single steps, not whole entries, so
+ * under os only a real preemption (or a long stall) at each of those two points can do it.
  *
  * Guard of VM_TEST_RACE_STAGE: lock-free (Atomics) | Writers/readers: vcpu-0 and vcpu-1 only, with the hook on.
  */
@@ -38,11 +39,14 @@ export function testRaceSideX(ctx: ModelContext, round: number): void {
   Atomics.store(vm, VM_TEST_RACE_STAGE, 0);
 }
 
-/** vcpu-1's side. */
-export function testRaceSideY(ctx: ModelContext): void {
-  const vm = ctx.vm;
+/** vcpu-1's side before its entry. */
+export function testRaceSideYBefore(ctx: ModelContext): void {
   if (schedOn) schedPoint(POINT_TEST_RACE);
-  Atomics.compareExchange(vm, VM_TEST_RACE_STAGE, 1, 2);
+  Atomics.compareExchange(ctx.vm, VM_TEST_RACE_STAGE, 1, 2);
+}
+
+/** vcpu-1's side after its entry. */
+export function testRaceSideYAfter(ctx: ModelContext): void {
   if (schedOn) schedPoint(POINT_TEST_RACE);
-  Atomics.compareExchange(vm, VM_TEST_RACE_STAGE, 3, 4);
+  Atomics.compareExchange(ctx.vm, VM_TEST_RACE_STAGE, 3, 4);
 }

@@ -22,6 +22,12 @@ const STEP_TRACES: Readonly<Record<string, readonly string[]>> = {
   irqReadLock: ['event-sent', 'event-dropped'],
   // The vmentry check of the guest-uses registers.
   entryCheck: ['vcpu-enter', 'entry-check-fail', 'entry-cancel', 'hw-load-pfn', 'guest-run'],
+  // The seed RFC's KVM_REQ_GPC_INVALIDATE handler (seed-2021): it re-validates the vCPU's caches at its requests.
+  gpcInvalidateRequest: ['handle-requests', 'hw-load-pfn', 'refresh-start', 'refresh-install'],
+  // KVM's own reads of a nested page through khva (nested_lock_vapic / nested_lock_pi_desc in has_events, check_events, vmx_complete_nested_posted_interrupt).
+  nestedHostAccess: ['nested-host-access', 'refresh-start', 'refresh-install'],
+  // A nested VM-exit to L1 and L1's VMRESUME (nested_vmx_vmexit, nested_get_vmcs12_pages).
+  nestedVmexit: ['nested-vmexit-to-L1+vmresume', 'hw-load-pfn'],
 };
 
 /** The trace step names `step` decides (empty for a step with no line above). */

@@ -9,7 +9,7 @@ import { openVcpuState, vcpuEnterGuest } from '../../kvm/vcpu-entry.js';
 import { makeRequest } from '../../kvm/vcpu-kick.js';
 import { schedOn, schedYield } from '../../sched/turn-gate.js';
 import { isBugOn } from '../../kvm/bug-switches.js';
-import { TEST_RACE_BIT, testRaceSideX, testRaceSideY } from '../../kvm/test-race.js';
+import { TEST_RACE_BIT, testRaceSideX, testRaceSideYAfter, testRaceSideYBefore } from '../../kvm/test-race.js';
 import { REQ_GET_NESTED_STATE_PAGES, V_ACTIVITY, VCPU_ACT_DONE, VCPU_INTS } from '../../kvm/vcpu-layout.js';
 
 const FLUSH_EVERY = 1024;
@@ -22,12 +22,12 @@ export function runVcpuLoop(ctx: ModelContext, control: Int32Array, slotBase: nu
   if (vs.nested) makeRequest(ctx.vcpus, v, REQ_GET_NESTED_STATE_PAGES);
   let iterations = 0;
   while (!shouldStop(control)) {
-    vcpuEnterGuest(ctx, vs);
     // TEST ONLY (--inject-race): the two-preemption race of src/kvm/test-race.ts.
-    if (isBugOn(TEST_RACE_BIT)) {
-      if (v === 0) testRaceSideX(ctx, iterations);
-      else if (v === 1) testRaceSideY(ctx);
-    }
+    const race = isBugOn(TEST_RACE_BIT);
+    if (race && v === 1) testRaceSideYBefore(ctx);
+    vcpuEnterGuest(ctx, vs);
+    if (race && v === 0) testRaceSideX(ctx, iterations);
+    else if (race && v === 1) testRaceSideYAfter(ctx);
     // The host scheduler's tick between entries: under the turn gate a yield, so a vCPU loop
     // never keeps the turn forever (PCT lowers its priority); a chaos point otherwise.
     if (schedOn) schedYield();
