@@ -83,8 +83,14 @@ export const ST_REFRESH_SEQLESS_INSTALLS = 49;
 /** vcpu_info re-registrations at another offset in its page (KVM_XEN_VCPU_ATTR_TYPE_VCPU_INFO), and carry-overs of its bits left to a later exit (no memslot translated the page). */
 export const ST_VCPU_INFO_MOVES = 50;
 export const ST_VCPU_INFO_LATE_CARRIES = 51;
+/** dwmw2-range-2024: gpc_wait_for_invalidations calls that found an invalidation covering the uhva in flight and waited. */
+export const ST_GPC_INVAL_WAITS = 52;
+/** dwmw2-range-2024: range_end hook clears of needs_invalidation on a cache whose refresh was in flight (valid still 0): that round retries. */
+export const ST_GPC_INFLIGHT_INVALIDATIONS = 53;
+/** itazuri-gmem-rfc2: guest_memfd invalidations (punch hole, conversion), each bracketed by active_invalidate_count. */
+export const ST_GMEM_INVALIDATIONS = 54;
 /** Oracle checks per property: ST_PROP_CHECKS + property (room for every property id). */
-export const ST_PROP_CHECKS = 52;
+export const ST_PROP_CHECKS = 55;
 export const STAT_COUNT = ST_PROP_CHECKS + MAX_PROPERTIES;
 
 export function createStatsBuffer(threads: number): SharedArrayBuffer {

@@ -69,6 +69,9 @@ export function formatStressReport(report: StressReport): string[] {
   out.push(`        xen attach: ${n(tt.xenAttachGpa)} by GPA, ${n(tt.xenAttachHva)} by HVA (${n(tt.xenAttachOverlay)} of shared_info at the overlay page outside every memslot); ${n(tt.invalidationsOutsideMemslots)} invalidations outside every memslot (no seq); ${n(tt.refreshInvalidationsInWindow)} refresh windows saw an invalidation end, ${n(tt.refreshSeqlessInstalls)} of them installed with no seq moved (S1)`);
   out.push(`        runstate: ${n(tt.runstateUpdates)} updates (${n(tt.runstateSplitUpdates)} across a page boundary), atomic give-ups ${n(tt.runstateTrylockGiveUps)} trylock / ${n(tt.runstateCheckGiveUps)} check, ${n(tt.runstateGpc2Activations)} gpc2 re-activations`);
   out.push(`        posted interrupts: ${n(tt.posted)} posted, ${countUpTo(tt.nestedConsumed, tt.posted, 'taken by the guest', 'posted')}, ${countUpTo(tt.postedPendingAtEnd, tt.posted, 'pending at the end', 'posted')}`);
+  if (tt.gpcInvalidationWaits + tt.gpcInflightInvalidations + tt.gmemInvalidations > 0) {
+    out.push(`        variant steps: ${n(tt.gpcInvalidationWaits)} refresh waits for an invalidation of the uhva, ${n(tt.gpcInflightInvalidations)} range_end clears of a refresh in flight, ${n(tt.gmemInvalidations)} guest_memfd invalidations`);
+  }
   for (const line of formatDataLoss(report.dataLoss)) out.push(line);
   out.push(
     `cost:   event-channel fast-path read_trylock failures ${n(tt.fastPathTrylockFails)}; notifier gpc hook ${tt.invalidations > 0 ? (tt.invalidationHookUs / tt.invalidations).toFixed(1) : '0'} µs per invalidation (${(tt.invalidationHookUs / 1000).toFixed(1)} ms in all); refresh retries max ${n(tt.maxRefreshRetries)}`,

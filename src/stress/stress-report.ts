@@ -157,6 +157,11 @@ export interface StressTotals {
   runstateTrylockGiveUps: number;
   runstateCheckGiveUps: number;
   runstateGpc2Activations: number;
+  /** dwmw2-range-2024: refresh rounds that waited for an invalidation covering the uhva (gpc_wait_for_invalidations), and range_end clears of a refresh in flight (needs_invalidation). 0 elsewhere. */
+  gpcInvalidationWaits: number;
+  gpcInflightInvalidations: number;
+  /** itazuri-gmem-rfc2: guest_memfd invalidations (punch hole, conversion). 0 elsewhere. */
+  gmemInvalidations: number;
   getNestedStatePages: number;
   /** vmentries whose guest-uses translation had an old generation but was still right (not stale). */
   oldGenerationEntries: number;

@@ -132,6 +132,11 @@ export function resolveProtocol(variant: ProtocolVariant): ProtocolSteps {
       memslotUpdate: variant.steps.memslotUpdate ?? base.memslotUpdate,
       irqReadLock: variant.steps.irqReadLock ?? base.irqReadLock,
       ...(variant.steps.entryCheck ? { entryCheck: variant.steps.entryCheck } : {}),
+      ...(variant.steps.rangeStartLocked ? { rangeStartLocked: variant.steps.rangeStartLocked } : {}),
+      ...(variant.steps.invalidationHookAtEnd ? { invalidationHookAtEnd: variant.steps.invalidationHookAtEnd } : {}),
+      ...(variant.steps.countZeroWake ? { countZeroWake: variant.steps.countZeroWake } : {}),
+      ...(variant.steps.retryBeforeUnlock ? { retryBeforeUnlock: variant.steps.retryBeforeUnlock } : {}),
+      ...(variant.steps.retryBeforeRelock ? { retryBeforeRelock: variant.steps.retryBeforeRelock } : {}),
     };
     for (const name of WIRED_STEP_NAMES) {
       if (typeof steps[name] !== 'function') throw new Error(`protocol ${variant.name}: step ${name} resolved to ${typeof steps[name]} (a module cycle evaluated mainline.ts too early?)`);

@@ -5,3 +5,4 @@
 export { MAINLINE } from './mainline.js';
 export { RANGE_RETRY } from './range-retry.js';
 export { B17_TRYLOCK } from './b17-trylock.js';
+export { DWMW2_RANGE_2024 } from './dwmw2-range-2024.js';
