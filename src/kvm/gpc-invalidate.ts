@@ -29,6 +29,7 @@ import {
   gpcBase,
 } from './gpc-layout.js';
 import { assertHeld } from '../sync/lockdep.js';
+import { FIX_DWMW2_HOOK_ANY_PFN, isFixOn } from './fix-switches.js';
 import { traceStep, type ModelContext } from './model-context.js';
 import { VM_GPC_LOCK } from './vm-layout.js';
 import { STEP_INV_CLEAR } from '../trace/trace-steps.js';
@@ -40,7 +41,9 @@ import { ST_GPC_INFLIGHT_INVALIDATIONS, ST_INVALIDATIONS_CLEARED } from './threa
  */
 function overlapsLocked(gpcs: Int32Array, base: number, start: number, end: number, flag: number): boolean {
   assertHeld(gpcs, base + GPC_LOCK, 'any');
-  if (gpcs[base + flag] === 0 || gpcs[base + G_PFN]! < 0) return false;
+  if (gpcs[base + flag] === 0) return false;
+  // !is_error_noslot_pfn(gpc->pfn); --fix dwmw2-hook-any-pfn drops it for the needs_invalidation test.
+  if (gpcs[base + G_PFN]! < 0 && (flag === G_VALID || !isFixOn(FIX_DWMW2_HOOK_ANY_PFN))) return false;
   const uhva = gpcs[base + G_UHVA]!;
   return uhva >= start && uhva < end;
 }

@@ -70,7 +70,7 @@ export function formatStressReport(report: StressReport): string[] {
   out.push(`        runstate: ${n(tt.runstateUpdates)} updates (${n(tt.runstateSplitUpdates)} across a page boundary), atomic give-ups ${n(tt.runstateTrylockGiveUps)} trylock / ${n(tt.runstateCheckGiveUps)} check, ${n(tt.runstateGpc2Activations)} gpc2 re-activations`);
   out.push(`        posted interrupts: ${n(tt.posted)} posted, ${countUpTo(tt.nestedConsumed, tt.posted, 'taken by the guest', 'posted')}, ${countUpTo(tt.postedPendingAtEnd, tt.posted, 'pending at the end', 'posted')}`);
   if (tt.gpcInvalidationWaits + tt.gpcInflightInvalidations + tt.gmemInvalidations > 0) {
-    out.push(`        variant steps: ${n(tt.gpcInvalidationWaits)} refresh waits for an invalidation of the uhva, ${n(tt.gpcInflightInvalidations)} range_end clears of a refresh in flight, ${n(tt.gmemInvalidations)} guest_memfd invalidations`);
+    out.push(`        variant steps: ${n(tt.gpcInvalidationWaits)} refresh waits for an invalidation of the uhva, ${n(tt.gpcInflightInvalidations)} range_end clears of needs_invalidation with valid already 0, ${n(tt.gmemInvalidations)} guest_memfd invalidations`);
   }
   for (const line of formatDataLoss(report.dataLoss)) out.push(line);
   out.push(

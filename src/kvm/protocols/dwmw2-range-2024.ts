@@ -31,7 +31,8 @@
  * that contract as range_start returns (state-invariant) and its page oracles see any use after
  * the mm freed the page.
  */
-import { invalidateListedCaches } from '../gpc-invalidate.js';
+import { invalidateListedCaches, mainlineGpcInvalidateStart } from '../gpc-invalidate.js';
+import { FIX_DWMW2_INVALIDATE_AT_START, isFixOn } from '../fix-switches.js';
 import { G_CURRENT_RETRIES, G_NEEDS_INVALIDATION, G_UHVA, gpcBase } from '../gpc-layout.js';
 import type { ModelContext } from '../model-context.js';
 import { MODEL_WAIT_GPC_INVALIDATIONS } from '../model-wait.js';
@@ -46,7 +47,11 @@ const WAIT_SLICE_MS = 2;
 
 /** 2/5 in kvm_mmu_notifier_invalidate_range_start, under mn_invalidate_lock after count++. */
 export function dwmw2RecordInvalidateRange(ctx: ModelContext, start: number, end: number, firstCount: boolean): void {
-  const vm = ctx.vm;
+  recordInvalidateRangeLocked(ctx.vm, start, end, firstCount);
+}
+
+/** The range record itself on the VM buffer (mn_invalidate_lock held). */
+export function recordInvalidateRangeLocked(vm: Int32Array, start: number, end: number, firstCount: boolean): void {
   if (firstCount) {
     Atomics.store(vm, VM_GPC_INVAL_RANGE_START, start);
     Atomics.store(vm, VM_GPC_INVAL_RANGE_END, end);
@@ -62,7 +67,7 @@ export function dwmw2RecordInvalidateRange(ctx: ModelContext, start: number, end
  * in flight. Atomics.load, not plain loads: the caller re-tests in a loop and the JIT must not
  * keep the first values (the lock's Atomics order them; the kernel's spinlock is the compiler barrier).
  */
-function invalidationsPendingLocked(vm: Int32Array, uhva: number): boolean {
+export function invalidationsPendingLocked(vm: Int32Array, uhva: number): boolean {
   return Atomics.load(vm, VM_MN_COUNT) !== 0 && Atomics.load(vm, VM_GPC_INVAL_RANGE_START) <= uhva && Atomics.load(vm, VM_GPC_INVAL_RANGE_END) > uhva;
 }
 
@@ -107,8 +112,13 @@ export function dwmw2WakeGpcWaiters(ctx: ModelContext): void {
   Atomics.notify(ctx.vm, VM_GPC_INVALIDATE_WQ);
 }
 
-/** 4/5: range_start no longer invalidates the caches. */
-export function dwmw2NoInvalidationAtStart(_ctx: ModelContext, _start: number, _end: number): void {}
+/**
+ * 4/5: range_start no longer invalidates the caches. --fix dwmw2-invalidate-at-start
+ * (src/kvm/fix-switches.ts) puts mainline's hook back here, as the MMU-notifier contract asks.
+ */
+export function dwmw2NoInvalidationAtStart(ctx: ModelContext, start: number, end: number): void {
+  if (isFixOn(FIX_DWMW2_INVALIDATE_AT_START)) mainlineGpcInvalidateStart(ctx, start, end);
+}
 
 /**
  * 1/5 + 4/5: gfn_to_pfn_cache_invalidate() from range_end: the walk of mainline's hook on

@@ -157,7 +157,7 @@ describe('the VMM attaches the Xen caches by GPA or by HVA (docs/UPSTREAM-SPEC.m
     const both = { xenAttach: 'both' } as unknown as StressOptions;
     expect(() => resolveStressConfig(both)).toThrow(UsageError);
     expect(() => resolveStressConfig(both)).toThrow(/--xen-attach must be one of gpa, hva, mixed/);
-    expect(() => resolveStressConfig({ fix: 'nope' })).toThrow(/--fix must be one of hva-seq-miss, got 'nope'/);
+    expect(() => resolveStressConfig({ fix: 'nope' })).toThrow(/--fix must be one of hva-seq-miss, dwmw2-invalidate-at-start, dwmw2-hook-any-pfn, got 'nope'/);
     const config = resolveStressConfig({ fix: ['hva-seq-miss'], xenAttach: 'hva' });
     expect(config.fixes).toEqual(['hva-seq-miss']);
     expect(config.xenAttach).toBe('hva');
