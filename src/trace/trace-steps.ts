@@ -37,6 +37,8 @@ export const STEP_MEMSLOT_GENERATION = 42; // memslot swap's final generation st
 export const STEP_MEMSLOT_DELETE_RETURNED = 43; // a DELETE's ioctl returned: its old memory is retired (arg: the DELETE's number, gpa: the slot's base gfn)
 export const STEP_INV_END_NO_MEMSLOT = 40; // invalidate_range_end of a range outside every memslot: count-- only (arg: target)
 export const STEP_REFRESH_SEQLESS_WINDOW = 48; // the retry check installs although invalidations ended in the unlocked window (S1; arg: how many)
+export const STEP_GMEM_INV_START = 60; // guest_memfd invalidation start (itazuri-gmem-rfc2): active_invalidate_count++, the gpc hook on the bound slots' uhvas (arg: the file page)
+export const STEP_GMEM_INV_END = 61; // guest_memfd invalidation end: seq++ if bound, active_invalidate_count-- (arg: the file page)
 export const STEP_VCPU_INFO_MOVED = 50; // vcpu_info re-registered at another offset in its page (cache: vcpu_info, gpa: the new gpa, pfn slot: the old offset, arg: the new offset)
 
 /**
@@ -107,6 +109,8 @@ export const STEPS: Readonly<Record<number, StepInfo>> = {
   [STEP_EVENT_DROPPED]: { name: 'event-dropped', arg: { label: 'errno', as: 'errno', zeroAbsent: true } },
   [STEP_FINDING]: { name: 'FINDING', gpa: 'gfn', pfn: 'pfn', arg: { label: 'property', as: 'property' } },
   [STEP_VCPU_INFO_MOVED]: { name: 'vcpu_info-moved-in-page', gpa: 'gfn', pfn: 'fromOffset', arg: n('toOffset') },
+  [STEP_GMEM_INV_START]: { name: 'gmem-invalidate-start(count++)', gpa: 'gfn', arg: n('filePage') },
+  [STEP_GMEM_INV_END]: { name: 'gmem-invalidate-end(seq++,count--)', gpa: 'gfn', arg: n('filePage') },
 };
 
 export function stepName(step: number): string {
@@ -118,4 +122,7 @@ export const MM_MIGRATE = 1;
 export const MM_ZAP = 2;
 export const MM_PROTECT = 3;
 export const MM_UNMAP_WINDOW = 4;
-export const MM_KIND_NAMES: Record<number, string> = { 1: 'migrate', 2: 'zap', 3: 'write-protect', 4: 'munmap' };
+/** guest_memfd events (itazuri-gmem-rfc2 only): their invalidation does not go through the MMU notifier. */
+export const MM_GMEM_PUNCH_HOLE = 5;
+export const MM_GMEM_CONVERT = 6;
+export const MM_KIND_NAMES: Record<number, string> = { 1: 'migrate', 2: 'zap', 3: 'write-protect', 4: 'munmap', 5: 'gmem-punch-hole', 6: 'gmem-convert' };

@@ -30,7 +30,7 @@ describe('bench options', () => {
     expect(parseBenchOptions({}).protocol).toBe('mainline');
     expect(parseBenchOptions({ protocol: 'range-retry' }).protocol).toBe('range-retry');
     expect(() => parseBenchOptions({ protocol: 'seed-2021' })).toThrow(UsageError);
-    expect(() => parseBenchOptions({ protocol: 'seed-2021' })).toThrow("--protocol must be one of mainline, b17-trylock, range-retry, got 'seed-2021'");
+    expect(() => parseBenchOptions({ protocol: 'seed-2021' })).toThrow("--protocol must be one of mainline, b17-trylock, dwmw2-range-2024, itazuri-gmem-rfc2, range-retry, got 'seed-2021'");
   });
 
   it('lists keep the canonical order and accept all', () => {

@@ -159,6 +159,12 @@ export interface ProtocolVariant {
    * switch reverts a fix the variant replaces). Absent: every switch applies.
    */
   readonly inapplicableBugs?: Readonly<Record<string, string>>;
+  /**
+   * The `--workload` names whose users' memslots the variant backs with guest_memfd (SLOT_GMEM,
+   * src/mem/memslots.ts): the VM is built with those slots so, and the notifier thread then also
+   * performs guest_memfd events on them (src/kvm/gmem-invalidate.ts). Absent: no guest_memfd slot.
+   */
+  readonly gmemBacked?: readonly string[];
 }
 
 /** A variant as listings and reports show it (`gpc-lab protocols`, the stress report). */
@@ -172,6 +178,7 @@ export interface ProtocolDescription {
   readonly workloads?: readonly string[];
   readonly defaultStrategy?: string;
   readonly inapplicableBugs?: Readonly<Record<string, string>>;
+  readonly gmemBacked?: readonly string[];
 }
 
 export function describeProtocol(variant: ProtocolVariant): ProtocolDescription {
@@ -183,5 +190,6 @@ export function describeProtocol(variant: ProtocolVariant): ProtocolDescription 
     ...(variant.workloads !== undefined ? { workloads: variant.workloads } : {}),
     ...(variant.defaultStrategy !== undefined ? { defaultStrategy: variant.defaultStrategy } : {}),
     ...(variant.inapplicableBugs !== undefined ? { inapplicableBugs: variant.inapplicableBugs } : {}),
+    ...(variant.gmemBacked !== undefined ? { gmemBacked: variant.gmemBacked } : {}),
   };
 }

@@ -6,3 +6,4 @@ export { MAINLINE } from './mainline.js';
 export { RANGE_RETRY } from './range-retry.js';
 export { B17_TRYLOCK } from './b17-trylock.js';
 export { DWMW2_RANGE_2024 } from './dwmw2-range-2024.js';
+export { ITAZURI_GMEM_RFC2 } from './itazuri-gmem-rfc2.js';

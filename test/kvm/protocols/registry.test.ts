@@ -42,8 +42,8 @@ function checkSteal(main: ReturnType<typeof mainVm>['main']): boolean {
 }
 
 describe('protocol registry', () => {
-  it('lists mainline first (id 0, the default), then b17-trylock and range-retry by name, each found by name and by id', () => {
-    expect(protocolNames().slice(0, 3)).toEqual(['mainline', 'b17-trylock', 'range-retry']);
+  it('lists mainline first (id 0, the default), then b17-trylock, dwmw2-range-2024, itazuri-gmem-rfc2 and range-retry by name, each found by name and by id', () => {
+    expect(protocolNames().slice(0, 5)).toEqual(['mainline', 'b17-trylock', 'dwmw2-range-2024', 'itazuri-gmem-rfc2', 'range-retry']);
     expect(findProtocol('mainline')).toBe(MAINLINE);
     expect(findProtocol('range-retry')).toBe(RANGE_RETRY);
     expect(protocolId('mainline')).toBe(0);
@@ -54,7 +54,7 @@ describe('protocol registry', () => {
 
   it('an unknown name is a usage error that names the value and lists the known variants', () => {
     expect(() => parseProtocolOption('--protocol', 'seed-2021')).toThrow(UsageError);
-    expect(() => parseProtocolOption('--protocol', 'seed-2021')).toThrow("--protocol must be one of mainline, b17-trylock, range-retry, got 'seed-2021'");
+    expect(() => parseProtocolOption('--protocol', 'seed-2021')).toThrow("--protocol must be one of mainline, b17-trylock, dwmw2-range-2024, itazuri-gmem-rfc2, range-retry, got 'seed-2021'");
     expect(() => protocolById(99)).toThrow(/protocol id 99 is not known in this thread/);
   });
 
