@@ -271,6 +271,18 @@ export const BUG_CATALOG: readonly BugEntry[] = [
     attemptS: 0.5,
     slowBecause: 'lockdep-lite records the inverted subclass order in its graph; the report turns it into a finding when the attempt (0.5 s) ends',
   },
+  {
+    name: 'gmem-skips-gpc-invalidation',
+    switchName: 'gmem-skips-gpc-invalidation',
+    history: 'B21',
+    source: 'Takahiro Itazuri RFC v2 7/7 "KVM: pfncache: Invalidate on gmem invalidation and memattr updates" (20260226135309.29493-8-itazur@amazon.com); without it, RFC v1 (20251203144159.6131-*-itazur@amazon.com)',
+    wrong: 'a guest_memfd punch hole or private/shared conversion takes the page away without the MMU notifier, and nothing else invalidates the caches: they stay valid on a page the guest_memfd freed (stale mapping, use-after-free)',
+    kind: 'safety',
+    // state-invariant: the check as the guest_memfd hook would have returned (the cache still valid on the range).
+    expect: ['state-invariant', 'uaf-khva', 'stale-pte', 'wrong-page', 'events', 'records', 'lost-write'],
+    // Only the itazuri-gmem-rfc2 protocol has guest_memfd slots (and so guest_memfd events).
+    stress: { vcpus: 2, workload: 'steal,xen', protocol: 'itazuri-gmem-rfc2' },
+  },
 ];
 
 /** The entry called `name` (or whose switch has that alias). Cold path. */

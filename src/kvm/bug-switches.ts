@@ -55,6 +55,12 @@ export const BUG_REFRESH_ERROR_PUTS_OLD_PAGE = 1 << 17;
 
 /** The non-atomic runstate update takes the cache holding the update byte first: gpc2 before gpc1 when that byte is on the second page (history B12's order reversed). */
 export const BUG_RUNSTATE_LOCK_ORDER = 1 << 18;
+/**
+ * guest_memfd invalidations (punch hole, conversion) do not reach the caches: itazuri-gmem-rfc2
+ * without its 7/7 (20260226135309.29493-8-itazur@amazon.com), i.e. RFC v1 (history B21).
+ * Only guest_memfd slots (that variant) have such events. Bit 24: far from the others' next bits.
+ */
+export const BUG_GMEM_SKIPS_GPC_INVALIDATION = 1 << 24;
 /** Name, mask and what it breaks, for `--bug NAME` and `gpc-lab bugs`. */
 export interface BugSwitchInfo {
   readonly name: string;
@@ -83,6 +89,7 @@ export const BUG_SWITCHES: readonly BugSwitchInfo[] = [
   { name: 'refresh-error-puts-old-page', mask: BUG_REFRESH_ERROR_PUTS_OLD_PAGE, description: 'a refresh whose uhva became invalid puts the old page it holds no reference on (B5: a double put)' },
   { name: 'invalidate-end-leaks-count', mask: BUG_INVALIDATE_END_LEAKS_COUNT, description: 'invalidate_range_end forgets count-- (refreshes then retry forever)' },
   { name: 'runstate-lock-order', mask: BUG_RUNSTATE_LOCK_ORDER, description: 'the runstate update takes gpc2 before gpc1 when the update byte is on the second page (B12 order reversed)' },
+  { name: 'gmem-skips-gpc-invalidation', mask: BUG_GMEM_SKIPS_GPC_INVALIDATION, description: 'guest_memfd punch holes and conversions neither raise active_invalidate_count nor invalidate the caches (itazuri-gmem-rfc2 without 7/7: RFC v1)' },
 ];
 
 /** The switch called `name` (or one of its aliases), or undefined. Cold path. */

@@ -34,6 +34,24 @@ export const FIX_SEED_CHECK_PI_DESC = 1 << 9;
 export const FIX_GRIFFOUL_HOST_REFRESH_RELOADS = 1 << 10;
 /** griffoul-refresh-unlocked: vmx_complete_nested_posted_interrupt never refreshes the vAPIC cache while it holds the PI descriptor cache's read lock (drop it, refresh, start again). */
 export const FIX_GRIFFOUL_REFRESH_UNLOCKED = 1 << 11;
+/**
+ * dwmw2-range-2024 only (src/kvm/protocols/dwmw2-range-2024.ts): v3 4/5 moved the gpc hook to
+ * invalidate_range_end, so from range_start until range_end a valid cache keeps a page the mm is
+ * unmapping and may free (Sean Christopherson, Zw8GBOtvNhPhSzuw@google.com: a secondary MMU must
+ * drop its mappings in range_start). The fix: range_start also runs mainline's hook (clear valid),
+ * the series' range_end hook and wait stay. No effect under any other protocol.
+ */
+export const FIX_DWMW2_INVALIDATE_AT_START = 1 << 1;
+/**
+ * dwmw2-range-2024 only: v3 1/5 keeps the hook's !is_error_noslot_pfn(gpc->pfn) test beside the
+ * new needs_invalidation test, but while hva_to_pfn_retry runs gpc->pfn is still the old pfn:
+ * KVM_PFN_ERR_FAULT on a cache just activated (or after deactivate or a failed refresh). An
+ * invalidation of the new uhva that ends during such a refresh then clears nothing,
+ * needs_invalidation stays set, and the refresh installs the page the mm took away. The fix: the
+ * hook tests needs_invalidation alone (the pfn test only guarded the old `valid` test). No effect
+ * under any other protocol.
+ */
+export const FIX_DWMW2_HOOK_ANY_PFN = 1 << 2;
 
 export interface FixSwitchInfo {
   readonly name: string;
@@ -79,6 +97,20 @@ export const FIX_SWITCHES: readonly FixSwitchInfo[] = [
     mask: FIX_GRIFFOUL_REFRESH_UNLOCKED,
     fixes: 'protocol griffoul-v4: vmx_complete_nested_posted_interrupt refreshes the vAPIC cache holding the PI descriptor read lock (deadlock with the notifier: livelock, stall)',
     description: 'vmx_complete_nested_posted_interrupt drops the PI descriptor lock before refreshing the vAPIC cache, then starts again',
+  },
+  {
+    name: 'dwmw2-invalidate-at-start',
+    variant: 'dwmw2-range-2024',
+    mask: FIX_DWMW2_INVALIDATE_AT_START,
+    fixes: "dwmw2-range-2024's invalidation at range_end only (Sean Christopherson's review of v3 4/5, Zw8GBOtvNhPhSzuw@google.com)",
+    description: 'with --protocol dwmw2-range-2024, invalidate_range_start also clears valid on the caches it overlaps (mainline\'s gfn_to_pfn_cache_invalidate_start), keeping the series\' range_end hook and wait; no effect under other protocols',
+  },
+  {
+    name: 'dwmw2-hook-any-pfn',
+    variant: 'dwmw2-range-2024',
+    mask: FIX_DWMW2_HOOK_ANY_PFN,
+    fixes: "dwmw2-range-2024's range_end hook skipping a refresh in flight whose old pfn is KVM_PFN_ERR_FAULT (v3 1/5 keeps !is_error_noslot_pfn(gpc->pfn))",
+    description: 'with --protocol dwmw2-range-2024, the range_end hook clears needs_invalidation on an overlapping cache whatever its (old) pfn, so a refresh of a cache just activated retries; no effect under other protocols',
   },
 ];
 

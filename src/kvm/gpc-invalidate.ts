@@ -29,23 +29,29 @@ import {
   gpcBase,
 } from './gpc-layout.js';
 import { assertHeld } from '../sync/lockdep.js';
+import { FIX_DWMW2_HOOK_ANY_PFN, isFixOn } from './fix-switches.js';
 import { traceStep, type ModelContext } from './model-context.js';
 import { VM_GPC_LOCK } from './vm-layout.js';
 import { STEP_INV_CLEAR } from '../trace/trace-steps.js';
-import { ST_INVALIDATIONS_CLEARED } from './thread-stats.js';
+import { ST_GPC_INFLIGHT_INVALIDATIONS, ST_INVALIDATIONS_CLEARED } from './thread-stats.js';
 
-/** Is the cache valid for a uhva in [start, end)? The caller holds its lock (read or write). */
-function overlapsLocked(gpcs: Int32Array, base: number, start: number, end: number): boolean {
+/**
+ * Is the cache's `flag` set (mainline: G_VALID) for a uhva in [start, end), with a real pfn? The
+ * caller holds its lock (read or write).
+ */
+function overlapsLocked(gpcs: Int32Array, base: number, start: number, end: number, flag: number): boolean {
   assertHeld(gpcs, base + GPC_LOCK, 'any');
-  if (gpcs[base + G_VALID] === 0 || gpcs[base + G_PFN]! < 0) return false;
+  if (gpcs[base + flag] === 0) return false;
+  // !is_error_noslot_pfn(gpc->pfn); --fix dwmw2-hook-any-pfn drops it for the needs_invalidation test.
+  if (gpcs[base + G_PFN]! < 0 && (flag === G_VALID || !isFixOn(FIX_DWMW2_HOOK_ANY_PFN))) return false;
   const uhva = gpcs[base + G_UHVA]!;
   return uhva >= start && uhva < end;
 }
 
 /** The read-lock pre-check (history B18's fix): does the cache overlap [start, end)? */
-function overlapsUnderReadLock(gpcs: Int32Array, base: number, start: number, end: number): boolean {
+function overlapsUnderReadLock(gpcs: Int32Array, base: number, start: number, end: number, flag: number): boolean {
   readLock(gpcs, base + GPC_LOCK);
-  const hit = overlapsLocked(gpcs, base, start, end);
+  const hit = overlapsLocked(gpcs, base, start, end, flag);
   readUnlock(gpcs, base + GPC_LOCK);
   return hit;
 }
@@ -60,6 +66,16 @@ export function gpcInvalidateStart(ctx: ModelContext, start: number, end: number
 
 /** Mainline's gfn_to_pfn_cache_invalidate_start (upstream 6.17, with B18's read-lock pre-check). */
 export function mainlineGpcInvalidateStart(ctx: ModelContext, start: number, end: number): void {
+  invalidateListedCaches(ctx, start, end, G_VALID);
+}
+
+/**
+ * The hook's walk: clears valid on every listed cache whose `flag` is set for a uhva in [start,
+ * end). Mainline tests G_VALID; dwmw2-range-2024 (v3 1/5, 20240821202814.711673-1-dwmw2@infradead.org)
+ * tests gpc->needs_invalidation and clears it with valid (an overlap found on a cache whose valid
+ * is still 0 is a refresh in flight: counted, its retry loop goes round again).
+ */
+export function invalidateListedCaches(ctx: ModelContext, start: number, end: number, flag: number): void {
   const gpcs = ctx.gpcs;
   const count = ctx.layout.gpcs;
   spinLock(ctx.vm, VM_GPC_LOCK);
@@ -68,10 +84,14 @@ export function mainlineGpcInvalidateStart(ctx: ModelContext, start: number, end
     if (Atomics.load(gpcs, base + G_ON_LIST) === 0) continue;
     // History B18 (21dadfcd665e "check the need for invalidation under read lock first"): before
     // it, every invalidation write-locked every cache.
-    if (!isBugOn(BUG_INVALIDATE_NO_READ_PRECHECK) && !overlapsUnderReadLock(gpcs, base, start, end)) continue;
+    if (!isBugOn(BUG_INVALIDATE_NO_READ_PRECHECK) && !overlapsUnderReadLock(gpcs, base, start, end, flag)) continue;
     // The cache may have changed in this window: check again under the write lock.
     writeLock(gpcs, base + GPC_LOCK);
-    if (overlapsLocked(gpcs, base, start, end)) {
+    if (overlapsLocked(gpcs, base, start, end, flag)) {
+      if (flag !== G_VALID) {
+        if (gpcs[base + G_VALID] === 0) ctx.counters[ST_GPC_INFLIGHT_INVALIDATIONS]! += 1;
+        if (!isBugOn(BUG_INVALIDATE_SKIPS_CLEAR)) gpcs[base + flag] = 0;
+      }
       // Cleared before the eviction below: pairs with the vCPU's "mode = IN_GUEST_MODE, then read
       // valid" (locked / lockless entry checks), so a vCPU either sees valid = 0 or is evicted.
       if (!isBugOn(BUG_INVALIDATE_SKIPS_CLEAR)) Atomics.store(gpcs, base + G_VALID, 0);

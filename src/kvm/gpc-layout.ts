@@ -48,6 +48,14 @@ export const G_ON_LIST = F + 9;
  */
 export const G_INSTALL_EPOCH = F + 10;
 
+/**
+ * gpc->needs_invalidation (dwmw2-range-2024 only, v3 1/5): set by hva_to_pfn_retry before it drops
+ * the lock, cleared (with VALID) by the invalidation; the retry loop ends only while it is set.
+ * Guard: LOCK write | Writers: refresh (LOCK write), the notifier's hook (LOCK write) | Readers:
+ * the hook's pre-check (LOCK read), the refresh (LOCK write). Always 0 under mainline.
+ */
+export const G_NEEDS_INVALIDATION = F + 14;
+
 /** Statistics (only go up). Guard: REFRESH_LOCK | Writers: refresh | Readers: reports, livelock watch. */
 export const G_REFRESHES = F + 16;
 export const G_RETRIES = F + 17;

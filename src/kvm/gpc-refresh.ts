@@ -185,6 +185,8 @@ function hvaToPfnRetryLocked(ctx: ModelContext, g: number): number {
     const seq = Atomics.load(ctx.vm, VM_MMU_SEQ);
     const endedAtUnlock = invalidationsEndedNow(ctx);
     traceStep(ctx, STEP_REFRESH_UNLOCKED, g, gpcs[base + G_GPA]!, newPfn, seq);
+    // A variant's step before the unlock (dwmw2-range-2024: needs_invalidation = true); mainline has none.
+    if (ctx.protocol.retryBeforeUnlock !== undefined) ctx.protocol.retryBeforeUnlock(ctx, g);
     writeUnlock(gpcs, base + GPC_LOCK);
     if (newPfn !== -1) {
       // The previous attempt lost to an invalidation: drop its mapping (unless it reused the old
@@ -206,6 +208,8 @@ function hvaToPfnRetryLocked(ctx: ModelContext, g: number): number {
     // gpc.pfn is stable here: refreshLock excludes every other writer of it.
     reused = newPfn === gpcs[base + G_PFN];
     newKhva = reused ? oldKhva : gpcMap(ctx, newPfn);
+    // A variant's step before the relock (dwmw2-range-2024: gpc_wait_for_invalidations); mainline has none.
+    if (ctx.protocol.retryBeforeRelock !== undefined) ctx.protocol.retryBeforeRelock(ctx, g);
     writeLock(gpcs, base + GPC_LOCK);
     // Upstream's WARN_ON_ONCE(gpc->valid): other tasks must wait for this refresh to complete.
     checkNotValidAfterRelockLocked(ctx, g);
@@ -215,7 +219,7 @@ function hvaToPfnRetryLocked(ctx: ModelContext, g: number): number {
     // seq-cst Atomics.loads in that order give the rmb (src/kvm/mmu-retry.ts).
     // The guest-RAM file page the uhva maps (a re-created slot's memory is another bank's page than the gpa's own).
     const filePage = vpageToGfn(ctx.host.mm, uhva >> ctx.pageShift);
-    const retry = mmuNotifierRetryCache(ctx, seq, filePage < 0 ? gpcs[base + G_GPA]! >> ctx.pageShift : filePage, uhva >> ctx.pageShift);
+    const retry = mmuNotifierRetryCache(ctx, seq, filePage < 0 ? gpcs[base + G_GPA]! >> ctx.pageShift : filePage, uhva >> ctx.pageShift, g);
     // The model's measurement of docs/UPSTREAM-SPEC.md S1's window (no kernel counterpart).
     noteInvalidationInWindow(ctx, g, gpcs[base + G_GPA]!, newPfn, endedAtUnlock, !retry);
     if (!retry) break;

@@ -10,7 +10,8 @@
  *           frees it at its own put) ; seq++ and in_progress-- if it overlaps a memslot ; count--
  *
  * Split in two so that several events can be in flight at once (--inflight): the notifier begins
- * k events, then finishes them.
+ * k events, then finishes them. guest_memfd events (MM_GMEM_*, only with guest_memfd slots: the
+ * itazuri-gmem-rfc2 protocol) take their own bracket instead (src/kvm/gmem-invalidate.ts).
  */
 import { writeLock, writeUnlock } from '../sync/rwlock.js';
 import { MM_LOCK, windowFirstVpage } from '../mem/host-mm-layout.js';
@@ -22,16 +23,22 @@ import {
   zapFilePageLocked,
 } from '../mem/host-page-table.js';
 import { checkInvalidatedRangeClear } from '../oracle/properties/state-invariant.js';
-import { MM_MIGRATE, MM_PROTECT, MM_UNMAP_WINDOW, MM_ZAP, STEP_MM_CHANGE } from '../trace/trace-steps.js';
+import { MM_GMEM_CONVERT, MM_GMEM_PUNCH_HOLE, MM_MIGRATE, MM_PROTECT, MM_UNMAP_WINDOW, MM_ZAP, STEP_MM_CHANGE } from '../trace/trace-steps.js';
+import { gmemInvalidateBegin, gmemInvalidateFinish } from './gmem-invalidate.js';
 import { evictCollectedVcpus, invalidateBegin, invalidateEnd, invalidateHandleRangeBegin, invalidateRangeHook } from './mmu-notifier.js';
 import { traceStep, type ModelContext } from './model-context.js';
 import { putPageLocked } from './page-refs.js';
 import { ST_MM_EVENTS, ST_WINDOW_UNMAPS } from './thread-stats.js';
 
-export { MM_MIGRATE, MM_PROTECT, MM_UNMAP_WINDOW, MM_ZAP };
+export { MM_GMEM_CONVERT, MM_GMEM_PUNCH_HOLE, MM_MIGRATE, MM_PROTECT, MM_UNMAP_WINDOW, MM_ZAP };
 
 /** invalidate_range_start for an event of `kind` on `target` (a gfn, or a window for MM_UNMAP_WINDOW). */
 export function mmEventBegin(ctx: ModelContext, kind: number, target: number): void {
+  // guest_memfd events (itazuri-gmem-rfc2 only) have their own bracket: no MMU notifier.
+  if (kind === MM_GMEM_PUNCH_HOLE || kind === MM_GMEM_CONVERT) {
+    gmemInvalidateBegin(ctx, kind, target);
+    return;
+  }
   const mm = ctx.host.mm;
   if (kind === MM_UNMAP_WINDOW) {
     const first = windowFirstVpage(mm, target);
@@ -58,6 +65,10 @@ export function mmEventBegin(ctx: ModelContext, kind: number, target: number): v
  * reference is left), and invalidate_range_end.
  */
 export function mmEventFinish(ctx: ModelContext, kind: number, target: number): void {
+  if (kind === MM_GMEM_PUNCH_HOLE || kind === MM_GMEM_CONVERT) {
+    gmemInvalidateFinish(ctx, kind, target);
+    return;
+  }
   const host = ctx.host;
   const mm = host.mm;
   writeLock(mm.mem, MM_LOCK);

@@ -36,6 +36,7 @@ import { RANGE_FILE, RANGE_VPAGE, rangeBegin, rangeEnd, rangeRelease } from './i
 import { spinLock, spinUnlock } from '../sync/spinlock.js';
 import { hvaRangeHitsMemslot, srcuReadLock, srcuReadUnlock } from '../mem/memslots.js';
 import { aliasVpagesOf } from '../mem/host-page-table.js';
+import type { ProtocolSteps } from './protocols/protocol-variant.js';
 
 /** Slice of an eviction wait (each slice re-reads the vCPU's mode). */
 const EVICTION_SLICE_MS = 2;
@@ -51,11 +52,53 @@ const EVICTION_SLICE_MS = 2;
 export function invalidateBegin(ctx: ModelContext, firstVpage: number): void {
   if (firstVpage >= 0) rangeBegin(ctx.vm, RANGE_VPAGE, firstVpage, firstVpage + ctx.host.mm.slotPages);
   else rangeBegin(ctx.vm, RANGE_FILE, -1 - firstVpage, -firstVpage);
+  const rangeStart = ctx.protocol.rangeStartLocked;
   spinLock(ctx.vm, VM_MN_INVALIDATE_LOCK);
-  Atomics.add(ctx.vm, VM_MN_COUNT, 1);
+  const before = Atomics.add(ctx.vm, VM_MN_COUNT, 1);
+  // A variant's range record, under the lock after count++ (dwmw2-range-2024, v3 2/5); mainline has none.
+  if (rangeStart !== undefined) rangeStartUhvas(ctx, firstVpage, before === 0, rangeStart);
   spinUnlock(ctx.vm, VM_MN_INVALIDATE_LOCK);
   ctx.counters[ST_INVALIDATIONS]! += 1;
   traceStep(ctx, STEP_INV_START, -1, -1, -1, firstVpage);
+}
+
+/**
+ * The invalidated uhva range [start, end) in bytes a range-tracking variant records: a window
+ * munmap's pages, or the span of every host virtual alias of a file page (the kernel calls the
+ * notifier once per mapping; the model's one event covers them all, so the smallest range that
+ * holds every alias stands for them). Uses ctx.aliases as scratch. Only with the step present.
+ */
+function rangeStartUhvas(ctx: ModelContext, firstVpage: number, firstCount: boolean, step: NonNullable<ProtocolSteps['rangeStartLocked']>): void {
+  const shift = ctx.pageShift;
+  if (firstVpage >= 0) {
+    step(ctx, firstVpage << shift, (firstVpage + ctx.host.mm.slotPages) << shift, firstCount);
+    return;
+  }
+  const n = aliasVpagesOf(ctx.host.mm, -1 - firstVpage, ctx.aliases);
+  let lo = 0x7fffffff;
+  let hi = -1;
+  for (let i = 0; i < n; i++) {
+    const v = ctx.aliases[i]!;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  // No alias: an empty range, which the variant records like any other (the union is unchanged).
+  if (hi < 0) step(ctx, 0, 0, firstCount);
+  else step(ctx, lo << shift, (hi + 1) << shift, firstCount);
+}
+
+/**
+ * A variant's gpc hook at invalidate_range_end (dwmw2-range-2024, v3 4/5), on the same host
+ * virtual pages the range_start hook covers: a window's pages, or each alias of the file page.
+ */
+function invalidateRangeHookAtEnd(ctx: ModelContext, firstVpage: number, hook: NonNullable<ProtocolSteps['invalidationHookAtEnd']>): void {
+  const shift = ctx.pageShift;
+  if (firstVpage >= 0) {
+    hook(ctx, firstVpage << shift, (firstVpage + ctx.host.mm.slotPages) << shift);
+    return;
+  }
+  const n = aliasVpagesOf(ctx.host.mm, -1 - firstVpage, ctx.aliases);
+  for (let i = 0; i < n; i++) hook(ctx, ctx.aliases[i]! << shift, (ctx.aliases[i]! + 1) << shift);
 }
 
 /**
@@ -162,10 +205,15 @@ export function invalidateEnd(ctx: ModelContext, firstVpage: number): void {
     ctx.counters[ST_INVAL_OUTSIDE_MEMSLOTS]! += 1;
     traceStep(ctx, STEP_INV_END_NO_MEMSLOT, -1, -1, -1, firstVpage);
   }
+  // A variant's gpc hook at range_end, before the count drops (dwmw2-range-2024); mainline has none.
+  const hookAtEnd = ctx.protocol.invalidationHookAtEnd;
+  if (hookAtEnd !== undefined) invalidateRangeHookAtEnd(ctx, firstVpage, hookAtEnd);
   let wake = false;
   spinLock(vm, VM_MN_INVALIDATE_LOCK);
   if (!isBugOn(BUG_INVALIDATE_END_LEAKS_COUNT)) wake = Atomics.sub(vm, VM_MN_COUNT, 1) === 1;
   spinUnlock(vm, VM_MN_INVALIDATE_LOCK);
+  // A variant's wake at the 1 -> 0 transition (dwmw2-range-2024: wake_up(&kvm->gpc_invalidate_wq)).
+  if (wake && ctx.protocol.countZeroWake !== undefined) ctx.protocol.countZeroWake(ctx);
   if (wake && Atomics.load(vm, VM_MN_UPDATER_WAITING) !== 0) {
     Atomics.add(vm, VM_MN_UPDATER_WAKE, 1);
     Atomics.notify(vm, VM_MN_UPDATER_WAKE);

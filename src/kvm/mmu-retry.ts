@@ -16,9 +16,9 @@
 import type { ModelContext } from './model-context.js';
 import { VM_MMU_SEQ, VM_MN_COUNT } from './vm-layout.js';
 
-/** `gfn`: the guest-RAM file page the refresh resolves; `vpage`: its host virtual page. */
-export function mmuNotifierRetryCache(ctx: ModelContext, seqSnapshot: number, gfn: number, vpage: number): boolean {
-  return ctx.protocol.retryPredicate(ctx, seqSnapshot, gfn, vpage);
+/** `gfn`: the guest-RAM file page the refresh resolves; `vpage`: its host virtual page; `g`: the cache. */
+export function mmuNotifierRetryCache(ctx: ModelContext, seqSnapshot: number, gfn: number, vpage: number, g: number): boolean {
+  return ctx.protocol.retryPredicate(ctx, seqSnapshot, gfn, vpage, g);
 }
 
 /** Upstream's predicate: any invalidation in flight, or one ended since the snapshot. */

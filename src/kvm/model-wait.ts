@@ -6,6 +6,8 @@
 
 /** The notifier waits for vCPU `arg` to leave guest mode (an eviction with WAIT). */
 export const MODEL_WAIT_EVICTION = 0;
+/** A refresh of cache `arg` sleeps on gpc_invalidate_wq (dwmw2-range-2024's gpc_wait_for_invalidations). Kind 1 is the paced threads' own (THREAD_STATE_PACING). */
+export const MODEL_WAIT_GPC_INVALIDATIONS = 2;
 
 export interface ModelWaitSink {
   /** The thread starts waiting (`kind`: MODEL_WAIT_*; `arg`: what for). */

@@ -24,7 +24,7 @@ import {
   type MemslotOp,
   type SlotValue,
 } from '../mem/memslot-update.js';
-import { SLOT_INVALID, SLOT_LOG_DIRTY, SLOT_PRESENT, type Memslots } from '../mem/memslots.js';
+import { SLOT_GMEM, SLOT_INVALID, SLOT_LOG_DIRTY, SLOT_PRESENT, type Memslots } from '../mem/memslots.js';
 import type { ModelContext } from './model-context.js';
 import type { MemslotUpdateHooks } from './protocols/protocol-variant.js';
 import { kvmSwapActiveMemslots } from './swap-memslots.js';
@@ -51,11 +51,13 @@ export function checkMemslotChange(ms: Memslots, op: MemslotOp): number {
   const exists = (old.flags & SLOT_PRESENT) !== 0;
   const v = op.value;
   if (op.change === KVM_MR_CREATE) {
-    if (exists || (v.flags & ~(SLOT_PRESENT | SLOT_LOG_DIRTY)) !== 0 || (v.flags & SLOT_PRESENT) === 0) return -EINVAL;
+    if (exists || (v.flags & ~(SLOT_PRESENT | SLOT_LOG_DIRTY | SLOT_GMEM)) !== 0 || (v.flags & SLOT_PRESENT) === 0) return -EINVAL;
     return gfnsOverlapAnotherSlot(ms, op.slot, v) ? -EEXIST : 0;
   }
   if (!exists || (old.flags & SLOT_INVALID) !== 0) return -EINVAL;
   if (op.change === KVM_MR_DELETE) return 0;
+  // "Private memslots are immutable, they can only be deleted" (kvm_set_memory_region, 6.8+).
+  if ((old.flags & SLOT_GMEM) !== 0) return -EINVAL;
   if (op.change === MR_ILLEGAL_REPOINT_HVA) return 0;
   if (v.uhvaVpage !== old.uhvaVpage || v.npages !== old.npages || (v.flags & SLOT_PRESENT) === 0) return -EINVAL;
   if (op.change === KVM_MR_MOVE) {

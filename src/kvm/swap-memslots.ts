@@ -16,7 +16,7 @@
  *   7. slots->generation = gen (storeActiveGeneration), after the kicks (docs/UPSTREAM-SPEC.md S2)
  */
 import { LockSlot } from '../sync/lock-block.js';
-import { spinTryLock, spinUnlock } from '../sync/spinlock.js';
+import { SPINLOCK_WAITER_VALUE, spinTryLock, spinTryLockAsWaiter, spinUnlock } from '../sync/spinlock.js';
 import { GEN_UPDATE_IN_PROGRESS, NR_MEMSLOT_AS_IDS, memslotsGeneration } from '../mem/memslots.js';
 import { prepareInactiveCopy, publishCopy, storeActiveGeneration, synchronizeSrcu, type SlotValue } from '../mem/memslot-update.js';
 import { STEP_MEMSLOT_COUNT_WAIT, STEP_MEMSLOT_DRAINED, STEP_MEMSLOT_GENERATION, STEP_MEMSLOT_PUBLISH } from '../trace/trace-steps.js';
@@ -54,12 +54,17 @@ export function newMemslotSwapStats(): MemslotSwapStats {
 /** Default bound on the wait for mn_active_invalidate_count == 0 before it is reported as starvation (ms). */
 export const UPDATER_STARVED_AFTER_MS = 2000;
 
-/** spin_lock(&kvm->mn_invalidate_lock) for the main thread: try-lock, else wait asynchronously on the lock word. */
+/**
+ * spin_lock(&kvm->mn_invalidate_lock) for the main thread: try-lock, else wait asynchronously on
+ * the lock word. After the first failure every attempt marks the word "held, may have sleepers"
+ * (spinTryLockAsWaiter): a thread that sleeps in spinLock (the notifier; a refresher under
+ * dwmw2-range-2024) relies on that mark for its wake-up, which a plain try-lock after being woken
+ * in its place would erase.
+ */
 async function mnInvalidateLockAsync(vm: Int32Array): Promise<void> {
-  while (!spinTryLock(vm, VM_MN_INVALIDATE_LOCK)) {
-    const state = Atomics.load(vm, VM_MN_INVALIDATE_LOCK + LockSlot.STATE);
-    if (state === 0) continue;
-    await mainWaitWord(vm, VM_MN_INVALIDATE_LOCK + LockSlot.STATE, state, LOCK_SLICE_MS);
+  if (spinTryLock(vm, VM_MN_INVALIDATE_LOCK)) return;
+  while (!spinTryLockAsWaiter(vm, VM_MN_INVALIDATE_LOCK)) {
+    await mainWaitWord(vm, VM_MN_INVALIDATE_LOCK + LockSlot.STATE, SPINLOCK_WAITER_VALUE, LOCK_SLICE_MS);
   }
 }
 

@@ -21,8 +21,8 @@ import { VM_MN_UPDATER_WAITING } from './vm-layout.js';
 
 /** The hook's bit in the run's bug mask: above every bug switch, in no list of them. */
 export const TEST_RACE_BIT = 1 << 30;
-/** The race word: in the updater's cache line, after its two words (unused otherwise). */
-export const VM_TEST_RACE_STAGE = VM_MN_UPDATER_WAITING + 2;
+/** The race word: in the updater's cache line, past the words other steps use there (vm-layout.ts). */
+export const VM_TEST_RACE_STAGE = VM_MN_UPDATER_WAITING + 8;
 
 /** vcpu-0's side; `round` is its loop iteration (the finding's detail). */
 export function testRaceSideX(ctx: ModelContext, round: number): void {

@@ -88,8 +88,14 @@ export const ST_NESTED_HOST_ACCESSES = 52;
 export const ST_NESTED_HOST_PFN_MISMATCH = 53;
 /** L2 exits to L1 followed by L1's VMRESUME, which reloads vmcs02 (nested_get_vmcs12_pages; protocols seed-2021 / griffoul-v4). */
 export const ST_NESTED_L1_VMEXITS = 54;
+/** dwmw2-range-2024: gpc_wait_for_invalidations calls that found an invalidation covering the uhva in flight and waited. */
+export const ST_GPC_INVAL_WAITS = 55;
+/** dwmw2-range-2024: range_end hook clears of needs_invalidation on a cache whose refresh was in flight (valid still 0): that round retries. */
+export const ST_GPC_INFLIGHT_INVALIDATIONS = 56;
+/** itazuri-gmem-rfc2: guest_memfd invalidations (punch hole, conversion), each bracketed by active_invalidate_count. */
+export const ST_GMEM_INVALIDATIONS = 57;
 /** Oracle checks per property: ST_PROP_CHECKS + property (room for every property id). */
-export const ST_PROP_CHECKS = 55;
+export const ST_PROP_CHECKS = 58;
 export const STAT_COUNT = ST_PROP_CHECKS + MAX_PROPERTIES;
 
 export function createStatsBuffer(threads: number): SharedArrayBuffer {

@@ -13,6 +13,7 @@
  *            only read by the range-retry protocol's predicate, history B20)
  *   then     MN_INVALIDATE_LOCK (spinlock block, class vm.mnInvalidateLock)
  *   then     MN_UPDATER_WAITING | MN_UPDATER_WAKE (the mn_memslots_update_rcuwait stand-in)
+ *            | GPC_INVAL_RANGE_START | GPC_INVAL_RANGE_END | GPC_INVALIDATE_WQ (dwmw2-range-2024 only)
  *
  * Config slots: Guard: written once by the main thread before any worker starts | Readers: all.
  */
@@ -117,6 +118,17 @@ export const VM_MN_INVALIDATE_LOCK = Math.ceil(VM_RANGES_END / CACHE_LINE_INTS) 
 export const VM_MN_UPDATER_WAITING = VM_MN_INVALIDATE_LOCK + CACHE_LINE_INTS;
 /** The wake word: bumped and notified by rcuwait_wake_up. Guard: lock-free | Writers: the notifier | Readers: the updater (Atomics.waitAsync). */
 export const VM_MN_UPDATER_WAKE = VM_MN_UPDATER_WAITING + 1;
+
+/**
+ * dwmw2's range record (dwmw2-range-2024, v3 2/5: kvm->mmu_gpc_invalidate_range_start / _end):
+ * the smallest uhva range [START, END) (bytes) holding every invalidation in flight since the count
+ * was last 0. Guard: VM_MN_INVALIDATE_LOCK | Writers: the notifier at range_start (only with that
+ * variant) | Readers: refreshers' gpc_wait_for_invalidations (under the lock). Unused by mainline.
+ */
+export const VM_GPC_INVAL_RANGE_START = VM_MN_UPDATER_WAITING + 2;
+export const VM_GPC_INVAL_RANGE_END = VM_MN_UPDATER_WAITING + 3;
+/** kvm->gpc_invalidate_wq's wake word (v3 3/5): bumped and notified at the count's 1 -> 0. Guard: lock-free | Writers: the notifier | Readers: refreshers waiting (Atomics.wait). */
+export const VM_GPC_INVALIDATE_WQ = VM_MN_UPDATER_WAITING + 4;
 
 export const VM_INTS = VM_MN_UPDATER_WAITING + CACHE_LINE_INTS;
 

@@ -62,6 +62,12 @@ export const SLOT_PRESENT = 1;
 export const SLOT_INVALID = 2;
 /** SLOT_FLAGS bit: KVM_MEM_LOG_DIRTY_PAGES (toggled by a FLAGS_ONLY update). */
 export const SLOT_LOG_DIRTY = 4;
+/**
+ * SLOT_FLAGS bit: KVM_MEM_GUEST_MEMFD, the slot's memory is bound to a guest_memfd (only the
+ * itazuri-gmem-rfc2 protocol creates such slots: ProtocolVariant.gmemBacked). Such a slot is
+ * immutable (MOVE and FLAGS_ONLY are -EINVAL); it can only be deleted (and created again).
+ */
+export const SLOT_GMEM = 8;
 
 export interface Memslots {
   readonly mem: Int32Array;

@@ -7,7 +7,8 @@
  */
 import { FILE_BANKS, createHostMmBuffer, hostMmView, overlayFilePage, WINDOW_INTS, WINDOW_MAPPED, W_GFN_BASE, W_NPAGES, W_SLOT, W_STATE } from '../mem/host-mm-layout.js';
 import { createPageArea } from '../mem/host-ram.js';
-import { createMemslotsBuffer, memslotsView, SLOT_PRESENT } from '../mem/memslots.js';
+import { createMemslotsBuffer, memslotsView, SLOT_GMEM, SLOT_PRESENT } from '../mem/memslots.js';
+import { protocolById } from '../kvm/protocols/registry.js';
 import { initialSlot } from '../mem/memslot-update.js';
 import { createFlightRecorderBuffer, ringIntsFor } from '../trace/flight-recorder.js';
 import { createFindingsBuffer } from '../trace/findings.js';
@@ -43,7 +44,7 @@ import {
   VM_WORKLOAD,
   VM_XEN_ATTACH,
 } from '../kvm/vm-layout.js';
-import { USER_XEN_SHINFO, USER_XEN_VCPU_INFO } from '../kvm/cache-users.js';
+import { CACHE_USERS, USER_XEN_SHINFO, USER_XEN_VCPU_INFO } from '../kvm/cache-users.js';
 import { XEN_ATTACH_GPA, attachShinfo, attachVcpuInfo, xenAttachByHva } from '../kvm/users/xen-attach.js';
 import { errnoName } from '../util/errno.js';
 
@@ -130,7 +131,10 @@ export function buildVm(config: VmConfig): BuiltVm {
   // Memslots: slot s in window s * WINDOWS_PER_SLOT; the dummy slot starts deleted.
   const mm = hostMmView(hostMm);
   const ms = memslotsView(buffers.memslots);
+  // The protocol's guest_memfd-backed users (itazuri-gmem-rfc2): their slots get KVM_MEM_GUEST_MEMFD.
+  const gmemBacked = protocolById(config.protocol ?? 0).gmemBacked ?? [];
   for (let s = 0; s < layout.slots; s++) {
+    const gmem = s < CACHE_USERS.length && gmemBacked.includes(CACHE_USERS[s]!.workload);
     const window = s * WINDOWS_PER_SLOT;
     const w = mm.windowBase + window * WINDOW_INTS;
     mm.mem[w + W_GFN_BASE] = layout.slotBase[s]!;
@@ -141,7 +145,7 @@ export function buildVm(config: VmConfig): BuiltVm {
       baseGfn: layout.slotBase[s]!,
       npages: layout.slotPages[s]!,
       uhvaVpage: 1 + window * mm.slotPages,
-      flags: s === layout.slotDummy ? 0 : SLOT_PRESENT,
+      flags: s === layout.slotDummy ? 0 : SLOT_PRESENT | (gmem ? SLOT_GMEM : 0),
     });
   }
 

@@ -22,7 +22,7 @@
  */
 import { Mutex } from 'async-mutex';
 import { otherBankFilePage, WINDOW_FREE, WINDOW_INTS, WINDOW_MAPPED, WINDOW_RETIRING, W_GFN_BASE, W_NPAGES, W_SLOT, W_STATE } from '../mem/host-mm-layout.js';
-import { SLOT_LOG_DIRTY, SLOT_PRESENT } from '../mem/memslots.js';
+import { SLOT_GMEM, SLOT_LOG_DIRTY, SLOT_PRESENT } from '../mem/memslots.js';
 import {
   KVM_MR_CREATE,
   KVM_MR_DELETE,
@@ -223,7 +223,8 @@ export class ControlPlane {
     this.replacedSlots.add(s);
     await mainSleepMs(GAP_MS);
     const uhvaVpage = this.mapWindow(target, s, fileBase, current.npages);
-    const created: SlotValue = { baseGfn: current.baseGfn, npages: current.npages, uhvaVpage, flags: SLOT_PRESENT };
+    // A guest_memfd slot (itazuri-gmem-rfc2) is created again as one.
+    const created: SlotValue = { baseGfn: current.baseGfn, npages: current.npages, uhvaVpage, flags: SLOT_PRESENT | (current.flags & SLOT_GMEM) };
     if (!(await this.update({ change: KVM_MR_CREATE, slot: s, value: created }))) return false;
     this.counts.creates++;
     return true;
@@ -234,6 +235,8 @@ export class ControlPlane {
     const layout = this.main.layout;
     const current = readCurrentSlot(this.main.ms, s);
     if ((current.flags & SLOT_PRESENT) === 0) return false;
+    // A guest_memfd slot cannot move (-EINVAL): the VMM deletes and re-creates it instead.
+    if ((current.flags & SLOT_GMEM) !== 0) return this.deleteAndCreate(s);
     // Past every slot's gfns, one window-sized range per slot: no overlap (kvm_check_memslot_overlap).
     const parked: SlotValue = { ...current, baseGfn: layout.gfns + s * layout.windowPages };
     if (!(await this.update({ change: KVM_MR_MOVE, slot: s, value: parked }))) return false;
@@ -248,6 +251,8 @@ export class ControlPlane {
   async toggleDirtyLogging(s: number): Promise<boolean> {
     const current = readCurrentSlot(this.main.ms, s);
     if ((current.flags & SLOT_PRESENT) === 0) return false;
+    // A guest_memfd slot's flags cannot change (-EINVAL): the VMM deletes and re-creates it instead.
+    if ((current.flags & SLOT_GMEM) !== 0) return this.deleteAndCreate(s);
     if (!(await this.update({ change: KVM_MR_FLAGS_ONLY, slot: s, value: { ...current, flags: current.flags ^ SLOT_LOG_DIRTY } }))) return false;
     this.counts.flagsOnly++;
     return true;

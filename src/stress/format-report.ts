@@ -72,6 +72,9 @@ export function formatStressReport(report: StressReport): string[] {
   if (tt.nestedHostAccesses + tt.nestedL1Vmexits > 0) {
     out.push(`        nested: ${n(tt.nestedHostAccesses)} KVM accesses to the nested pages through khva (${n(tt.nestedHostPfnMismatches)} on a page vmcs02 did not hold), ${n(tt.nestedL1Vmexits)} exits to L1 with a VMRESUME reload`);
   }
+  if (tt.gpcInvalidationWaits + tt.gpcInflightInvalidations + tt.gmemInvalidations > 0) {
+    out.push(`        variant steps: ${n(tt.gpcInvalidationWaits)} refresh waits for an invalidation of the uhva, ${n(tt.gpcInflightInvalidations)} range_end clears of needs_invalidation with valid already 0, ${n(tt.gmemInvalidations)} guest_memfd invalidations`);
+  }
   for (const line of formatDataLoss(report.dataLoss)) out.push(line);
   out.push(
     `cost:   event-channel fast-path read_trylock failures ${n(tt.fastPathTrylockFails)}; notifier gpc hook ${tt.invalidations > 0 ? (tt.invalidationHookUs / tt.invalidations).toFixed(1) : '0'} µs per invalidation (${(tt.invalidationHookUs / 1000).toFixed(1)} ms in all); refresh retries max ${n(tt.maxRefreshRetries)}`,

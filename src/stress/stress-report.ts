@@ -158,6 +158,11 @@ export interface StressTotals {
   runstateTrylockGiveUps: number;
   runstateCheckGiveUps: number;
   runstateGpc2Activations: number;
+  /** dwmw2-range-2024: refresh rounds that waited for an invalidation covering the uhva (gpc_wait_for_invalidations), and range_end clears of a refresh in flight (needs_invalidation). 0 elsewhere. */
+  gpcInvalidationWaits: number;
+  gpcInflightInvalidations: number;
+  /** itazuri-gmem-rfc2: guest_memfd invalidations (punch hole, conversion). 0 elsewhere. */
+  gmemInvalidations: number;
   getNestedStatePages: number;
   /** KVM's own accesses to the nested pages through khva (protocols seed-2021 / griffoul-v4), those on a page vmcs02 did not hold, and L2 -> L1 exits with L1's VMRESUME. */
   nestedHostAccesses: number;

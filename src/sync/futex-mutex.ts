@@ -41,6 +41,21 @@ export function futexMutexTryLock(mem: Int32Array, word: number): boolean {
 }
 
 /**
+ * One attempt of a waiter that sleeps outside this module (the main thread's Atomics.waitAsync on
+ * the word): true if taken. Like the slow path of futexMutexLock it swaps the word to "held, may
+ * have sleepers" whether or not it gets the mutex, so the unlock that follows wakes someone: a
+ * plain try-lock (0 -> 1) after being woken would erase the mark of another sleeper that the same
+ * unlock's single wake passed over, and that sleeper would never be woken. On false, the caller
+ * sleeps while the word is still HELD_WITH_SLEEPERS (its value on return).
+ */
+export function futexMutexTryLockAsWaiter(mem: Int32Array, word: number): boolean {
+  return Atomics.exchange(mem, word, HELD_WITH_SLEEPERS) === FREE;
+}
+
+/** The word's value while it is held and a waiter may sleep (what futexMutexTryLockAsWaiter's caller waits on). */
+export const FUTEX_HELD_WITH_SLEEPERS = HELD_WITH_SLEEPERS;
+
+/**
  * Releases the futex mutex; wakes one sleeper if there may be one. Returns false, and leaves the
  * word free, if the mutex was not held (an unlock without a lock: the caller counts it).
  */

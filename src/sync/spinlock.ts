@@ -6,7 +6,7 @@
  * SPINLOCK_SPIN_LIMIT spins it sleeps on the lock word like a futex mutex, and unlock wakes one.
  */
 import { LockKind, LockSlot, initLockBlock } from './lock-block.js';
-import { futexMutexLock, futexMutexTryLock, futexMutexUnlock } from './futex-mutex.js';
+import { FUTEX_HELD_WITH_SLEEPERS, futexMutexLock, futexMutexTryLock, futexMutexTryLockAsWaiter, futexMutexUnlock } from './futex-mutex.js';
 import { SPINLOCK_SPIN_LIMIT } from './spin-wait.js';
 import { LOCK_MODE_WRITE, lockdepAcquire, lockdepEnabled, lockdepRelease } from './lockdep.js';
 import { POINT_LOCK, POINT_UNLOCK, schedOn, schedPoint } from '../sched/turn-gate.js';
@@ -30,6 +30,21 @@ export function spinTryLock(mem: Int32Array, base: number): boolean {
   if (lockdepEnabled) lockdepAcquire(mem, base, LOCK_MODE_WRITE, true);
   return true;
 }
+
+/**
+ * spin_trylock() for a waiter that sleeps on the lock word itself between attempts (the main
+ * thread's asynchronous wait): true if taken. It marks the word as having sleepers either way
+ * (futexMutexTryLockAsWaiter), so it can share the word with threads that sleep in spinLock
+ * without stealing their wake-up; on false, wait while the word equals SPINLOCK_WAITER_VALUE.
+ */
+export function spinTryLockAsWaiter(mem: Int32Array, base: number): boolean {
+  if (!futexMutexTryLockAsWaiter(mem, base + LockSlot.STATE)) return false;
+  if (lockdepEnabled) lockdepAcquire(mem, base, LOCK_MODE_WRITE, true);
+  return true;
+}
+
+/** The lock word's value a spinTryLockAsWaiter caller sleeps on after a failed attempt. */
+export const SPINLOCK_WAITER_VALUE = FUTEX_HELD_WITH_SLEEPERS;
 
 /** spin_unlock(). */
 export function spinUnlock(mem: Int32Array, base: number): void {

@@ -37,6 +37,8 @@ export const STEP_MEMSLOT_GENERATION = 42; // memslot swap's final generation st
 export const STEP_MEMSLOT_DELETE_RETURNED = 43; // a DELETE's ioctl returned: its old memory is retired (arg: the DELETE's number, gpa: the slot's base gfn)
 export const STEP_INV_END_NO_MEMSLOT = 40; // invalidate_range_end of a range outside every memslot: count-- only (arg: target)
 export const STEP_REFRESH_SEQLESS_WINDOW = 48; // the retry check installs although invalidations ended in the unlocked window (S1; arg: how many)
+export const STEP_GMEM_INV_START = 62; // guest_memfd invalidation start (itazuri-gmem-rfc2): active_invalidate_count++, the gpc hook on the bound slots' uhvas (arg: the file page)
+export const STEP_GMEM_INV_END = 63; // guest_memfd invalidation end: seq++ if bound, active_invalidate_count-- (arg: the file page)
 export const STEP_VCPU_INFO_MOVED = 50; // vcpu_info re-registered at another offset in its page (cache: vcpu_info, gpa: the new gpa, pfn slot: the old offset, arg: the new offset)
 export const STEP_NESTED_HOST_ACCESS = 60; // KVM's own access to a nested guest-uses page through khva, outside guest mode (protocols seed-2021 / griffoul-v4; pfn: khva's page, arg: hardwarePfn, the pfn vmcs02 holds)
 export const STEP_NESTED_L1_VMEXIT = 61; // L2 exited to L1 and L1 resumed it: nested_vmx_vmexit, then VMRESUME -> nested_get_vmcs12_pages (protocols seed-2021 / griffoul-v4; arg: 1 if the reload succeeded)
@@ -111,6 +113,8 @@ export const STEPS: Readonly<Record<number, StepInfo>> = {
   [STEP_VCPU_INFO_MOVED]: { name: 'vcpu_info-moved-in-page', gpa: 'gfn', pfn: 'fromOffset', arg: n('toOffset') },
   [STEP_NESTED_HOST_ACCESS]: { name: 'nested-host-access(khva)', gpa: 'gfn', pfn: 'pfn', arg: n('hardwarePfn') },
   [STEP_NESTED_L1_VMEXIT]: { name: 'nested-vmexit-to-L1+vmresume', arg: { label: 'reloaded', as: 'flag' } },
+  [STEP_GMEM_INV_START]: { name: 'gmem-invalidate-start(count++)', gpa: 'gfn', arg: n('filePage') },
+  [STEP_GMEM_INV_END]: { name: 'gmem-invalidate-end(seq++,count--)', gpa: 'gfn', arg: n('filePage') },
 };
 
 export function stepName(step: number): string {
@@ -122,4 +126,7 @@ export const MM_MIGRATE = 1;
 export const MM_ZAP = 2;
 export const MM_PROTECT = 3;
 export const MM_UNMAP_WINDOW = 4;
-export const MM_KIND_NAMES: Record<number, string> = { 1: 'migrate', 2: 'zap', 3: 'write-protect', 4: 'munmap' };
+/** guest_memfd events (itazuri-gmem-rfc2 only): their invalidation does not go through the MMU notifier. */
+export const MM_GMEM_PUNCH_HOLE = 5;
+export const MM_GMEM_CONVERT = 6;
+export const MM_KIND_NAMES: Record<number, string> = { 1: 'migrate', 2: 'zap', 3: 'write-protect', 4: 'munmap', 5: 'gmem-punch-hole', 6: 'gmem-convert' };

@@ -30,7 +30,7 @@ describe('bench options', () => {
     expect(parseBenchOptions({}).protocol).toBe('mainline');
     expect(parseBenchOptions({ protocol: 'range-retry' }).protocol).toBe('range-retry');
     expect(() => parseBenchOptions({ protocol: 'no-such-variant' })).toThrow(UsageError);
-    expect(() => parseBenchOptions({ protocol: 'no-such-variant' })).toThrow("--protocol must be one of mainline, b17-trylock, griffoul-v4, range-retry, seed-2021, got 'no-such-variant'");
+    expect(() => parseBenchOptions({ protocol: 'no-such-variant' })).toThrow("--protocol must be one of mainline, b17-trylock, dwmw2-range-2024, griffoul-v4, itazuri-gmem-rfc2, range-retry, seed-2021, got 'no-such-variant'");
   });
 
   it('lists keep the canonical order and accept all', () => {

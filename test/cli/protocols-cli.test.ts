@@ -26,7 +26,7 @@ describe('gpc-lab protocols', () => {
     const report = JSON.parse(result.stdout) as { tool: string; command: string; protocols: { name: string; summary: string; source: string; default: boolean; steps: { step: string; source: string }[] }[] };
     expect(report).toMatchObject({ tool: 'gpc-lab', command: 'protocols' });
     const list = report.protocols;
-    expect(list.map((p) => p.name)).toEqual(['mainline', 'b17-trylock', 'griffoul-v4', 'range-retry', 'seed-2021']);
+    expect(list.map((p) => p.name)).toEqual(['mainline', 'b17-trylock', 'dwmw2-range-2024', 'griffoul-v4', 'itazuri-gmem-rfc2', 'range-retry', 'seed-2021']);
     const [mainline, trylock, range] = ['mainline', 'b17-trylock', 'range-retry'].map((name) => list.find((p) => p.name === name));
     expect(mainline!.default).toBe(true);
     expect(mainline!.source).toContain('upstream 6.17');
@@ -40,9 +40,9 @@ describe('gpc-lab protocols', () => {
   });
 
   it.each([
-    [['stress', '--protocol', 'nope'], "error: --protocol must be one of mainline, b17-trylock, griffoul-v4, range-retry, seed-2021, got 'nope'"],
-    [['bench', '--protocol', 'nope'], "error: --protocol must be one of mainline, b17-trylock, griffoul-v4, range-retry, seed-2021, got 'nope'"],
-    [['campaign', '--protocol', 'nope'], "error: --protocol must be one of mainline, b17-trylock, griffoul-v4, range-retry, seed-2021, got 'nope'"],
+    [['stress', '--protocol', 'nope'], "error: --protocol must be one of mainline, b17-trylock, dwmw2-range-2024, griffoul-v4, itazuri-gmem-rfc2, range-retry, seed-2021, got 'nope'"],
+    [['bench', '--protocol', 'nope'], "error: --protocol must be one of mainline, b17-trylock, dwmw2-range-2024, griffoul-v4, itazuri-gmem-rfc2, range-retry, seed-2021, got 'nope'"],
+    [['campaign', '--protocol', 'nope'], "error: --protocol must be one of mainline, b17-trylock, dwmw2-range-2024, griffoul-v4, itazuri-gmem-rfc2, range-retry, seed-2021, got 'nope'"],
     [['stress', '--retry', 'range', '--protocol', 'mainline'], 'error: --retry range is --protocol range-retry: it conflicts with --protocol mainline (give one of them)'],
     [['stress', '--retry', 'some'], "error: --retry must be one of any, range, got 'some'"],
   ])('%j: exit 2, one line naming the value and what is allowed, nothing run', (args, line) => {

@@ -18,7 +18,7 @@ describe('gpc-lab stress on the command line', () => {
     [['--perfetto', '/nonexistent/t.json'], '--perfetto /nonexistent/t.json: directory /nonexistent does not exist'],
     [['--duration', '5 weeks'], "or a duration with a unit (500ms, 30s, 2m, 1h), got '5 weeks'"],
     [['--xen-attach', 'both'], "--xen-attach must be one of gpa, hva, mixed, got 'both'"],
-    [['--fix', 'nope'], "--fix must be one of hva-seq-miss, seed-apic-check-polarity, seed-check-pi-desc, griffoul-host-refresh-reloads, griffoul-refresh-unlocked, got 'nope'"],
+    [['--fix', 'nope'], "--fix must be one of hva-seq-miss, seed-apic-check-polarity, seed-check-pi-desc, griffoul-host-refresh-reloads, griffoul-refresh-unlocked, dwmw2-invalidate-at-start, dwmw2-hook-any-pfn, got 'nope'"],
   ])('bad input %j exits 2 with a clear message and runs nothing', (args, message) => {
     const result = run(args);
     expect(result.status).toBe(2);

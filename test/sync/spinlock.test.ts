@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isSpinLocked, spinLock, spinLockInit, spinTryLock, spinUnlock } from '../../src/sync/spinlock.js';
+import { SPINLOCK_WAITER_VALUE, isSpinLocked, spinLock, spinLockInit, spinTryLock, spinTryLockAsWaiter, spinUnlock } from '../../src/sync/spinlock.js';
 import { LockSlot } from '../../src/sync/lock-block.js';
 import { LockClass } from '../../src/sync/lock-classes.js';
 import { HammerKind, LockOp, ScriptSlot } from '../../src/sync/lock-script.js';
@@ -17,6 +17,25 @@ describe('spinlock', () => {
     expect(spinTryLock(mem, S)).toBe(true);
     spinUnlock(mem, S);
     expect(isSpinLocked(mem, S)).toBe(false);
+  });
+
+  it('an asynchronous waiter (the main thread on mn_invalidate_lock) marks the word "held, may have sleepers" on every attempt, so the unlock after it wakes a thread parked in spinLock', () => {
+    const { mem } = scriptMemory();
+    spinLockInit(mem, S, LockClass.TEST_A);
+    spinLock(mem, S);
+    // Refused: the word now says a sleeper may wait, whatever it said before.
+    expect(spinTryLockAsWaiter(mem, S)).toBe(false);
+    expect(Atomics.load(mem, S + LockSlot.STATE)).toBe(SPINLOCK_WAITER_VALUE);
+    spinUnlock(mem, S);
+    expect(Atomics.load(mem, S + LockSlot.STATE)).toBe(0);
+    // Taken after a wake: still marked, so its own unlock wakes whoever the first wake passed over
+    // (a plain try-lock, 0 -> 1, would have left 1 and its unlock would wake nobody).
+    expect(spinTryLockAsWaiter(mem, S)).toBe(true);
+    expect(Atomics.load(mem, S + LockSlot.STATE)).toBe(SPINLOCK_WAITER_VALUE);
+    expect(spinTryLock(mem, S)).toBe(false);
+    spinUnlock(mem, S);
+    expect(isSpinLocked(mem, S)).toBe(false);
+    expect(Atomics.load(mem, S + LockSlot.CORRUPTIONS)).toBe(0);
   });
 
   it('8 threads on 2 cores: every thread finishes though holders get preempted', async () => {

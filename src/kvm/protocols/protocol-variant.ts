@@ -32,9 +32,9 @@ export interface ProtocolSteps {
   /**
    * mmu_notifier_retry_cache: must hva_to_pfn_retry try again? Called under the cache's write
    * lock with the seq snapshot taken before the lock was dropped; `gfn` is the guest-RAM file page
-   * the refresh resolves, `vpage` its host virtual page. Mainline: src/kvm/mmu-retry.ts.
+   * the refresh resolves, `vpage` its host virtual page, `g` the cache. Mainline: src/kvm/mmu-retry.ts.
    */
-  readonly retryPredicate: (ctx: ModelContext, seqSnapshot: number, gfn: number, vpage: number) => boolean;
+  readonly retryPredicate: (ctx: ModelContext, seqSnapshot: number, gfn: number, vpage: number, g: number) => boolean;
   /**
    * gfn_to_pfn_cache_invalidate_start: the gpc's MMU-notifier hook for uhvas in [start, end), after
    * the count was raised and before the mm changes anything; clears what overlaps and collects
@@ -95,6 +95,33 @@ export interface ProtocolSteps {
    * nested_get_vmcs12_pages). Optional: mainline's model keeps L2 running (no L1 exits).
    */
   readonly nestedVmexit?: (ctx: ModelContext, gr: GuestRegisters) => void;
+  /**
+   * kvm_mmu_notifier_invalidate_range_start, under mn_invalidate_lock right after
+   * mn_active_invalidate_count++ (`firstCount`: the count is now 1): the variant records the
+   * invalidated uhva range [start, end) (bytes). Optional: mainline keeps no range (src/kvm/mmu-notifier.ts).
+   */
+  readonly rangeStartLocked?: (ctx: ModelContext, start: number, end: number, firstCount: boolean) => void;
+  /**
+   * kvm_mmu_notifier_invalidate_range_end, after kvm_handle_hva_range and before the count is
+   * dropped: a gpc hook run at the end of the invalidation (its page change is done) for uhvas in
+   * [start, end). Optional: mainline invalidates the caches at range_start only (invalidationHook).
+   */
+  readonly invalidationHookAtEnd?: (ctx: ModelContext, start: number, end: number) => void;
+  /**
+   * kvm_mmu_notifier_invalidate_range_end, after the count's 1 -> 0 transition (beside
+   * rcuwait_wake_up of the memslot updater). Optional: mainline wakes only the updater.
+   */
+  readonly countZeroWake?: (ctx: ModelContext) => void;
+  /**
+   * hva_to_pfn_retry, each round, under the write lock just before it is dropped to resolve the
+   * pfn of cache `g`. Optional: mainline only snapshots the seq there (src/kvm/gpc-refresh.ts).
+   */
+  readonly retryBeforeUnlock?: (ctx: ModelContext, g: number) => void;
+  /**
+   * hva_to_pfn_retry, each round, after hva_to_pfn and the map, before the write lock is taken
+   * again (no gpc lock held). Optional: mainline relocks at once.
+   */
+  readonly retryBeforeRelock?: (ctx: ModelContext, g: number) => void;
 }
 
 export type ProtocolStepName = keyof ProtocolSteps;
@@ -112,10 +139,25 @@ export const PROTOCOL_STEP_NAMES: readonly ProtocolStepName[] = [
   'gpcInvalidateRequest',
   'nestedHostAccess',
   'nestedVmexit',
+  'rangeStartLocked',
+  'invalidationHookAtEnd',
+  'countZeroWake',
+  'retryBeforeUnlock',
+  'retryBeforeRelock',
 ];
 
-/** The optional steps: mainline supplies none of them (see each). */
-export const OPTIONAL_STEP_NAMES: readonly ProtocolStepName[] = ['entryCheck', 'gpcInvalidateRequest', 'nestedHostAccess', 'nestedVmexit'];
+/** The optional steps: mainline supplies none of them (a resolved variant has each only if it supplies it). */
+export const OPTIONAL_STEP_NAMES: readonly ProtocolStepName[] = [
+  'entryCheck',
+  'gpcInvalidateRequest',
+  'nestedHostAccess',
+  'nestedVmexit',
+  'rangeStartLocked',
+  'invalidationHookAtEnd',
+  'countZeroWake',
+  'retryBeforeUnlock',
+  'retryBeforeRelock',
+];
 
 /** Steps mainline supplies and every resolved variant has (the optional ones: see above). */
 export const WIRED_STEP_NAMES: readonly ProtocolStepName[] = PROTOCOL_STEP_NAMES.filter((s) => !OPTIONAL_STEP_NAMES.includes(s));
@@ -143,6 +185,12 @@ export interface ProtocolVariant {
    * switch reverts a fix the variant replaces). Absent: every switch applies.
    */
   readonly inapplicableBugs?: Readonly<Record<string, string>>;
+  /**
+   * The `--workload` names whose users' memslots the variant backs with guest_memfd (SLOT_GMEM,
+   * src/mem/memslots.ts): the VM is built with those slots so, and the notifier thread then also
+   * performs guest_memfd events on them (src/kvm/gmem-invalidate.ts). Absent: no guest_memfd slot.
+   */
+  readonly gmemBacked?: readonly string[];
 }
 
 /** A variant as listings and reports show it (`gpc-lab protocols`, the stress report). */
@@ -156,6 +204,7 @@ export interface ProtocolDescription {
   readonly workloads?: readonly string[];
   readonly defaultStrategy?: string;
   readonly inapplicableBugs?: Readonly<Record<string, string>>;
+  readonly gmemBacked?: readonly string[];
 }
 
 export function describeProtocol(variant: ProtocolVariant): ProtocolDescription {
@@ -167,5 +216,6 @@ export function describeProtocol(variant: ProtocolVariant): ProtocolDescription 
     ...(variant.workloads !== undefined ? { workloads: variant.workloads } : {}),
     ...(variant.defaultStrategy !== undefined ? { defaultStrategy: variant.defaultStrategy } : {}),
     ...(variant.inapplicableBugs !== undefined ? { inapplicableBugs: variant.inapplicableBugs } : {}),
+    ...(variant.gmemBacked !== undefined ? { gmemBacked: variant.gmemBacked } : {}),
   };
 }

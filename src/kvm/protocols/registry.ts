@@ -135,6 +135,11 @@ export function resolveProtocol(variant: ProtocolVariant): ProtocolSteps {
       ...(variant.steps.gpcInvalidateRequest ? { gpcInvalidateRequest: variant.steps.gpcInvalidateRequest } : {}),
       ...(variant.steps.nestedHostAccess ? { nestedHostAccess: variant.steps.nestedHostAccess } : {}),
       ...(variant.steps.nestedVmexit ? { nestedVmexit: variant.steps.nestedVmexit } : {}),
+      ...(variant.steps.rangeStartLocked ? { rangeStartLocked: variant.steps.rangeStartLocked } : {}),
+      ...(variant.steps.invalidationHookAtEnd ? { invalidationHookAtEnd: variant.steps.invalidationHookAtEnd } : {}),
+      ...(variant.steps.countZeroWake ? { countZeroWake: variant.steps.countZeroWake } : {}),
+      ...(variant.steps.retryBeforeUnlock ? { retryBeforeUnlock: variant.steps.retryBeforeUnlock } : {}),
+      ...(variant.steps.retryBeforeRelock ? { retryBeforeRelock: variant.steps.retryBeforeRelock } : {}),
     };
     for (const name of WIRED_STEP_NAMES) {
       if (typeof steps[name] !== 'function') throw new Error(`protocol ${variant.name}: step ${name} resolved to ${typeof steps[name]} (a module cycle evaluated mainline.ts too early?)`);

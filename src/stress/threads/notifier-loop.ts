@@ -19,7 +19,8 @@
  */
 import { WINDOW_INTS, WINDOW_RETIRING, W_STATE, overlayFilePage } from '../../mem/host-mm-layout.js';
 import { reportProgress, setThreadState, shouldStop } from '../../harness/run-control.js';
-import { MM_MIGRATE, MM_PROTECT, MM_UNMAP_WINDOW, MM_ZAP, mmEventBegin, mmEventFinish } from '../../kvm/host-mm-events.js';
+import { MM_GMEM_CONVERT, MM_GMEM_PUNCH_HOLE, MM_MIGRATE, MM_PROTECT, MM_UNMAP_WINDOW, MM_ZAP, mmEventBegin, mmEventFinish } from '../../kvm/host-mm-events.js';
+import { anyGmemSlot, pickGmemGfn } from '../../kvm/gmem-invalidate.js';
 import { OVERLAY_PAGES, SPARE_PAGES, spareGfn } from '../../kvm/guest-layout.js';
 import { flushCounters, type ModelContext } from '../../kvm/model-context.js';
 import { Pacer, sleepMs } from '../../kvm/pacing.js';
@@ -48,6 +49,23 @@ function pickTarget(ctx: ModelContext): number {
 function pickKind(ctx: ModelContext): number {
   const r = ctx.rng.below(100);
   return r < 50 ? MM_MIGRATE : r < 75 ? MM_ZAP : MM_PROTECT;
+}
+
+/** Per mille of mixed events that are guest_memfd ones, when guest_memfd slots exist (itazuri-gmem-rfc2). */
+const GMEM_PERMILLE = 250;
+
+/**
+ * With guest_memfd slots (`gmem`: only the itazuri-gmem-rfc2 protocol makes them), now and then a
+ * guest_memfd event instead: a punch hole or a private/shared conversion of one of their gfns (its
+ * target is the gfn). Sets kinds[i]/targets[i]; false: an ordinary event is to be picked.
+ */
+function pickGmemEvent(ctx: ModelContext, gmem: boolean, kinds: Int32Array, targets: Int32Array, i: number): boolean {
+  if (!gmem || ctx.rng.below(1000) >= GMEM_PERMILLE) return false;
+  const gfn = pickGmemGfn(ctx);
+  if (gfn < 0) return false;
+  kinds[i] = ctx.rng.below(2) === 0 ? MM_GMEM_PUNCH_HOLE : MM_GMEM_CONVERT;
+  targets[i] = gfn;
+  return true;
 }
 
 function unmapRetiredWindows(ctx: ModelContext): number {
@@ -105,6 +123,8 @@ export function runNotifierLoop(ctx: ModelContext, control: Int32Array, slotBase
   const kinds = new Int32Array(inflight);
   const targets = new Int32Array(inflight);
   const pacer = new Pacer(ratePerS, ctx.rng);
+  // Mainline builds no guest_memfd slot, so it never performs a guest_memfd event.
+  const gmem = anyGmemSlot(ctx);
   let events = 0;
   while (!shouldStop(control)) {
     events += unmapRetiredWindows(ctx);
@@ -113,8 +133,10 @@ export function runNotifierLoop(ctx: ModelContext, control: Int32Array, slotBase
     if (!due || shouldStop(control)) continue;
     const startedAt = modelNowMs();
     for (let i = 0; i < inflight; i++) {
-      kinds[i] = pickKind(ctx);
-      targets[i] = pickTarget(ctx);
+      if (!pickGmemEvent(ctx, gmem, kinds, targets, i)) {
+        kinds[i] = pickKind(ctx);
+        targets[i] = pickTarget(ctx);
+      }
       mmEventBegin(ctx, kinds[i]!, targets[i]!);
     }
     for (let i = 0; i < inflight; i++) mmEventFinish(ctx, kinds[i]!, targets[i]!);

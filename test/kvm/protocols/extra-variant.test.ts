@@ -53,7 +53,7 @@ describe('a protocol variant loaded from a module of the test', () => {
 
   it('a name that the loaded modules do not define is a usage error listing the known ones, shipped and loaded', async () => {
     await expect(shortStress({ protocol: 'no-such-variant', protocolModules: [FIXTURE], duration: 0.2 })).rejects.toThrow(
-      "--protocol must be one of mainline, b17-trylock, griffoul-v4, range-retry, seed-2021, test-retry-once, got 'no-such-variant'",
+      "--protocol must be one of mainline, b17-trylock, dwmw2-range-2024, griffoul-v4, itazuri-gmem-rfc2, range-retry, seed-2021, test-retry-once, got 'no-such-variant'",
     );
   });
 

@@ -43,7 +43,7 @@ function checkSteal(main: ReturnType<typeof mainVm>['main']): boolean {
 
 describe('protocol registry', () => {
   it('lists mainline first (id 0, the default), then the shipped variants by name, each found by name and by id', () => {
-    expect(protocolNames().slice(0, 5)).toEqual(['mainline', 'b17-trylock', 'griffoul-v4', 'range-retry', 'seed-2021']);
+    expect(protocolNames().slice(0, 7)).toEqual(['mainline', 'b17-trylock', 'dwmw2-range-2024', 'griffoul-v4', 'itazuri-gmem-rfc2', 'range-retry', 'seed-2021']);
     expect(findProtocol('mainline')).toBe(MAINLINE);
     expect(findProtocol('range-retry')).toBe(RANGE_RETRY);
     expect(protocolId('mainline')).toBe(0);
@@ -54,7 +54,7 @@ describe('protocol registry', () => {
 
   it('an unknown name is a usage error that names the value and lists the known variants', () => {
     expect(() => parseProtocolOption('--protocol', 'no-such-variant')).toThrow(UsageError);
-    expect(() => parseProtocolOption('--protocol', 'no-such-variant')).toThrow("--protocol must be one of mainline, b17-trylock, griffoul-v4, range-retry, seed-2021, got 'no-such-variant'");
+    expect(() => parseProtocolOption('--protocol', 'no-such-variant')).toThrow("--protocol must be one of mainline, b17-trylock, dwmw2-range-2024, griffoul-v4, itazuri-gmem-rfc2, range-retry, seed-2021, got 'no-such-variant'");
     expect(() => protocolById(99)).toThrow(/protocol id 99 is not known in this thread/);
   });
 
