@@ -32,6 +32,7 @@
  * the mm freed the page.
  */
 import { invalidateListedCaches, mainlineGpcInvalidateStart } from '../gpc-invalidate.js';
+import { gateBlockOnWord, schedGated } from '../../sched/turn-gate.js';
 import { FIX_DWMW2_INVALIDATE_AT_START, isFixOn } from '../fix-switches.js';
 import { G_CURRENT_RETRIES, G_NEEDS_INVALIDATION, G_UHVA, gpcBase } from '../gpc-layout.js';
 import type { ModelContext } from '../model-context.js';
@@ -98,7 +99,9 @@ export function dwmw2WaitForInvalidations(ctx: ModelContext, g: number): void {
       const word = Atomics.load(vm, VM_GPC_INVALIDATE_WQ);
       if (!invalidationsPendingLocked(vm, uhva)) break;
       spinUnlock(vm, VM_MN_INVALIDATE_LOCK);
-      Atomics.wait(vm, VM_GPC_INVALIDATE_WQ, word, WAIT_SLICE_MS);
+      // Under a controlled schedule: blocked on the wake word, the turn handed over (src/sched/).
+      if (schedGated) gateBlockOnWord(vm, VM_GPC_INVALIDATE_WQ, word);
+      else Atomics.wait(vm, VM_GPC_INVALIDATE_WQ, word, WAIT_SLICE_MS);
       spinLock(vm, VM_MN_INVALIDATE_LOCK);
     }
     ctx.waitSink.end();
