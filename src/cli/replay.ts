@@ -11,9 +11,14 @@ import { perfettoTrace } from '../stress/perfetto-trace.js';
 import { formatInterleaving } from '../stress/interleaving-text.js';
 import { runReplay, type ReplayReport } from '../replay/run-replay.js';
 import { REPORT_WIDTH, fitLines } from '../util/wrap-text.js';
+import { UsageError } from '../util/usage-error.js';
+import { parseIntegerOption } from '../util/option-parsers.js';
 
 interface ReplayCliOptions {
   checkDeterminism?: boolean;
+  shrink?: boolean;
+  out?: string;
+  shrinkTrials?: string;
   json?: boolean;
   perfetto?: string;
 }
@@ -30,6 +35,11 @@ export function formatReplayReport(r: ReplayReport): string[] {
   if (first) {
     out.push('', `${first.property} (${first.thread}): ${first.message}`, ...formatInterleaving(first.interleaving).map((l) => `  ${l}`));
   }
+  if (r.shrink) {
+    const s = r.shrink;
+    out.push('', `shrunk in ${s.trials} replays (${s.accepted} kept, ${s.seconds.toFixed(1)} s): context switches ${s.before.contextSwitches} -> ${s.after.contextSwitches}, decisions ${s.before.decisions} -> ${s.after.decisions}, interleaving ${s.before.interleavingEvents} -> ${s.after.interleavingEvents} events; ${s.out} replays: ${s.verified}`);
+    out.push(...s.interleaving.map((l) => `  ${l}`));
+  }
   out.push('', `${r.verdict.toUpperCase()} (exit ${r.exitCode}): ${r.summary}`);
   return fitLines(out, REPORT_WIDTH, (line) => /^\s+#\d/.test(line) || line.includes('npx gpc-lab'));
 }
@@ -40,12 +50,24 @@ export function registerReplayCommand(program: Command): void {
     .description('re-run a random/pct schedule file exactly and say whether its finding recurs')
     .argument('<file>', 'a schedule file (written by stress or campaign with --schedule random|pct)')
     .option('--check-determinism', 'replay three times and compare the trace hashes with the recorded one')
+    .option('--shrink', 'if it reproduces: remove context switches while the finding stays the same, and write the smaller schedule (--out)')
+    .option('--out <file>', '--shrink: where the smaller schedule goes (default FILE with .shrunk.json)')
+    .option('--shrink-trials <n>', '--shrink: replays to try at most (default 60)')
     .option('--perfetto <file>', "write the replayed finding's interleaving as a Chrome Trace Event JSON file")
     .option('--json', 'print the report as JSON')
     .addHelpText('after', '\nExit codes: 1 reproduced, 0 not reproduced (or clean as recorded), 2 bad or mismatched file, 3 diverged / not deterministic / internal error, 130 Ctrl-C.')
     .action(async function replayAction(file: string, options: ReplayCliOptions) {
       if (options.perfetto !== undefined) checkOutputPath('--perfetto', options.perfetto);
-      const report = await runReplay(file, { checkDeterminism: options.checkDeterminism === true, progress: options.json ? 'silent' : 'auto', handleSigint: true });
+      if (options.out !== undefined && options.shrink !== true) throw new UsageError('--out needs --shrink (it is where the smaller schedule goes)');
+      const shrinkTo = options.shrink === true ? (options.out ?? file.replace(/(\.json)?$/, '.shrunk.json')) : undefined;
+      if (shrinkTo !== undefined) checkOutputPath('--out', shrinkTo);
+      const report = await runReplay(file, {
+        checkDeterminism: options.checkDeterminism === true,
+        progress: options.json ? 'silent' : 'auto',
+        handleSigint: true,
+        ...(shrinkTo !== undefined ? { shrinkTo } : {}),
+        ...(options.shrinkTrials !== undefined ? { shrinkTrials: parseIntegerOption('--shrink-trials', options.shrinkTrials, 1, 10_000) } : {}),
+      });
       if (options.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       else process.stdout.write(`${formatReplayReport(report).join('\n')}\n`);
       const first = report.report.findings[0];

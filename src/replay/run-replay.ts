@@ -11,6 +11,9 @@ import { resolveStressConfig, type StressConfig } from '../stress/stress-config.
 import { runStress, type StressRunOptions } from '../stress/run-stress.js';
 import type { StressReport } from '../stress/stress-report.js';
 import { stressOf } from './replay-config.js';
+import { shrinkSchedule, type ShrinkResult } from './shrink.js';
+import { writeScheduleFile } from '../sched/schedule-file.js';
+import { formatInterleaving } from '../stress/interleaving-text.js';
 
 export type ReplayVerdict = 'reproduced' | 'not-reproduced' | 'diverged' | 'as-recorded-clean' | 'internal-error';
 
@@ -35,10 +38,25 @@ export interface ReplayReport extends JsonEnvelope<'replay'> {
   deterministic?: boolean;
   /** The first replay's full stress report. */
   report: StressReport;
+  /** --shrink: the smaller schedule, where it was written, and its own strict replay. */
+  shrink?: {
+    out: string;
+    before: ShrinkResult['before'];
+    after: ShrinkResult['after'];
+    trials: number;
+    accepted: number;
+    seconds: number;
+    /** The shrunk file replayed strictly: did it reproduce? */
+    verified: ReplayVerdict;
+    interleaving: string[];
+  };
 }
 
 export interface ReplayOptions {
   readonly checkDeterminism?: boolean;
+  /** Shrink a reproduced schedule and write the smaller one here. */
+  readonly shrinkTo?: string;
+  readonly shrinkTrials?: number;
   readonly progress?: StressRunOptions['progress'];
   readonly handleSigint?: boolean;
 }
@@ -96,6 +114,24 @@ export async function runReplay(path: string, options: ReplayOptions = {}): Prom
   }
   const exitCode =
     verdict === 'internal-error' || verdict === 'diverged' || deterministic === false ? EXIT_INTERNAL : verdict === 'reproduced' ? EXIT_FINDINGS : EXIT_CLEAN;
+  let shrink: ReplayReport['shrink'];
+  if (options.shrinkTo !== undefined && verdict === 'reproduced' && file.finding !== null) {
+    const result = await shrinkSchedule(file, decisions, file.finding, report, { ...(options.shrinkTrials !== undefined ? { maxTrials: options.shrinkTrials } : {}) });
+    writeScheduleFile(options.shrinkTo, { ...result.file, ...(result.file.shrunkFrom ? { shrunkFrom: { ...result.file.shrunkFrom, file: path } } : {}) });
+    const check = await runReplay(options.shrinkTo, { progress: 'silent' });
+    const first = check.report.findings[0];
+    shrink = {
+      out: options.shrinkTo,
+      before: result.before,
+      after: result.after,
+      trials: result.trials,
+      accepted: result.accepted,
+      seconds: result.seconds,
+      verified: check.verdict,
+      interleaving: first ? formatInterleaving(first.interleaving) : [],
+    };
+    summary += `; shrunk: ${result.before.contextSwitches} -> ${result.after.contextSwitches} context switches, ${result.before.decisions} -> ${result.after.decisions} decisions, interleaving ${result.before.interleavingEvents} -> ${result.after.interleavingEvents} events, in ${options.shrinkTo} (its replay: ${check.verdict})`;
+  }
   return {
     ...jsonEnvelope('replay'),
     file: path,
@@ -106,5 +142,6 @@ export async function runReplay(path: string, options: ReplayOptions = {}): Prom
     runs,
     ...(deterministic !== undefined ? { deterministic } : {}),
     report,
+    ...(shrink ? { shrink } : {}),
   };
 }

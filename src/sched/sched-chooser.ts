@@ -39,6 +39,8 @@ import {
   SC_KIND,
   SC_LOG_LENGTH,
   SC_REPLAYING,
+  REPLAY_GUIDED,
+  REPLAY_STRICT,
   SC_RNG,
   SC_STEP,
   SC_STOP_REASON,
@@ -93,8 +95,9 @@ function applyDueStop(env: ChooserEnv, step: number): boolean {
   const mem = env.sv.mem;
   if (Atomics.load(mem, SC_STOP_STEP) >= 0) return true;
   let reason = 0;
-  if (step >= Atomics.load(mem, SC_BUDGET)) reason = Atomics.load(mem, SC_REPLAYING) === 1 ? Atomics.load(mem, SC_STOP_REASON) : StopReason.COMPLETED;
-  else if (Atomics.load(mem, SC_REPLAYING) === 0) {
+  const strict = Atomics.load(mem, SC_REPLAYING) === REPLAY_STRICT;
+  if (step >= Atomics.load(mem, SC_BUDGET)) reason = strict ? Atomics.load(mem, SC_STOP_REASON) : StopReason.COMPLETED;
+  else if (!strict) {
     if (Atomics.load(env.findings, FINDINGS_TOTAL) > 0) reason = StopReason.FINDING;
     else reason = Atomics.load(mem, SC_WALL_STOP);
   }
@@ -157,7 +160,16 @@ export function chooseNext(env: ChooserEnv): number {
   const decision = Atomics.load(mem, SC_DECISIONS);
   const kind = Atomics.load(mem, SC_KIND);
   let chosen = -1;
-  if (Atomics.load(mem, SC_REPLAYING) === 1) {
+  const rule = Atomics.load(mem, SC_REPLAYING);
+  if (rule === REPLAY_GUIDED) {
+    // Follow the log where that thread can run; else keep the one that ran last; else the first runnable.
+    const wanted = decision < Atomics.load(mem, SC_LOG_LENGTH) ? sv.log[decision]! : -1;
+    const previous = decision > 0 ? sv.log[decision - 1]! : -1;
+    if (wanted >= 0 && wanted < n && isRunnable(env, wanted, step, stopping)) chosen = wanted;
+    else if (previous >= 0 && previous < n && isRunnable(env, previous, step, stopping)) chosen = previous;
+    else for (let t = 0; t < n && chosen < 0; t++) if (isRunnable(env, t, step, stopping)) chosen = t;
+    if (decision < sv.log.length) sv.log[decision] = chosen;
+  } else if (rule === REPLAY_STRICT) {
     const wanted = decision < Atomics.load(mem, SC_LOG_LENGTH) ? sv.log[decision]! : -1;
     if (wanted >= 0 && wanted < n && isRunnable(env, wanted, step, stopping)) chosen = wanted;
     else {
@@ -189,7 +201,7 @@ export function chooseNext(env: ChooserEnv): number {
       pick--;
     }
   }
-  if (Atomics.load(mem, SC_REPLAYING) === 0) {
+  if (rule === 0) {
     if (decision < sv.log.length) sv.log[decision] = chosen;
     Atomics.store(mem, SC_LOG_LENGTH, Math.min(decision + 1, sv.log.length));
   }

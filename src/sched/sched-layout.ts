@@ -55,8 +55,14 @@ export const SC_YIELDS = 18;
 export const SC_TIME_JUMPS = 19;
 /** Replay: decisions the log holds (record: the log's capacity). */
 export const SC_LOG_LENGTH = 20;
-/** Which replay rule: 1 = strict (a decision that cannot be followed diverges), 0 = record. */
+/**
+ * Which rule: 0 = record; 1 = strict replay (a decision that cannot be followed diverges);
+ * 2 = guided (--shrink: follow the log where the thread can run, else keep the previous thread,
+ * else the first runnable; the log is overwritten with what ran, stops as in a recording).
+ */
 export const SC_REPLAYING = 21;
+export const REPLAY_STRICT = 1;
+export const REPLAY_GUIDED = 2;
 /** Decisions made (the next index in the log). */
 export const SC_DECISIONS = 22;
 /** Global slots: two cache lines. */

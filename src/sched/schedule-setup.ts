@@ -34,6 +34,8 @@ import {
   SC_KIND,
   SC_LOG_LENGTH,
   SC_REPLAYING,
+  REPLAY_GUIDED,
+  REPLAY_STRICT,
   SC_RNG,
   SC_STEP,
   SC_STOP_REASON,
@@ -60,6 +62,8 @@ export interface ReplayInput {
   /** The step the recorded run's scheduler stopped it at, and why (-1, 0: it never did). */
   readonly stopStep: number;
   readonly stopReason: number;
+  /** --shrink: guided, not strict (the decisions are suggestions; what ran is recorded). */
+  readonly guided?: boolean;
 }
 
 export interface ScheduleSetup {
@@ -88,7 +92,7 @@ const LOG_TAIL = 200_000;
 
 export function createSchedule(setup: ScheduleSetup, words: SchedWords, control: Int32Array, findings: Int32Array): LiveSchedule {
   const threads = setup.mainIndex + 1;
-  const logBytes = setup.replay ? setup.replay.decisions.length : setup.steps + LOG_TAIL;
+  const logBytes = setup.replay && setup.replay.guided !== true ? setup.replay.decisions.length : Math.max(setup.replay?.decisions.length ?? 0, setup.steps + LOG_TAIL);
   const buffer = createSchedBuffer(threads, logBytes);
   const sv = schedView(buffer);
   const mem = sv.mem;
@@ -107,10 +111,15 @@ export function createSchedule(setup: ScheduleSetup, words: SchedWords, control:
   }
   order.forEach((t, rank) => (mem[participantBase(t) + P_PRIORITY] = setup.pctDepth + rank));
   if (mem[SC_KIND] === SCHED_PCT) for (let i = 0; i < setup.pctDepth - 1; i++) mem[changePointSlot(i)] = 1 + rng.below(setup.steps);
-  if (setup.replay) {
+  if (setup.replay?.guided === true) {
     sv.log.set(setup.replay.decisions);
     mem[SC_LOG_LENGTH] = setup.replay.decisions.length;
-    mem[SC_REPLAYING] = 1;
+    mem[SC_REPLAYING] = REPLAY_GUIDED;
+    mem[SC_BUDGET] = setup.steps;
+  } else if (setup.replay) {
+    sv.log.set(setup.replay.decisions);
+    mem[SC_LOG_LENGTH] = setup.replay.decisions.length;
+    mem[SC_REPLAYING] = REPLAY_STRICT;
     mem[SC_BUDGET] = setup.replay.stopStep >= 0 ? setup.replay.stopStep : 0x7fffffff;
     mem[SC_STOP_REASON] = setup.replay.stopReason;
   } else {
@@ -215,7 +224,8 @@ export function readScheduleOutcome(sv: SchedView): ScheduleOutcome {
   };
 }
 
-/** The decisions a recording made (a copy of the log's used part). */
+/** The decisions a recording (or a guided replay) made: a copy of the log's used part. */
 export function recordedDecisions(sv: SchedView): Uint8Array {
-  return sv.log.slice(0, Atomics.load(sv.mem, SC_LOG_LENGTH));
+  const guided = Atomics.load(sv.mem, SC_REPLAYING) === REPLAY_GUIDED;
+  return sv.log.slice(0, Math.min(sv.log.length, guided ? Atomics.load(sv.mem, SC_DECISIONS) : Atomics.load(sv.mem, SC_LOG_LENGTH)));
 }

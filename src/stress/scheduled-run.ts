@@ -170,5 +170,5 @@ export function finishScheduledRun(run: ScheduledRun, schedule: ScheduleConfig, 
         .map((p) => `${nameOf(p.thread)} waits for ${BUFFER_TAG_NAMES[p.tag] ?? `buffer ${p.tag}`}[${p.index}] to change from ${p.expected}`),
     };
   }
-  return { report, outcome, decisions: replay ? null : recordedDecisions(live.sv) };
+  return { report, outcome, decisions: replay && replay.guided !== true ? null : recordedDecisions(live.sv) };
 }

@@ -18,9 +18,10 @@ const SAMPLES: Record<string, [number, number, number][]> = {
   records: [[1, 2, 1], [1, 2, 2], [5, 4, 3], [5, 4, 4]],
   'lock-sanity': [[1, 2, 8], [1, 16, 7], [2, 0, 10], [0, 0, 11], [1, 0, 12]],
   leaks: [[1, -1, 5], [3, 2, 6], [0, 0, 0], [10, 5, 12], [3, 1, 15], [0, 0, 13], [4, 0, 14]],
-  stall: [[2, 5000, 0]],
+  stall: [[2, 5000, 0], [3, 0, 1]],
   livelock: [[100, 2000, 0]],
   'lost-write': [[4, 1, 2], [5, 3, 1]],
+  'injected-race': [[42, 0, 0]],
 };
 
 describe('the property registry', () => {
