@@ -5,7 +5,8 @@
  * gives that run's decisions to the thread of the run before it. Each candidate is replayed
  * guided (src/sched/sched-chooser.ts REPLAY_GUIDED: a decision whose thread cannot run keeps the
  * previous thread, or the first runnable), and kept if the first finding has the same signature;
- * what the guided replay ran is the new schedule (so it replays strictly). Bounded by a number of
+ * what the guided replay ran is the new schedule (so it replays strictly), if it is smaller: fewer
+ * switches and no more decisions, or fewer decisions and no more switches. Bounded by a number of
  * trials and a time budget. Not done (yet): dropping workload operations or threads, and the
  * search for the critical pair of adjacent steps.
  */
@@ -72,7 +73,11 @@ export async function shrinkSchedule(file: ScheduleFile, decisions: Uint8Array, 
     });
     const f = report.findings[0];
     if (!f || !recorded || !sameSignature(findingSignature(f), target)) return false;
-    if (contextSwitches(recorded.decisions) >= contextSwitches(best)) return false;
+    // Smaller means fewer context switches without a longer schedule, or a shorter one without more switches.
+    const switches = contextSwitches(recorded.decisions);
+    const bestSwitches = contextSwitches(best);
+    const smaller = (switches < bestSwitches && recorded.decisions.length <= best.length) || (switches <= bestSwitches && recorded.decisions.length < best.length);
+    if (!smaller) return false;
     best = recorded.decisions;
     bestRecorded = recorded;
     bestReport = report;
