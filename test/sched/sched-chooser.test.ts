@@ -204,6 +204,8 @@ describe('the end of a schedule', () => {
     expect(chooseNext(b.live.env)).toBe(-1);
     expect(Atomics.load(b.mem, SC_DEADLOCK_STEP)).toBe(77);
     expect(Atomics.load(b.mem, SC_ABORT)).toBe(1);
+    // The run stops too (the threads, now free, must not run on until the wall-clock cap).
+    expect(Atomics.load(b.control, RC_STOP_REASON)).toBe(StopReason.STALLED);
   });
 
   it('all done: the end (-1), and no deadlock, no abort', () => {
@@ -212,6 +214,7 @@ describe('the end of a schedule', () => {
     expect(chooseNext(b.live.env)).toBe(-1);
     expect(Atomics.load(b.mem, SC_DEADLOCK_STEP)).toBe(-1);
     expect(Atomics.load(b.mem, SC_ABORT)).toBe(0);
+    expect(Atomics.load(b.control, RC_STOP_REASON)).toBe(0);
   });
 
   it('the step budget stops the run as COMPLETED at that step, in run control', () => {
@@ -262,6 +265,7 @@ describe('replay', () => {
     expect(Atomics.load(b.mem, SC_DIVERGED_WANTED)).toBe(1);
     expect(Atomics.load(b.mem, SC_DIVERGED_RUNNABLE)).toBe((1 << 0) | (1 << 2));
     expect(Atomics.load(b.mem, SC_ABORT)).toBe(1);
+    expect(Atomics.load(b.control, RC_STOP_REASON)).toBe(StopReason.COMPLETED);
   });
 
   it('diverges when the log runs out before the threads are done', () => {
