@@ -12,6 +12,7 @@ import type { CampaignReport } from './campaign/campaign-report.js';
 import type { BugsReport } from './cli/bugs.js';
 import type { ProtocolsReport } from './cli/protocols.js';
 import type { ProfileReport } from './profile/profile-report.js';
+import type { ReplayReport } from './replay/run-replay.js';
 
 export type StressJson = StressReport;
 export type TortureJson = TortureReport;
@@ -21,6 +22,7 @@ export type CampaignJson = CampaignReport;
 export type BugsJson = BugsReport;
 export type ProtocolsJson = ProtocolsReport;
 export type ProfileJson = ProfileReport;
+export type ReplayJson = ReplayReport;
 
 /** The schema file of each command, and the type it is generated from. */
 export const JSON_SCHEMAS = {
@@ -32,4 +34,5 @@ export const JSON_SCHEMAS = {
   bugs: 'BugsJson',
   protocols: 'ProtocolsJson',
   profile: 'ProfileJson',
+  replay: 'ReplayJson',
 } as const;
