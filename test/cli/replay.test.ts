@@ -99,6 +99,21 @@ describe('a catalog bug found under pct', () => {
   });
 });
 
+describe('a random schedule', () => {
+  it('is saved and replays deterministically as well', () => {
+    const own = tmpCwd('replay-random');
+    const result = gpcLab(own, ['stress', '--schedule', 'random', '--vcpus', '2', '--duration', '20', '--seed', '4', '--sched-seed', '2', '--steps', '20000', '--save-schedule', 'random.json']);
+    expect([0, 1], result.stderr).toContain(result.status);
+    const file = JSON.parse(readFileSync(join(own, 'random.json'), 'utf8')) as ScheduleFile;
+    expect(file.scheduler.kind).toBe('random');
+    const replay = gpcLab(own, ['replay', 'random.json', '--check-determinism', '--json']);
+    const report = JSON.parse(replay.stdout) as { verdict: string; deterministic: boolean; exitCode: number };
+    expect(report.deterministic, replay.stdout.slice(0, 1500)).toBe(true);
+    expect(report.verdict).toBe(file.finding === null ? 'as-recorded-clean' : 'reproduced');
+    expect(replay.status).toBe(report.exitCode);
+  });
+});
+
 describe('files replay refuses (exit 2, one line)', () => {
   it.each<[string, (f: ScheduleFile) => unknown, string]>([
     ['other-model.json', (f) => ({ ...f, modelHash: '0000000000000000' }), 'recorded with model code 0000000000000000, this build\'s is'],
