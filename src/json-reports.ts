@@ -13,6 +13,7 @@ import type { BugsReport } from './cli/bugs.js';
 import type { ProtocolsReport } from './cli/protocols.js';
 import type { ProfileReport } from './profile/profile-report.js';
 import type { VerdictsReport } from './verdicts/verdicts-report.js';
+import type { ReplayReport } from './replay/run-replay.js';
 
 export type StressJson = StressReport;
 export type TortureJson = TortureReport;
@@ -23,6 +24,7 @@ export type BugsJson = BugsReport;
 export type ProtocolsJson = ProtocolsReport;
 export type ProfileJson = ProfileReport;
 export type VerdictsJson = VerdictsReport;
+export type ReplayJson = ReplayReport;
 
 /** The schema file of each command, and the type it is generated from. */
 export const JSON_SCHEMAS = {
@@ -35,4 +37,5 @@ export const JSON_SCHEMAS = {
   protocols: 'ProtocolsJson',
   profile: 'ProfileJson',
   verdicts: 'VerdictsJson',
+  replay: 'ReplayJson',
 } as const;

@@ -114,6 +114,15 @@ export function abortSchedule(sv: SchedView): void {
 }
 
 /**
+ * Ends the schedule and the run: a deadlock or a divergence leaves nothing to schedule, and the
+ * threads, now running freely, must stop at their next loop (not run on until the wall-clock cap).
+ */
+function endRun(env: ChooserEnv, reason: number): void {
+  abortSchedule(env.sv);
+  Atomics.compareExchange(env.control, RC_STOP_REASON, 0, reason);
+}
+
+/**
  * The next participant to run (the turn holder calls this after counting its step), or -1 when
  * nobody can: all are done, or the schedule just aborted (deadlock, divergence). Marks the chosen
  * one RUNNABLE and logs the decision.
@@ -154,7 +163,7 @@ export function chooseNext(env: ChooserEnv): number {
       continue;
     }
     Atomics.store(mem, SC_DEADLOCK_STEP, step);
-    abortSchedule(sv);
+    endRun(env, StopReason.STALLED);
     return -1;
   }
   const decision = Atomics.load(mem, SC_DECISIONS);
@@ -176,7 +185,7 @@ export function chooseNext(env: ChooserEnv): number {
       Atomics.store(mem, SC_DIVERGED_STEP, decision);
       Atomics.store(mem, SC_DIVERGED_WANTED, wanted);
       Atomics.store(mem, SC_DIVERGED_RUNNABLE, mask);
-      abortSchedule(sv);
+      endRun(env, StopReason.COMPLETED);
       return -1;
     }
   } else if (kind === SCHED_PCT) {

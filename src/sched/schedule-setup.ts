@@ -132,7 +132,7 @@ export function createSchedule(setup: ScheduleSetup, words: SchedWords, control:
 /** The PCT change points of a schedule (for its file). */
 export function changePoints(sv: SchedView): number[] {
   const points: number[] = [];
-  for (let i = 0; i < Atomics.load(sv.mem, SC_DEPTH) - 1; i++) points.push(Atomics.load(sv.mem, changePointSlot(i)));
+  for (let i = 0; i < Atomics.load(sv.mem, SC_DEPTH) - 1; i++) points.push(Math.abs(Atomics.load(sv.mem, changePointSlot(i))));
   return points;
 }
 

@@ -175,9 +175,17 @@ export function takeStep(e: ChooserEnv, who: number, kind: number, yielding: boo
     // change point i priority d-1-i, below every initial one (d..d+n-1); with yields also
     // dropping participants (to make loops end) the one rule that keeps "a change point
     // preempts" is "below the lowest priority so far" (SC_LOW_PRIORITY counts down from 0).
+    // A change point fires at the first step at or after it (a time jump may pass over it), once:
+    // its slot is then negated (changePoints() reports the absolute values).
     let drop = yielding;
     const changes = Atomics.load(mem, SC_DEPTH) - 1;
-    for (let i = 0; i < changes; i++) if (Atomics.load(mem, changePointSlot(i)) === step) drop = true;
+    for (let i = 0; i < changes; i++) {
+      const cp = Atomics.load(mem, changePointSlot(i));
+      if (cp > 0 && step >= cp) {
+        Atomics.store(mem, changePointSlot(i), -cp);
+        drop = true;
+      }
+    }
     if (drop) Atomics.store(mem, base + P_PRIORITY, Atomics.sub(mem, SC_LOW_PRIORITY, 1) - 1);
   }
   if (yielding) Atomics.add(mem, SC_YIELDS, 1);

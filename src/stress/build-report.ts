@@ -253,7 +253,12 @@ export function buildStressReport(inputs: ReportInputs): StressReport {
   if (config.bugs.length > 0) notes.push(`Bug switches on: ${config.bugs.join(', ')}.`);
   notes.push(...candidateBugNotes(findings));
   if (config.fixes.length > 0) notes.push(`Fix switches on (would-be upstream fixes, not mainline as merged): ${config.fixes.join(', ')}.`);
-  notes.push('A seed fixes every random choice a thread makes, not the OS schedule: re-running with the same seed gives the same workload, and usually finds the same kind of finding, not the same interleaving.');
+  const kind = inputs.schedule.kind;
+  if (kind === 'random' || kind === 'pct' || kind === 'replay') {
+    notes.push(`One thread ran at a time (--schedule ${kind === 'replay' ? 'replay of a schedule file' : kind}): the seeds fix the workload and the schedule, so the same command gives the same interleaving (trace hash ${inputs.schedule.traceHash ?? '-'}); a finding's schedule file replays it exactly (gpc-lab replay).`);
+  } else {
+    notes.push(`A seed fixes every random choice a thread makes, not the ${kind === 'chaos' ? 'OS schedule or the chaos delays' : 'OS schedule'}: re-running with the same seed gives the same workload, and usually finds the same kind of finding, not the same interleaving.`);
+  }
 
   let verdict: StressReport['verdict'];
   const interrupted = inputs.control.stopReason === 2;

@@ -116,7 +116,12 @@ export function formatStressReport(report: StressReport): string[] {
         for (const line of formatInterleaving(f.interleaving)) out.push(`      ${line}`);
       }
     });
-    out.push(`  re-run (stops at the first finding; real threads, so it replays the workload, not this interleaving): ${report.findings[0]?.rerun ?? report.rerun}`);
+    const controlled = report.schedule.kind === 'random' || report.schedule.kind === 'pct' || report.schedule.kind === 'replay';
+    out.push(
+      controlled
+        ? `  re-run (stops at the first finding; the same seeds give this schedule again; the schedule file replays it exactly): ${report.findings[0]?.rerun ?? report.rerun}`
+        : `  re-run (stops at the first finding; real threads, so it replays the workload, not this interleaving): ${report.findings[0]?.rerun ?? report.rerun}`,
+    );
   }
   if (report.internalErrors.length > 0) {
     out.push('');

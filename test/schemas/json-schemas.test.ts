@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Ajv } from 'ajv';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 const cli = join(resolve(process.env.GPC_LAB_DIST ?? 'dist'), 'cli.js');
 const dir = mkdtempSync(join(tmpdir(), 'gpc-schemas-'));
@@ -35,7 +35,14 @@ const COMMANDS: [string, string[]][] = [
   ['protocols', ['protocols', '--json']],
   ['profile', ['profile', '--json', 'torture', '--duration', '0.3', '--out', join(dir, 'prof')]],
   ['verdicts', ['verdicts', '--protocol', 'test-never-retry', '--protocol-module', 'test/support/never-retry-protocol.mjs', '--budget', '1', '--vcpus', '2', '--json']],
+  ['replay', ['replay', join(dir, 'schedule.json'), '--json']],
 ];
+
+beforeAll(() => {
+  // replay needs a schedule file: a short clean pct run's.
+  const result = spawnSync(process.execPath, [cli, 'stress', '--schedule', 'pct', '--vcpus', '2', '--duration', '20', '--seed', '3', '--sched-seed', '7', '--steps', '20000', '--save-schedule', join(dir, 'schedule.json')], { encoding: 'utf8', timeout: 240_000 });
+  expect(result.status, result.stderr).toBe(0);
+}, 240_000);
 
 describe('the JSON every command prints', () => {
   it('matches the shipped schemas: they are what the current report types give', async () => {
