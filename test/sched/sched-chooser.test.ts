@@ -112,7 +112,7 @@ describe('the PCT scheduler', () => {
     expect(priorities).toEqual([3, 4, 5, 6]);
   });
 
-  it('a change point drops the running participant below every other, and only at that step', () => {
+  it('a change point drops the running participant below every other, once, at the first step at or after it', () => {
     const b = bench('pct', 3);
     set(b, 0, P_PRIORITY, 5);
     set(b, 1, P_PRIORITY, 9);
@@ -121,10 +121,26 @@ describe('the PCT scheduler', () => {
     Atomics.store(b.mem, changePointSlot(1), 1_000_000);
     // Steps 1..3: no change point, the top one keeps running.
     for (let s = 1; s <= 3; s++) expect(takeStep(b.live.env, 1, 7, false)).toBe(1);
-    // Step 4 is change point 0: participant 1 drops to d - 1 = 2, so 2 (priority 7) runs.
+    // Step 4 is change point 0: participant 1 drops below every other (here to -1), so 2 (priority 7) runs.
     expect(takeStep(b.live.env, 1, 7, false)).toBe(2);
-    expect(Atomics.load(b.mem, participantBase(1) + P_PRIORITY)).toBe(2);
+    expect(Atomics.load(b.mem, participantBase(1) + P_PRIORITY)).toBeLessThan(5);
     expect(Atomics.load(b.mem, SC_STEP)).toBe(4);
+    // It fired once: 2 keeps running at the next steps, and 1 stays below.
+    expect(takeStep(b.live.env, 2, 7, false)).toBe(2);
+    expect(Atomics.load(b.mem, participantBase(2) + P_PRIORITY)).toBe(7);
+  });
+
+  it('a change point that a time jump passed over fires at the next step', () => {
+    const b = bench('pct', 3);
+    set(b, 0, P_PRIORITY, 5);
+    set(b, 1, P_PRIORITY, 9);
+    set(b, 2, P_PRIORITY, 7);
+    Atomics.store(b.mem, changePointSlot(0), 10);
+    Atomics.store(b.mem, changePointSlot(1), 1_000_000);
+    // Model time jumps from 1 to 20 (as when everyone slept): the step counter passes 10.
+    Atomics.store(b.mem, SC_STEP, 20);
+    expect(takeStep(b.live.env, 1, 7, false)).toBe(2);
+    expect(Atomics.load(b.mem, participantBase(1) + P_PRIORITY)).toBeLessThan(5);
   });
 
   it('a yield drops the yielder below every other participant, so a spin loop ends', () => {
