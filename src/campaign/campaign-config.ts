@@ -7,7 +7,7 @@ import type { ScheduleName } from '../sched/schedule-kinds.js';
 import { DEFAULT_SCHEDULE_DIR } from '../stress/schedule-record.js';
 import { UsageError } from '../util/usage-error.js';
 import { checkOutputPath } from '../util/output-path.js';
-import { parseIntegerOption, parseSecondsOption, rejectRepeats } from '../util/option-parsers.js';
+import { parseIntegerOption, parseSecondsOption, rejectRepeats, parseListOption, parseShardOption } from '../util/option-parsers.js';
 import { BUG_CATALOG, type BugEntry } from '../bugs/catalog.js';
 import { findBugSwitch } from '../kvm/bug-switches.js';
 import { DEFAULT_PROTOCOL, parseProtocolOption } from '../kvm/protocols/registry.js';
@@ -66,23 +66,11 @@ export interface CampaignConfig {
 
 export const CAMPAIGN_DEFAULTS = { runs: 10, budgetS: 30, seed: 1, costDurationS: 2 } as const;
 
-function listOf(raw: string | readonly string[] | undefined): string[] {
-  if (raw === undefined) return [];
-  const items = typeof raw === 'string' ? [raw] : [...raw];
-  return items.flatMap((item) => item.split(',')).map((s) => s.trim()).filter((s) => s.length > 0);
-}
 
 function parseBudget(raw: string | number): number {
   return parseSecondsOption('--budget', raw, 3600);
 }
 
-function parseShard(raw: string): { index: number; count: number } {
-  const m = /^(\d+)\/(\d+)$/.exec(raw.trim());
-  const index = m ? Number(m[1]) : NaN;
-  const count = m ? Number(m[2]) : NaN;
-  if (!m || count < 1 || count > 1000 || index < 1 || index > count) throw new UsageError(`--shard must be i/n with 1 <= i <= n <= 1000, got '${raw}'`);
-  return { index, count };
-}
 
 /** The entries the campaign can run (every catalog entry with a stress workload that reaches it). */
 export function campaignEntries(): BugEntry[] {
@@ -91,7 +79,7 @@ export function campaignEntries(): BugEntry[] {
 
 export function resolveCampaignConfig(input: CampaignOptions): CampaignConfig {
   const runnable = campaignEntries();
-  const names = listOf(input.bug);
+  const names = parseListOption(input.bug);
   rejectRepeats('--bug', names);
   if (input.json === true && input.markdown === true) throw new UsageError('--json and --markdown are two formats of the same report; give one of them');
   const chosen =
@@ -106,7 +94,7 @@ export function resolveCampaignConfig(input: CampaignOptions): CampaignConfig {
           }
           return entry;
         });
-  const shard = input.shard === undefined ? { index: 1, count: 1 } : parseShard(input.shard);
+  const shard = input.shard === undefined ? { index: 1, count: 1 } : parseShardOption(input.shard);
   const entries = chosen.filter((e) => BUG_CATALOG.indexOf(e) % shard.count === shard.index - 1);
   if (input.out !== undefined) checkOutputPath('--out', input.out);
   return {

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { UsageError } from '../util/usage-error.js';
-import { parseChoiceOption, parseIntegerOption, parseSecondsOption, rejectRepeats } from '../util/option-parsers.js';
+import { parseChoiceOption, parseIntegerOption, parseSecondsOption, rejectRepeats, parseListOption } from '../util/option-parsers.js';
 import { STRATEGY_NAMES, type ShippedStrategyName, type StrategyName } from '../kvm/strategies/registry.js';
 import { WORKLOAD_NAMES as USER_WORKLOAD_NAMES, workloadMask as userWorkloadMask } from '../kvm/cache-users.js';
 import { BUG_SWITCHES, bugMaskFromNames, findBugSwitch } from '../kvm/bug-switches.js';
@@ -167,11 +167,6 @@ function rate(flag: string, raw: string | number | undefined, fallback: number):
   return raw === undefined ? fallback : parseIntegerOption(flag, raw, 0, MAX_RATE);
 }
 
-function listOf(raw: string | readonly string[] | undefined): string[] {
-  if (raw === undefined) return [];
-  const items = typeof raw === 'string' ? [raw] : [...raw];
-  return items.flatMap((item) => item.split(',')).map((s) => s.trim()).filter((s) => s.length > 0);
-}
 
 export function workloadMask(workload: readonly WorkloadName[]): number {
   return userWorkloadMask(workload);
@@ -204,7 +199,7 @@ function strategyModuleUrl(raw: string): string {
  * they are loaded.
  */
 function resolveProtocolChoice(input: StressOptions): { protocol: string; protocolModules: string[] } {
-  const protocolModules = listOf(input.protocolModules).map(protocolModuleUrl);
+  const protocolModules = parseListOption(input.protocolModules).map(protocolModuleUrl);
   const alias = input.retry === undefined ? undefined : RETRY_ALIASES[parseChoiceOption('--retry', input.retry, RETRY_ALIAS_NAMES)];
   if (alias !== undefined && input.protocol !== undefined && input.protocol !== alias) {
     throw new UsageError(`--retry ${input.retry} is --protocol ${alias}: it conflicts with --protocol ${input.protocol} (give one of them)`);
@@ -216,7 +211,7 @@ function resolveProtocolChoice(input: StressOptions): { protocol: string; protoc
 
 /** The strategy the run's shipped protocol variant names, if it names one (a module's variant is not loaded yet: none). */
 function variantDefaultStrategy(input: StressOptions): string | undefined {
-  if (input.protocol === undefined || listOf(input.protocolModules).length > 0) return undefined;
+  if (input.protocol === undefined || parseListOption(input.protocolModules).length > 0) return undefined;
   return findProtocol(input.protocol)?.defaultStrategy;
 }
 
@@ -224,12 +219,12 @@ export function resolveStressConfig(input: StressOptions & StressTestHooks): Str
   const vcpus = input.vcpus === undefined ? STRESS_DEFAULTS.vcpus : parseIntegerOption('--vcpus', input.vcpus, 1, MAX_VCPUS);
   const durationS = input.duration === undefined ? STRESS_DEFAULTS.durationS : parseSecondsOption('--duration', input.duration, MAX_DURATION_S);
   const seed = input.seed === undefined ? (Math.random() * 4294967296) >>> 0 : parseIntegerOption('--seed', input.seed, 0, 4294967295);
-  const strategyModules = listOf(input.strategyModules).map(strategyModuleUrl);
+  const strategyModules = parseListOption(input.strategyModules).map(strategyModuleUrl);
   // With strategy modules the name is checked once they are loaded (runStress).
   // No --strategy: the protocol variant's authors' choice (ProtocolVariant.defaultStrategy), else the default.
   const strategyName = input.strategy ?? variantDefaultStrategy(input) ?? STRESS_DEFAULTS.strategy;
   const strategy: StrategyName = strategyModules.length > 0 ? strategyName : parseChoiceOption('--strategy', strategyName, STRATEGY_NAMES);
-  const workloadList = listOf(input.workload);
+  const workloadList = parseListOption(input.workload);
   if (input.workload !== undefined && workloadList.length === 0) {
     throw new UsageError(`--workload must be one or more of ${WORKLOAD_NAMES.join(', ')} (comma-separated), got '${[input.workload].flat().join(',')}'`);
   }
@@ -237,14 +232,14 @@ export function resolveStressConfig(input: StressOptions & StressTestHooks): Str
   const pageSize = input.pageSize === undefined ? STRESS_DEFAULTS.pageSize : parseIntegerOption('--page-size', input.pageSize, 64, 65536);
   if ((pageSize & (pageSize - 1)) !== 0) throw new UsageError(`--page-size must be a power of two from 64 to 65536, got '${String(input.pageSize)}'`);
   if (pageSize < 4 * vcpus) throw new UsageError(`--page-size ${pageSize} is too small for ${vcpus} vCPUs (shared_info needs 4 bytes per vCPU: at least ${4 * vcpus})`);
-  const memslotOpList = listOf(input.memslotOps);
+  const memslotOpList = parseListOption(input.memslotOps);
   if (input.memslotOps !== undefined && memslotOpList.length === 0) {
     throw new UsageError(`--memslot-ops must be one or more of ${MEMSLOT_OP_NAMES.join(', ')} (comma-separated), got '${[input.memslotOps].flat().join(',')}'`);
   }
   const memslotOps = memslotOpList.length === 0 ? [...LEGAL_MEMSLOT_OPS] : [...new Set(memslotOpList.map((o) => parseChoiceOption('--memslot-ops', o, MEMSLOT_OP_NAMES)))];
   const oraclesRaw = input.oracles ?? 'on';
   const oracles = typeof oraclesRaw === 'boolean' ? oraclesRaw : parseChoiceOption('--oracles', oraclesRaw, ['on', 'off'] as const) === 'on';
-  const bugs = listOf(input.bug);
+  const bugs = parseListOption(input.bug);
   rejectRepeats('--bug', bugs);
   let bugMask = 0;
   try {
@@ -253,7 +248,7 @@ export function resolveStressConfig(input: StressOptions & StressTestHooks): Str
     const unknown = bugs.find((b) => findBugSwitch(b) === undefined);
     throw new UsageError(`--bug must be one of ${BUG_SWITCHES.map((b) => b.name).join(', ')}, got '${unknown}'`);
   }
-  const fixes = [...new Set(listOf(input.fix))];
+  const fixes = [...new Set(parseListOption(input.fix))];
   const unknownFix = fixes.find((f) => findFixSwitch(f) === undefined);
   if (unknownFix !== undefined) throw new UsageError(`--fix must be one of ${FIX_SWITCHES.map((f) => f.name).join(', ')}, got '${unknownFix}'`);
   return {

@@ -62,3 +62,19 @@ export function parseNumberOption(flag: string, raw: string | number, min: numbe
   }
   return value;
 }
+
+/** A comma-separated list or a list of them (repeatable options), split and trimmed, empty items dropped. */
+export function parseListOption(raw: string | readonly string[] | undefined): string[] {
+  if (raw === undefined) return [];
+  const items = typeof raw === 'string' ? [raw] : [...raw];
+  return items.flatMap((item) => item.split(',')).map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+/** `--shard i/n`: this shard of a matrix split n ways (1 <= i <= n <= 1000). */
+export function parseShardOption(raw: string): { index: number; count: number } {
+  const m = /^(\d+)\/(\d+)$/.exec(raw.trim());
+  const index = m ? Number(m[1]) : NaN;
+  const count = m ? Number(m[2]) : NaN;
+  if (!m || count < 1 || count > 1000 || index < 1 || index > count) throw new UsageError(`--shard must be i/n with 1 <= i <= n <= 1000, got '${raw}'`);
+  return { index, count };
+}

@@ -5,7 +5,7 @@
  * (selectVariants), since those add names.
  */
 import { UsageError } from '../util/usage-error.js';
-import { parseIntegerOption, parseSecondsOption, rejectRepeats } from '../util/option-parsers.js';
+import { parseIntegerOption, parseSecondsOption, rejectRepeats, parseListOption, parseShardOption } from '../util/option-parsers.js';
 import { resolveStressConfig, WORKLOAD_NAMES, type StressOptions } from '../stress/stress-config.js';
 import { resolveCampaignConfig } from '../campaign/campaign-config.js';
 import { BUG_CATALOG } from '../bugs/catalog.js';
@@ -57,26 +57,14 @@ export interface VerdictsConfig {
  */
 export const VERDICTS_DEFAULTS = { budgetS: 30, seed: 1 } as const;
 
-function listOf(raw: string | readonly string[] | undefined): string[] {
-  if (raw === undefined) return [];
-  const items = typeof raw === 'string' ? [raw] : [...raw];
-  return items.flatMap((item) => item.split(',')).map((s) => s.trim()).filter((s) => s.length > 0);
-}
 
-function parseShard(raw: string): { index: number; count: number } {
-  const m = /^(\d+)\/(\d+)$/.exec(raw.trim());
-  const index = m ? Number(m[1]) : NaN;
-  const count = m ? Number(m[2]) : NaN;
-  if (!m || count < 1 || count > 1000 || index < 1 || index > count) throw new UsageError(`--shard must be i/n with 1 <= i <= n <= 1000, got '${raw}'`);
-  return { index, count };
-}
 
 export function resolveVerdictsConfig(input: VerdictsOptions): VerdictsConfig {
   if (input.json === true && input.markdown === true) throw new UsageError('--json and --markdown are two formats of the same report; give one of them');
-  const protocols = listOf(input.protocol);
+  const protocols = parseListOption(input.protocol);
   if (input.protocol !== undefined && protocols.length === 0) throw new UsageError(`--protocol must be one or more of ${protocolNames().join(', ')} (comma-separated), got '${[input.protocol].flat().join(',')}'`);
   rejectRepeats('--protocol', protocols);
-  const protocolModules = listOf(input.protocolModule);
+  const protocolModules = parseListOption(input.protocolModule);
   const overrides: VerdictsStressOverrides = {
     ...(input.vcpus !== undefined ? { vcpus: input.vcpus } : {}),
     ...(input.workload !== undefined ? { workload: input.workload } : {}),
@@ -92,7 +80,7 @@ export function resolveVerdictsConfig(input: VerdictsOptions): VerdictsConfig {
     protocols,
     protocolModules: checked.protocolModules,
     budgetS: input.budget === undefined ? VERDICTS_DEFAULTS.budgetS : parseSecondsOption('--budget', input.budget, 3600),
-    shard: input.shard === undefined ? { index: 1, count: 1 } : parseShard(input.shard),
+    shard: input.shard === undefined ? { index: 1, count: 1 } : parseShardOption(input.shard),
     seed: input.seed === undefined ? VERDICTS_DEFAULTS.seed : parseIntegerOption('--seed', input.seed, 0, 4_000_000_000),
     overrides,
     catalog: input.catalog === true,

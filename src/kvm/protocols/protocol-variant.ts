@@ -126,26 +126,6 @@ export interface ProtocolSteps {
 
 export type ProtocolStepName = keyof ProtocolSteps;
 
-/** Every step name, in the order listings show them. */
-export const PROTOCOL_STEP_NAMES: readonly ProtocolStepName[] = [
-  'retryPredicate',
-  'invalidationHook',
-  'check',
-  'resolvePfn',
-  'evictionRequest',
-  'memslotUpdate',
-  'irqReadLock',
-  'entryCheck',
-  'gpcInvalidateRequest',
-  'nestedHostAccess',
-  'nestedVmexit',
-  'rangeStartLocked',
-  'invalidationHookAtEnd',
-  'countZeroWake',
-  'retryBeforeUnlock',
-  'retryBeforeRelock',
-];
-
 /** The optional steps: mainline supplies none of them (a resolved variant has each only if it supplies it). */
 export const OPTIONAL_STEP_NAMES: readonly ProtocolStepName[] = [
   'entryCheck',
@@ -160,7 +140,10 @@ export const OPTIONAL_STEP_NAMES: readonly ProtocolStepName[] = [
 ];
 
 /** Steps mainline supplies and every resolved variant has (the optional ones: see above). */
-export const WIRED_STEP_NAMES: readonly ProtocolStepName[] = PROTOCOL_STEP_NAMES.filter((s) => !OPTIONAL_STEP_NAMES.includes(s));
+export const WIRED_STEP_NAMES: readonly ProtocolStepName[] = ['retryPredicate', 'invalidationHook', 'check', 'resolvePfn', 'evictionRequest', 'memslotUpdate', 'irqReadLock'];
+
+/** Every step name, in the order listings show them: the wired ones, then the optional ones. */
+export const PROTOCOL_STEP_NAMES: readonly ProtocolStepName[] = [...WIRED_STEP_NAMES, ...OPTIONAL_STEP_NAMES];
 
 export interface ProtocolVariant {
   /** `--protocol NAME`: lower-case letters, digits and dashes. */
