@@ -23,6 +23,10 @@ const MIN_RUN_S = 0.2;
 
 /** Why `entry` does not apply to `variant`, or undefined. */
 export function inapplicableBecause(variant: ProtocolVariant, entry: BugEntry): string | undefined {
+  // A detection entry whose workload names a protocol reverts that protocol's own step (B21: the
+  // gmem RFC's 7/7): another variant has no such step, so the switch changes nothing there.
+  const own = entry.stress.protocol;
+  if (entry.kind !== 'cost' && own !== undefined && own !== variant.name) return `the switch reverts a step of ${own} (its catalog workload runs that protocol); ${variant.name} has no such step`;
   const why = variant.inapplicableBugs;
   if (why === undefined) return undefined;
   return (entry.switchName !== '' ? why[entry.switchName] : undefined) ?? why[entry.name];
