@@ -25,9 +25,18 @@ const STEP_TRACES: Readonly<Record<string, readonly string[]>> = {
   // The seed RFC's KVM_REQ_GPC_INVALIDATE handler (seed-2021): it re-validates the vCPU's caches at its requests.
   gpcInvalidateRequest: ['handle-requests', 'hw-load-pfn', 'refresh-start', 'refresh-install'],
   // KVM's own reads of a nested page through khva (nested_lock_vapic / nested_lock_pi_desc in has_events, check_events, vmx_complete_nested_posted_interrupt).
-  nestedHostAccess: ['nested-host-access', 'refresh-start', 'refresh-install'],
+  nestedHostAccess: ['nested-host-access', 'refresh-start', 'refresh-retry', 'refresh-install'],
   // A nested VM-exit to L1 and L1's VMRESUME (nested_vmx_vmexit, nested_get_vmcs12_pages).
   nestedVmexit: ['nested-vmexit-to-L1+vmresume', 'hw-load-pfn'],
+  // dwmw2-range-2024 (v3 1-4/5): the range recorded at invalidate_range_start.
+  rangeStartLocked: ['invalidate-start'],
+  // The gpc hook at invalidate_range_end: the mm's change (and a free) happen before it clears.
+  invalidationHookAtEnd: ['invalidate-end', 'invalidate-clear', 'mm-change', 'page-free'],
+  // The wake of refreshes waiting in gpc_wait_for_invalidations at the count's 1 -> 0.
+  countZeroWake: ['invalidate-end'],
+  // hva_to_pfn_retry before it drops the lock (needs_invalidation set) and before it relocks (the wait).
+  retryBeforeUnlock: ['refresh-drop-lock', 'refresh-retry'],
+  retryBeforeRelock: ['refresh-faulted-in', 'refresh-retry', 'refresh-install'],
 };
 
 /** The trace step names `step` decides (empty for a step with no line above). */

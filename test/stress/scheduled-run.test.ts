@@ -63,7 +63,8 @@ describe('a pct schedule on the real threads', () => {
   it.each(['locked', 'generation'])('the reference (mainline, %s, default workload) has no finding under pct for 3 schedules', (strategy) => {
     const cwd = tmpCwd(`pct-ref-${strategy}`);
     for (const schedSeed of [1, 2, 3]) {
-      const { status, report } = stressJson(cwd, ['--schedule', 'pct', '--vcpus', '2', '--duration', '30', '--seed', String(10 + schedSeed), '--sched-seed', String(schedSeed), '--strategy', strategy]);
+      // S1's would-be fix on, as in the campaign's reference runs: S1 is a documented candidate upstream bug.
+      const { status, report } = stressJson(cwd, ['--schedule', 'pct', '--vcpus', '2', '--duration', '30', '--seed', String(10 + schedSeed), '--sched-seed', String(schedSeed), '--strategy', strategy, '--fix', 'hva-seq-miss']);
       expect(report.findings.map((f) => f.property), `${strategy} sched seed ${schedSeed}`).toEqual([]);
       expect(status).toBe(0);
       expect(report.verdict).toBe('clean');
@@ -91,7 +92,9 @@ describe('a pct schedule on the real threads', () => {
 describe('a chaos schedule', () => {
   it('runs the real threads with injected delays and reports its seed and rate, but no decisions', () => {
     const cwd = tmpCwd('chaos');
-    const { status, report } = stressJson(cwd, ['--schedule', 'chaos', '--vcpus', '2', '--duration', '2', '--seed', '3', '--sched-seed', '4', '--chaos-rate', '0.05']);
+    // With S1's would-be fix on: chaos reaches S1 (the candidate upstream bug, docs/VERDICTS.md) on
+    // mainline within such a run now and then; this test is about the schedule, not about S1.
+    const { status, report } = stressJson(cwd, ['--schedule', 'chaos', '--vcpus', '2', '--duration', '2', '--seed', '3', '--sched-seed', '4', '--chaos-rate', '0.05', '--fix', 'hva-seq-miss']);
     expect(status, JSON.stringify(report.findings).slice(0, 2000)).toBe(0);
     expect(report.schedule).toMatchObject({ kind: 'chaos', chaosRate: 0.05 });
     expect(report.schedule.traceHash).toBeUndefined();
