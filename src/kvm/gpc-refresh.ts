@@ -42,7 +42,12 @@ import { putPage } from './page-refs.js';
 import { mmuNotifierRetryCache } from './mmu-retry.js';
 import { invalidationsEndedNow, noteInvalidationInWindow } from './gpc-seqless-window.js';
 import { vpageToGfn } from '../mem/host-page-table.js';
-import { traceStep, type ModelContext } from './model-context.js';
+import { countCheck, finding, traceStep, type ModelContext } from './model-context.js';
+import { modelNowMs, schedGated } from '../sched/turn-gate.js';
+import { LIVELOCK_REFRESH_RETRYING, PROP_LIVELOCK } from '../oracle/properties/livelock.js';
+
+/** Under a controlled schedule: a refresh retrying this many times is a livelock finding (the wall-clock watch is off there). */
+export const SCHEDULED_LIVELOCK_RETRIES = 2000;
 import { VM_MMU_SEQ, VM_MN_COUNT } from './vm-layout.js';
 import {
   STEP_REFRESH_FAIL,
@@ -160,6 +165,9 @@ function markValidSpeculatively(gpcs: Int32Array, base: number): void {
  * reference held).
  */
 function hvaToPfnRetryLocked(ctx: ModelContext, g: number): number {
+  // Model time under a controlled schedule (for its livelock check below), and the check counted.
+  const scheduledStartMs = schedGated ? modelNowMs() : 0;
+  if (schedGated && ctx.oracles) countCheck(ctx, PROP_LIVELOCK);
   const gpcs = ctx.gpcs;
   const base = gpcBase(g);
   assertHeld(gpcs, base + GPC_REFRESH_LOCK, 'write');
@@ -179,6 +187,11 @@ function hvaToPfnRetryLocked(ctx: ModelContext, g: number): number {
   do {
     retries++;
     gpcs[base + G_CURRENT_RETRIES] = retries;
+    // Under a controlled schedule the main thread's wall-clock livelock watch is off: a refresh
+    // that retries this often is the livelock finding itself (its time in model milliseconds).
+    if (schedGated && retries === SCHEDULED_LIVELOCK_RETRIES && ctx.oracles) {
+      finding(ctx, PROP_LIVELOCK, g, gpcs[base + G_GPA]!, -1, retries, Math.round(modelNowMs() - scheduledStartMs), LIVELOCK_REFRESH_RETRYING);
+    }
     // `mmu_seq = kvm->mmu_invalidate_seq; smp_rmb();` under the write lock: the Atomics.load is
     // sequentially consistent, so it is ordered before every later load (the rmb), and pairs with
     // invalidate_range_end's "seq++ (Atomics.add), then count-- (Atomics.sub)" (its smp_wmb).

@@ -30,7 +30,7 @@ import type { ControlPlane } from './control-plane.js';
 
 /** What the schedule does not bring under its control (said in every controlled report). */
 export const CONTROLLED_SCHEDULE_GAPS: readonly string[] = [
-  "the main thread's refresh-livelock watch is wall-clock: off under a controlled schedule (livelock is still checked by the memslot updater, in model time)",
+  "the main thread's refresh-livelock watch is wall-clock: off under a controlled schedule (there a refresh retrying 2000 times is the livelock finding, and the memslot updater's wait is bounded in model time)",
   "the watchdog's stall detection is wall-clock (a deadlock is detected exactly: no runnable thread)",
   "the main thread's points are its waits and the swap's published stores only: its synchronous code between them runs as one step",
   'latency figures (refresh, eviction) are wall-clock and vary between replays; the counts do not',
