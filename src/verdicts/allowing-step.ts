@@ -4,6 +4,7 @@
  * steps. A finding none of whose racing steps is a replaced step's is mainline's own steps racing:
  * the report says so rather than blaming the variant. Cold path (report building only).
  */
+import { STRESS_DEFAULTS } from '../stress/stress-config.js';
 import type { InterleavingEvent } from '../stress/stress-report.js';
 import type { ProtocolStepName, ProtocolVariant } from '../kvm/protocols/protocol-variant.js';
 import type { AllowingStep } from './verdicts-report.js';
@@ -32,11 +33,13 @@ export function allowingSteps(variant: ProtocolVariant, module: string, racing: 
 }
 
 /** The one line a finding's row carries: which step of the variant allowed it. */
-export function allowedByLine(variant: ProtocolVariant, steps: readonly AllowingStep[], candidateBug: string | null): string {
+export function allowedByLine(variant: ProtocolVariant, steps: readonly AllowingStep[], candidateBug: string | null, strategy: string = STRESS_DEFAULTS.strategy): string {
   if (variant.name === 'mainline') {
-    return candidateBug !== null
-      ? `mainline's own code: candidate upstream bug ${candidateBug} (docs/VERDICTS.md)`
-      : "mainline's own code, and not one of its documented candidate upstream bugs: a model error or a new candidate (write it up in docs/VERDICTS.md)";
+    if (candidateBug !== null) return `mainline's own code: candidate upstream bug ${candidateBug} (docs/VERDICTS.md)`;
+    // Mainline has no guest-uses caches: a run beside a variant with that variant's entry strategy
+    // judges the strategy on mainline's code, not mainline (the exit code counts only --strategy locked runs).
+    if (strategy !== STRESS_DEFAULTS.strategy) return `mainline's code with --strategy ${strategy} (the guest-uses entry check of the variant beside it; upstream has none): that strategy's own finding on these workloads, not counted against mainline (only its --strategy ${STRESS_DEFAULTS.strategy} runs are)`;
+    return "mainline's own code, and not one of its documented candidate upstream bugs: a model error or a new candidate (write it up in docs/VERDICTS.md)";
   }
   if (steps.length === 0) {
     const replaced = replacedSteps(variant).map((s) => s.step);

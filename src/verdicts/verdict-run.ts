@@ -46,7 +46,7 @@ export function verdictRun(report: StressReport, variant: ProtocolVariant, modul
       racing,
       context,
       allowingSteps: steps,
-      allowedBy: untraced && !isMainline ? `no interleaving recorded for this finding (the report keeps one for the first finding of each property): see the first ${f.property} finding` : allowedByLine(variant, steps, candidateBug),
+      allowedBy: untraced && !isMainline ? `no interleaving recorded for this finding (the report keeps one for the first finding of each property): see the first ${f.property} finding` : allowedByLine(variant, steps, candidateBug, strategy),
       candidateBug,
       rerun: f.rerun,
     };

@@ -86,6 +86,9 @@ describe('the variant step that allowed a finding', () => {
   it('on mainline names the candidate upstream bug, or says it is none of them', () => {
     expect(allowedByLine(MAINLINE, [], 'S1 hva-seq-miss')).toContain('candidate upstream bug S1 hva-seq-miss');
     expect(allowedByLine(MAINLINE, [], null)).toContain('not one of its documented candidate upstream bugs');
+    // Beside a guest-uses variant, mainline runs with that variant's strategy: its findings are the strategy's.
+    expect(allowedByLine(MAINLINE, [], null, 'lockless')).toContain("mainline's code with --strategy lockless");
+    expect(allowedByLine(MAINLINE, [], null, 'lockless')).not.toContain('a model error');
   });
 
   it('matches a trace step by its name or its name with arguments, not by a longer name', () => {
