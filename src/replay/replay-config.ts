@@ -4,6 +4,7 @@
  * recorded stop: the cap only ever truncates, and a truncated replay says so (it diverges).
  */
 import type { ScheduleFile } from '../sched/schedule-file.js';
+import type { ReplayInput } from '../sched/schedule-setup.js';
 import type { StressOptions } from '../stress/stress-config.js';
 
 const MIN_REPLAY_CAP_S = 120;
@@ -19,4 +20,9 @@ export function stressOf(file: ScheduleFile): StressOptions {
     steps: file.scheduler.steps,
     ...(file.scheduler.kind === 'pct' ? { pctDepth: file.scheduler.pctDepth } : {}),
   };
+}
+
+/** What the scheduler follows: `decisions` (the file's, or a shrink candidate) with the file's stop; guided for --shrink. */
+export function replayInputOf(file: ScheduleFile, decisions: Uint8Array, guided = false): ReplayInput {
+  return { kind: file.scheduler.kind, decisions, stopStep: file.stop.step, stopReason: file.stop.reason, ...(guided ? { guided: true } : {}) };
 }

@@ -10,7 +10,7 @@ import { readScheduleFile, findingSignature, sameSignature, type FindingSignatur
 import { resolveStressConfig, type StressConfig } from '../stress/stress-config.js';
 import { runStress, type StressRunOptions } from '../stress/run-stress.js';
 import type { StressReport } from '../stress/stress-report.js';
-import { stressOf } from './replay-config.js';
+import { replayInputOf, stressOf } from './replay-config.js';
 import { shrinkSchedule, type ShrinkResult } from './shrink.js';
 import { writeScheduleFile } from '../sched/schedule-file.js';
 import { formatInterleaving } from '../stress/interleaving-text.js';
@@ -78,7 +78,7 @@ function replayRun(report: StressReport): ReplayRun {
 export async function runReplay(path: string, options: ReplayOptions = {}): Promise<ReplayReport> {
   const { file, decisions } = readScheduleFile(path);
   const config: StressConfig = resolveStressConfig(stressOf(file));
-  const replay = { kind: file.scheduler.kind, decisions, stopStep: file.stop.step, stopReason: file.stop.reason };
+  const replay = replayInputOf(file, decisions);
   const runOptions: StressRunOptions = { progress: options.progress ?? 'silent', notice: () => {}, replay, ...(options.handleSigint ? { handleSigint: true } : {}) };
   const reports: StressReport[] = [await runStress(config, runOptions)];
   if (options.checkDeterminism) {

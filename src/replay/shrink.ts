@@ -14,7 +14,7 @@ import { contextSwitches, encodeDecisions, findingSignature, sameSignature, type
 import { resolveStressConfig, type StressConfig } from '../stress/stress-config.js';
 import { runStress, type RecordedSchedule } from '../stress/run-stress.js';
 import type { StressReport } from '../stress/stress-report.js';
-import { stressOf } from './replay-config.js';
+import { replayInputOf, stressOf } from './replay-config.js';
 import { scheduleFileOf } from '../stress/schedule-record.js';
 
 export interface ShrinkResult {
@@ -68,7 +68,7 @@ export async function shrinkSchedule(file: ScheduleFile, decisions: Uint8Array, 
     const report = await runStress(config, {
       progress: 'silent',
       notice: () => {},
-      replay: { kind: file.scheduler.kind, decisions: candidate, stopStep: file.stop.step, stopReason: file.stop.reason, guided: true },
+      replay: replayInputOf(file, candidate, true),
       onScheduleRecorded: (r) => (recorded = r),
     });
     const f = report.findings[0];

@@ -13,14 +13,10 @@
  * under a controlled schedule: the campaign runs its runs one after another).
  */
 import { abortSchedule, type ChooserEnv } from './sched-chooser.js';
-import { PS_BLOCKED, PS_DONE, PS_SLEEPING, P_BLOCKS, P_DEADLINE, P_EXPECTED, P_INDEX, P_STATE, P_TAG, P_WAKE, SC_ABORT, SC_STEP, SC_TURN, participantBase } from './sched-layout.js';
+import { PS_DONE, P_STATE, P_WAKE, SC_ABORT, SC_STEP, SC_TURN, participantBase } from './sched-layout.js';
 import { STEP_US } from './schedule-kinds.js';
-import { POINT_BLOCK, POINT_EXIT, POINT_SLEEP, handTurnTo, takeStep, wakeEveryone } from './turn-gate.js';
-import { wordIndex, wordTag } from './sched-words.js';
-
-/** Atomics.waitAsync (Node 16+; not in the ES2022 lib typings). */
-type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
-const atomicsWaitAsync = (Atomics as unknown as { waitAsync: (a: Int32Array, i: number, v: number, t: number) => WaitAsyncResult }).waitAsync;
+import { POINT_BLOCK, POINT_EXIT, POINT_SLEEP, handTurnTo, markBlockedOnWord, markSleepingMs, takeStep, wakeEveryone } from './turn-gate.js';
+import { atomicsWaitAsync } from '../util/atomics-wait-async.js';
 
 export class MainParticipant {
   private readonly base: number;
@@ -64,28 +60,20 @@ export class MainParticipant {
 
   /** Sleeps `ms` of model time. */
   async sleepMs(ms: number): Promise<void> {
-    const mem = this.env.sv.mem;
     if (this.aborted) return;
-    const steps = Math.max(1, Math.ceil((ms * 1000) / STEP_US));
-    Atomics.store(mem, this.base + P_DEADLINE, Atomics.load(mem, SC_STEP) + steps);
-    Atomics.store(mem, this.base + P_STATE, PS_SLEEPING);
+    markSleepingMs(this.env.sv, this.base, ms);
     await this.point(POINT_SLEEP);
   }
 
   /** Waits until mem[index] !== expected (a futex wait), handing the turn over meanwhile. */
   async blockOnWord(mem: Int32Array, index: number, expected: number): Promise<void> {
-    const smem = this.env.sv.mem;
     if (this.aborted) {
       const wait = atomicsWaitAsync(mem, index, expected, 20);
       if (wait.async) await wait.value;
       return;
     }
     if (Atomics.load(mem, index) !== expected) return;
-    Atomics.store(smem, this.base + P_TAG, wordTag(this.env.words, mem));
-    Atomics.store(smem, this.base + P_INDEX, wordIndex(mem, index));
-    Atomics.store(smem, this.base + P_EXPECTED, expected);
-    Atomics.store(smem, this.base + P_STATE, PS_BLOCKED);
-    Atomics.add(smem, this.base + P_BLOCKS, 1);
+    markBlockedOnWord(this.env, this.base, mem, index, expected);
     await this.point(POINT_BLOCK);
   }
 

@@ -47,6 +47,7 @@ import {
   SC_STOP_STEP,
   SC_TIME_JUMPS,
   SC_WALL_STOP,
+  MAX_PARTICIPANTS,
   participantBase,
   type SchedView,
 } from './sched-layout.js';
@@ -70,6 +71,14 @@ function nextRandom(mem: Int32Array): number {
   Atomics.store(mem, SC_RNG, x);
   return x >>> 0;
 }
+
+/**
+ * The runnable participants of the decision being made, in index order, and a flag per index:
+ * filled once per decision (a blocked one's word is read once), then every rule picks from them.
+ * Scratch of the turn holder's thread (one decision at a time per thread); allocation-free.
+ */
+const runnableList = new Int32Array(MAX_PARTICIPANTS);
+const runnableFlag = new Uint8Array(MAX_PARTICIPANTS);
 
 /** True if participant t may run at `step` (see the file comment). */
 function isRunnable(env: ChooserEnv, t: number, step: number, stopping: boolean): boolean {
@@ -142,11 +151,13 @@ export function chooseNext(env: ChooserEnv): number {
     let earliest = 0x7fffffff;
     let alive = 0;
     for (let t = 0; t < n; t++) {
+      runnableFlag[t] = 0;
       const state = Atomics.load(mem, participantBase(t) + P_STATE);
       if (state === PS_DONE) continue;
       alive++;
       if (isRunnable(env, t, step, stopping)) {
-        runnable++;
+        runnableFlag[t] = 1;
+        runnableList[runnable++] = t;
         if (t < 31) mask |= 1 << t;
       } else if (state === PS_SLEEPING) {
         sleepers++;
@@ -174,13 +185,13 @@ export function chooseNext(env: ChooserEnv): number {
     // Follow the log where that thread can run; else keep the one that ran last; else the first runnable.
     const wanted = decision < Atomics.load(mem, SC_LOG_LENGTH) ? sv.log[decision]! : -1;
     const previous = decision > 0 ? sv.log[decision - 1]! : -1;
-    if (wanted >= 0 && wanted < n && isRunnable(env, wanted, step, stopping)) chosen = wanted;
-    else if (previous >= 0 && previous < n && isRunnable(env, previous, step, stopping)) chosen = previous;
-    else for (let t = 0; t < n && chosen < 0; t++) if (isRunnable(env, t, step, stopping)) chosen = t;
+    if (wanted >= 0 && wanted < n && runnableFlag[wanted] === 1) chosen = wanted;
+    else if (previous >= 0 && previous < n && runnableFlag[previous] === 1) chosen = previous;
+    else chosen = runnableList[0]!;
     if (decision < sv.log.length) sv.log[decision] = chosen;
   } else if (rule === REPLAY_STRICT) {
     const wanted = decision < Atomics.load(mem, SC_LOG_LENGTH) ? sv.log[decision]! : -1;
-    if (wanted >= 0 && wanted < n && isRunnable(env, wanted, step, stopping)) chosen = wanted;
+    if (wanted >= 0 && wanted < n && runnableFlag[wanted] === 1) chosen = wanted;
     else {
       Atomics.store(mem, SC_DIVERGED_STEP, decision);
       Atomics.store(mem, SC_DIVERGED_WANTED, wanted);
@@ -189,9 +200,10 @@ export function chooseNext(env: ChooserEnv): number {
       return -1;
     }
   } else if (kind === SCHED_PCT) {
+    // The highest priority; on a tie the lower index (the list is in index order).
     let best = -0x7fffffff;
-    for (let t = 0; t < n; t++) {
-      if (!isRunnable(env, t, step, stopping)) continue;
+    for (let i = 0; i < runnable; i++) {
+      const t = runnableList[i]!;
       const priority = Atomics.load(mem, participantBase(t) + P_PRIORITY);
       if (priority > best) {
         best = priority;
@@ -200,15 +212,7 @@ export function chooseNext(env: ChooserEnv): number {
     }
   } else {
     // SCHED_RANDOM (and anything else): uniform over the runnable ones.
-    let pick = runnable === 1 ? 0 : nextRandom(mem) % runnable;
-    for (let t = 0; t < n; t++) {
-      if (!isRunnable(env, t, step, stopping)) continue;
-      if (pick === 0) {
-        chosen = t;
-        break;
-      }
-      pick--;
-    }
+    chosen = runnableList[runnable === 1 ? 0 : nextRandom(mem) % runnable]!;
   }
   if (rule === 0) {
     if (decision < sv.log.length) sv.log[decision] = chosen;

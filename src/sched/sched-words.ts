@@ -19,6 +19,11 @@ export function schedWords(buffers: VmBuffers): SchedWords {
   return { views: BUFFER_ORDER.map((key) => new Int32Array(buffers[key])) };
 }
 
+/** The VmBuffers name of tag `tag` (reports: "vm[123]"). */
+export function wordBufferName(tag: number): string {
+  return BUFFER_ORDER[tag] ?? `buffer ${tag}`;
+}
+
 /** Tag of the buffer `mem` views; throws (a tool error: a wait on a buffer the scheduler does not know) otherwise. */
 export function wordTag(words: SchedWords, mem: Int32Array): number {
   for (let t = 0; t < words.views.length; t++) if (words.views[t]!.buffer === mem.buffer) return t;

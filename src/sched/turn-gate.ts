@@ -231,12 +231,28 @@ export function gateBlockOnWord(mem: Int32Array, index: number, expected: number
     return;
   }
   if (Atomics.load(mem, index) !== expected) return;
-  Atomics.store(smem, myBase + P_TAG, wordTag(e.words, mem));
-  Atomics.store(smem, myBase + P_INDEX, wordIndex(mem, index));
-  Atomics.store(smem, myBase + P_EXPECTED, expected);
-  Atomics.store(smem, myBase + P_STATE, PS_BLOCKED);
-  Atomics.add(smem, myBase + P_BLOCKS, 1);
+  markBlockedOnWord(e, myBase, mem, index, expected);
   gatedPoint(POINT_BLOCK, false);
+}
+
+/**
+ * Participant `base` (the caller, holding the turn) waits until mem[index] !== expected: its
+ * state and word, for the chooser. The worker's gate and the main participant both block this way.
+ */
+export function markBlockedOnWord(e: ChooserEnv, base: number, mem: Int32Array, index: number, expected: number): void {
+  const smem = e.sv.mem;
+  Atomics.store(smem, base + P_TAG, wordTag(e.words, mem));
+  Atomics.store(smem, base + P_INDEX, wordIndex(mem, index));
+  Atomics.store(smem, base + P_EXPECTED, expected);
+  Atomics.store(smem, base + P_STATE, PS_BLOCKED);
+  Atomics.add(smem, base + P_BLOCKS, 1);
+}
+
+/** Participant `base` (the caller, holding the turn) sleeps `ms` of model time (ms * 1000 / STEP_US steps, at least one). */
+export function markSleepingMs(sv: SchedView, base: number, ms: number): void {
+  const steps = Math.max(1, Math.ceil((ms * 1000) / STEP_US));
+  Atomics.store(sv.mem, base + P_DEADLINE, Atomics.load(sv.mem, SC_STEP) + steps);
+  Atomics.store(sv.mem, base + P_STATE, PS_SLEEPING);
 }
 
 /** Under the gate: sleeps `ms` of model time (ms * 1000 / STEP_US steps), letting others run. */
@@ -244,9 +260,7 @@ export function gateSleepMs(ms: number): void {
   const e = env!;
   const smem = e.sv.mem;
   if (Atomics.load(smem, SC_ABORT) !== 0) return;
-  const steps = Math.max(1, Math.ceil((ms * 1000) / STEP_US));
-  Atomics.store(smem, myBase + P_DEADLINE, Atomics.load(smem, SC_STEP) + steps);
-  Atomics.store(smem, myBase + P_STATE, PS_SLEEPING);
+  markSleepingMs(e.sv, myBase, ms);
   gatedPoint(POINT_SLEEP, false);
 }
 

@@ -42,9 +42,7 @@ import type { StressReport } from './stress-report.js';
 import { finishScheduledRun, prepareSchedule, startScheduledRun } from './scheduled-run.js';
 import type { ReplayInput, ScheduleOutcome } from '../sched/schedule-setup.js';
 
-/** Atomics.waitAsync (Node 16+; not in the ES2022 lib typings). */
-type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
-const atomicsWaitAsync = (Atomics as unknown as { waitAsync: (a: Int32Array, i: number, v: number, t: number) => WaitAsyncResult }).waitAsync;
+import { atomicsWaitAsync } from '../util/atomics-wait-async.js';
 
 export interface StressRunOptions {
   /** Progress display (default: 'silent' with config.json, else 'auto'). */

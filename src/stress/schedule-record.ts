@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { contextSwitches, encodeDecisions, findingSignature, scheduleFileStamp, writeScheduleFile, type ScheduleFile } from '../sched/schedule-file.js';
+import { encodeDecisions, findingSignature, scheduleFileStamp, writeScheduleFile, type ScheduleFile } from '../sched/schedule-file.js';
 import type { RecordedSchedule } from './run-stress.js';
 import { stressOptionsOf, type StressConfig } from './stress-config.js';
 import type { StressReport } from './stress-report.js';
@@ -41,5 +41,3 @@ export function saveSchedule(path: string, file: ScheduleFile): string {
   writeScheduleFile(path, file);
   return `npx gpc-lab replay ${path}`;
 }
-
-export { contextSwitches };

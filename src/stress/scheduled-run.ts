@@ -10,7 +10,7 @@ import { PS_BLOCKED, PS_DONE, PS_NOT_STARTED, PS_RUNNABLE, PS_SLEEPING } from '.
 import { setMainGate } from '../sched/main-participant.js';
 import { wakeEveryone } from '../sched/turn-gate.js';
 import { abortSchedule } from '../sched/sched-chooser.js';
-import { schedWords } from '../sched/sched-words.js';
+import { schedWords, wordBufferName } from '../sched/sched-words.js';
 import { isControlledSchedule, type ScheduleName } from '../sched/schedule-kinds.js';
 import {
   changePoints,
@@ -36,7 +36,6 @@ export const CONTROLLED_SCHEDULE_GAPS: readonly string[] = [
   'latency figures (refresh, eviction) are wall-clock and vary between replays; the counts do not',
 ];
 
-const BUFFER_TAG_NAMES = ['vm', 'hostMm', 'memslots', 'gpcs', 'vcpus', 'registers', 'findings', 'trace', 'stats', 'retired'];
 const STATE_NAMES: Record<number, string> = { [PS_DONE]: 'done', [PS_RUNNABLE]: 'runnable', [PS_BLOCKED]: 'blocked', [PS_SLEEPING]: 'sleeping', [PS_NOT_STARTED]: 'not started' };
 
 /** The report's schedule section. */
@@ -167,7 +166,7 @@ export function finishScheduledRun(run: ScheduledRun, schedule: ScheduleConfig, 
       step: outcome.deadlockStep,
       waits: outcome.participants
         .filter((p) => p.state === PS_BLOCKED)
-        .map((p) => `${nameOf(p.thread)} waits for ${BUFFER_TAG_NAMES[p.tag] ?? `buffer ${p.tag}`}[${p.index}] to change from ${p.expected}`),
+        .map((p) => `${nameOf(p.thread)} waits for ${wordBufferName(p.tag)}[${p.index}] to change from ${p.expected}`),
     };
   }
   return { report, outcome, decisions: replay && replay.guided !== true ? null : recordedDecisions(live.sv) };
