@@ -35,6 +35,8 @@ export interface CampaignOptions {
   schedule?: string;
   /** pct: the depth d. */
   pctDepth?: string | number;
+  /** pct: restart every K steps (0: never). */
+  pctEpoch?: string | number;
   /** random/pct: the step budget of each schedule. */
   steps?: string | number;
   /** random/pct: where each finding's schedule file goes (default gpc-lab-schedules). */
@@ -60,6 +62,8 @@ export interface CampaignConfig {
   /** `--schedule`: os (real threads), chaos, random or pct (each attempt one schedule). */
   readonly schedule: ScheduleName;
   readonly pctDepth: number;
+  /** pct: restart every this many steps of a schedule (0: never). */
+  readonly pctEpoch: number;
   readonly steps: number;
   readonly scheduleDir: string;
 }
@@ -113,9 +117,9 @@ export function resolveCampaignConfig(input: CampaignOptions): CampaignConfig {
   };
 }
 
-function resolveCampaignSchedule(input: CampaignOptions): Pick<CampaignConfig, 'schedule' | 'pctDepth' | 'steps' | 'scheduleDir'> {
+function resolveCampaignSchedule(input: CampaignOptions): Pick<CampaignConfig, 'schedule' | 'pctDepth' | 'pctEpoch' | 'steps' | 'scheduleDir'> {
   // The same checks as stress's (--pct-depth needs pct, --steps needs random or pct).
-  const s = resolveScheduleConfig({ ...(input.schedule !== undefined ? { schedule: input.schedule } : {}), ...(input.pctDepth !== undefined ? { pctDepth: input.pctDepth } : {}), ...(input.steps !== undefined ? { steps: input.steps } : {}) }, 0);
+  const s = resolveScheduleConfig({ ...(input.schedule !== undefined ? { schedule: input.schedule } : {}), ...(input.pctDepth !== undefined ? { pctDepth: input.pctDepth } : {}), ...(input.pctEpoch !== undefined ? { pctEpoch: input.pctEpoch } : {}), ...(input.steps !== undefined ? { steps: input.steps } : {}) }, 0);
   if (input.scheduleDir !== undefined && s.kind !== 'random' && s.kind !== 'pct') throw new UsageError(`--schedule-dir needs --schedule random or pct (got --schedule ${s.kind})`);
-  return { schedule: s.kind, pctDepth: s.pctDepth, steps: s.steps, scheduleDir: input.scheduleDir ?? DEFAULT_SCHEDULE_DIR };
+  return { schedule: s.kind, pctDepth: s.pctDepth, pctEpoch: s.pctEpoch, steps: s.steps, scheduleDir: input.scheduleDir ?? DEFAULT_SCHEDULE_DIR };
 }

@@ -41,7 +41,7 @@ export function sharedConfiguration(config: CampaignConfig): Record<string, unkn
     protocol: config.protocol,
     shardCount: config.shard.count,
     // Shards under other schedules are not one campaign; os campaigns keep their earlier hash.
-    ...(config.schedule !== 'os' ? { schedule: config.schedule, pctDepth: config.pctDepth, steps: config.steps } : {}),
+    ...(config.schedule !== 'os' ? { schedule: config.schedule, pctDepth: config.pctDepth, ...(config.pctEpoch > 0 ? { pctEpoch: config.pctEpoch } : {}), steps: config.steps } : {}),
   };
 }
 

@@ -54,7 +54,7 @@ let campaignProtocol = 'mainline';
 const CAMPAIGN_FIXES = FIX_SWITCHES.filter((f) => f.variant === undefined).map((f) => f.name);
 
 /** The campaign's --schedule options, added to every run (set by runCampaign). */
-let campaignSchedule: Pick<StressOptions, 'schedule' | 'pctDepth' | 'steps'> = {};
+let campaignSchedule: Pick<StressOptions, 'schedule' | 'pctDepth' | 'pctEpoch' | 'steps'> = {};
 
 function stressOnce(options: StressOptions, onRecorded?: (config: StressConfig, recorded: RecordedSchedule) => void): Promise<StressReport> {
   if (campaignStop?.aborted) throw new CampaignInterrupted();
@@ -286,7 +286,7 @@ export async function runCampaign(config: CampaignConfig, options: CampaignRunOp
   let interrupted = false;
   campaignStop = options.stop;
   campaignProtocol = config.protocol;
-  campaignSchedule = config.schedule === 'os' ? {} : { schedule: config.schedule, ...(config.schedule === 'pct' ? { pctDepth: config.pctDepth } : {}), ...(config.schedule === 'random' || config.schedule === 'pct' ? { steps: config.steps } : {}) };
+  campaignSchedule = config.schedule === 'os' ? {} : { schedule: config.schedule, ...(config.schedule === 'pct' ? { pctDepth: config.pctDepth, ...(config.pctEpoch > 0 ? { pctEpoch: config.pctEpoch } : {}) } : {}), ...(config.schedule === 'random' || config.schedule === 'pct' ? { steps: config.steps } : {}) };
   try {
     for (const entry of config.entries) {
       const seedBase = config.seed + 1000 * BUG_CATALOG.indexOf(entry);

@@ -41,6 +41,7 @@ export function registerCampaignCommand(program: Command): void {
     .option('--protocol <name>', `protocol variant of every run, bug and reference alike: ${protocolNames().join(', ')} (an entry whose workload names its cure keeps it)`, DEFAULT_PROTOCOL)
     .option('--schedule <os|chaos|random|pct>', 'who decides which thread runs in every run: os (real threads, the default), chaos, random or pct (each attempt is one schedule; the report gives schedules to the first finding, and each finding\'s schedule file is saved and replayed)', 'os')
     .option('--pct-depth <d>', 'pct: the bug depth targeted (default 3)')
+    .option('--pct-epoch <K>', 'pct: restart PCT every K steps of a schedule (default 0: never)')
     .option('--steps <n>', 'random/pct: the step budget of each schedule (default 200000)')
     .option('--schedule-dir <dir>', 'random/pct: where the findings\' schedule files go (default gpc-lab-schedules)')
     .option('--json', 'print the report as JSON')

@@ -26,7 +26,7 @@ interface ReplayCliOptions {
 export function formatReplayReport(r: ReplayReport): string[] {
   const out: string[] = [];
   const s = r.recorded.scheduler;
-  out.push(`replay of ${r.file}: ${s.kind} schedule, scheduler seed ${s.seed}${s.kind === 'pct' ? `, depth ${s.pctDepth}, change points ${s.changePoints.join(', ')}` : ''}, ${r.recorded.decisions} decisions`);
+  out.push(`replay of ${r.file}: ${s.kind} schedule, scheduler seed ${s.seed}${s.kind === 'pct' ? `, depth ${s.pctDepth}${s.pctEpoch !== undefined ? `, restarted every ${s.pctEpoch} steps (last epoch's change points ${s.changePoints.join(', ')})` : `, change points ${s.changePoints.join(', ')}`}` : ''}, ${r.recorded.decisions} decisions`);
   out.push(`recorded: ${r.recorded.finding ? r.recorded.finding.text : 'no finding'} (trace hash ${r.recorded.traceHash})`);
   r.runs.forEach((run, i) => {
     out.push(`replay ${i + 1}: ${run.finding ? run.finding.text : 'no finding'}; ${run.decisions} decisions, ${run.steps} steps, trace hash ${run.traceHash}, ${run.elapsedS.toFixed(2)} s`);

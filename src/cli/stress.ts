@@ -97,6 +97,7 @@ export function registerStressCommand(program: Command): void {
     .option('--schedule <os|chaos|random|pct>', 'who decides which thread runs: os (real threads, the default), chaos (real threads plus seeded random delays at the protocol points), random or pct (one thread at a time, a seeded scheduler picks at every protocol point: replayable)', 'os')
     .option('--sched-seed <n>', "the scheduler's seed (chaos/random/pct; default derived from --seed)")
     .option('--pct-depth <d>', 'pct: the bug depth d it targets (d-1 priority change points; default 3)')
+    .option('--pct-epoch <K>', 'pct: restart PCT every K steps (new priorities and change points; a bug within K steps gets the PCT bound with K for the run length; 0, the default, never)')
     .option('--chaos-rate <p>', 'chaos: the chance that a protocol point injects a delay (0..1, default 0.02)')
     .option('--steps <n>', 'random/pct: the step budget of the schedule (model time: 1 µs per step; default 200000)')
     .option('--save-schedule <file>', 'random/pct: write the schedule file here, finding or not (a finding always writes one)')

@@ -3,14 +3,16 @@
  * (`--inject-race`, a hidden stress hook; never a catalog entry or a `--bug` name). Not kernel
  * code: it measures what each `--schedule` can find (issue 10's "two preemptions" criterion).
  *
- *   vcpu-0, after each entry:   [point] x1: stage = 1   [point] x2: stage 2 -> 3   [point] x3: stage == 4 ?
- *   vcpu-1, around each entry:  [point] y1: stage 1 -> 2   (its vcpu_enter_guest)   [point] y2: stage 3 -> 4
+ *   vcpu-0, after each entry:  [point] x1: stage = 1   [point] x2: stage 3 -> 4   [point] x3: stage == 6 ?
+ *   vcpu-1, around each entry: [point] y1: stage 1 -> 2 or 4 -> 5   (its vcpu_enter_guest)   [point] y2: stage 2 -> 3 or 5 -> 6
  *
- * x3 sees 4 only in the order x1 < y1 < x2 < y2 < x3: vcpu-0, between two of its consecutive
- * steps, must stay stopped until vcpu-1 reaches the start of an entry, and again, one step later,
- * until vcpu-1 has run that whole entry (tens of steps): two preemptions of vcpu-0 a step apart.
- * Two threads running side by side on two cores interleave single steps, not whole entries, so
- * under os only a real preemption (or a long stall) at each of those two points can do it.
+ * x3 sees 6 only in the order x1 < y1 < y2 < x2 < y1' < y2' < x3: vcpu-0 must stay stopped
+ * between two consecutive steps of its own while vcpu-1 runs one whole entry (tens of steps), and
+ * again at the very next step while vcpu-1 runs the next one: two preemptions of vcpu-0, one step
+ * apart. In PCT's terms a depth-3 bug: two change points, each at one of vcpu-0's two points (every
+ * other order follows from the priorities and the vCPU loop's yields). Two threads running side by
+ * side on two cores interleave single steps, not whole entries, so under os only a real preemption
+ * (or a long stall) at each of the two points, in the same round, can do it.
  *
  * Guard of VM_TEST_RACE_STAGE: lock-free (Atomics) | Writers/readers: vcpu-0 and vcpu-1 only, with the hook on.
  */
@@ -30,23 +32,23 @@ export function testRaceSideX(ctx: ModelContext, round: number): void {
   if (schedOn) schedPoint(POINT_TEST_RACE);
   Atomics.store(vm, VM_TEST_RACE_STAGE, 1);
   if (schedOn) schedPoint(POINT_TEST_RACE);
-  Atomics.compareExchange(vm, VM_TEST_RACE_STAGE, 2, 3);
+  Atomics.compareExchange(vm, VM_TEST_RACE_STAGE, 3, 4);
   if (schedOn) schedPoint(POINT_TEST_RACE);
   if (ctx.oracles) {
     countCheck(ctx, PROP_INJECTED_RACE);
-    if (Atomics.load(vm, VM_TEST_RACE_STAGE) === 4) finding(ctx, PROP_INJECTED_RACE, -1, -1, -1, round, 0, 0);
+    if (Atomics.load(vm, VM_TEST_RACE_STAGE) === 6) finding(ctx, PROP_INJECTED_RACE, -1, -1, -1, round, 0, 0);
   }
   Atomics.store(vm, VM_TEST_RACE_STAGE, 0);
 }
 
-/** vcpu-1's side before its entry. */
+/** vcpu-1's side before its entry: 1 -> 2 (after x1) or 4 -> 5 (after x2). */
 export function testRaceSideYBefore(ctx: ModelContext): void {
   if (schedOn) schedPoint(POINT_TEST_RACE);
-  Atomics.compareExchange(ctx.vm, VM_TEST_RACE_STAGE, 1, 2);
+  if (Atomics.compareExchange(ctx.vm, VM_TEST_RACE_STAGE, 1, 2) !== 1) Atomics.compareExchange(ctx.vm, VM_TEST_RACE_STAGE, 4, 5);
 }
 
-/** vcpu-1's side after its entry. */
+/** vcpu-1's side after its entry: 2 -> 3 or 5 -> 6 (a whole entry after its y1). */
 export function testRaceSideYAfter(ctx: ModelContext): void {
   if (schedOn) schedPoint(POINT_TEST_RACE);
-  Atomics.compareExchange(ctx.vm, VM_TEST_RACE_STAGE, 3, 4);
+  if (Atomics.compareExchange(ctx.vm, VM_TEST_RACE_STAGE, 2, 3) !== 2) Atomics.compareExchange(ctx.vm, VM_TEST_RACE_STAGE, 5, 6);
 }

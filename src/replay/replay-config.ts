@@ -18,7 +18,7 @@ export function stressOf(file: ScheduleFile): StressOptions {
     schedule: file.scheduler.kind,
     schedSeed: file.scheduler.seed,
     steps: file.scheduler.steps,
-    ...(file.scheduler.kind === 'pct' ? { pctDepth: file.scheduler.pctDepth } : {}),
+    ...(file.scheduler.kind === 'pct' ? { pctDepth: file.scheduler.pctDepth, ...(file.scheduler.pctEpoch !== undefined ? { pctEpoch: file.scheduler.pctEpoch } : {}) } : {}),
   };
 }
 

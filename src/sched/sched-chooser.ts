@@ -62,8 +62,8 @@ export interface ChooserEnv {
   readonly findings: Int32Array;
 }
 
-/** One xorshift32 draw from the scheduler's shared state. */
-function nextRandom(mem: Int32Array): number {
+/** One xorshift32 draw from the scheduler's shared state (random's picks, pct's epochs). */
+export function nextRandom(mem: Int32Array): number {
   let x = Atomics.load(mem, SC_RNG);
   x ^= x << 13;
   x ^= x >>> 17;

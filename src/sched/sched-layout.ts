@@ -65,6 +65,9 @@ export const REPLAY_STRICT = 1;
 export const REPLAY_GUIDED = 2;
 /** Decisions made (the next index in the log). */
 export const SC_DECISIONS = 22;
+/** PCT: restart every this many steps (0: never); the step the current epoch began at. */
+export const SC_EPOCH = 23;
+export const SC_EPOCH_START = 24;
 /** Global slots: two cache lines. */
 export const SC_GLOBAL_INTS = 32;
 

@@ -46,7 +46,7 @@ export interface ScheduleFile {
   readonly createdAt: string;
   readonly config: StressOptions;
   readonly threads: readonly { readonly index: number; readonly name: string }[];
-  readonly scheduler: { readonly kind: ScheduleName; readonly seed: number; readonly pctDepth: number; readonly changePoints: readonly number[]; readonly steps: number };
+  readonly scheduler: { readonly kind: ScheduleName; readonly seed: number; readonly pctDepth: number; readonly pctEpoch?: number; readonly changePoints: readonly number[]; readonly steps: number };
   readonly stop: { readonly step: number; readonly reason: number; readonly reasonName: string };
   readonly decisions: { readonly count: number; readonly runs: readonly (readonly [number, number])[] };
   readonly traceHash: string;

@@ -8,7 +8,8 @@
  *           runnable thread uniformly (replayable)
  *   pct     one thread at a time, PCT (Burckhardt et al. 2010): random distinct priorities, the
  *           highest-priority runnable thread runs, d-1 change points lower the running thread's
- *           priority; a yield lowers the yielder's (replayable)
+ *           priority; a yield lowers the yielder's (replayable); `--pct-epoch K` restarts it
+ *           every K steps
  *
  * `replay` is not a `--schedule` value: `gpc-lab replay` runs the decisions of a schedule file.
  */
@@ -33,6 +34,13 @@ export function isControlledSchedule(name: ScheduleName | 'replay'): boolean {
 
 /** `--pct-depth` default (the issue's d = 3: two change points). */
 export const DEFAULT_PCT_DEPTH = 3;
+/**
+ * `--pct-epoch` default: 0, one PCT schedule over the whole run (the paper's algorithm). K > 0
+ * restarts PCT every K steps (new priorities, d-1 new change points in the next K steps): each
+ * epoch is a PCT schedule of length K from the state the run has reached, so a bug whose d events
+ * fall within K steps is found with probability >= 1/(n K^(d-1)) per epoch, not per run.
+ */
+export const DEFAULT_PCT_EPOCH = 0;
 /** `--chaos-rate` default: the chance that a scheduling point injects a delay. */
 export const DEFAULT_CHAOS_RATE = 0.02;
 /** Model time under a controlled schedule: one scheduling point is this many microseconds. */

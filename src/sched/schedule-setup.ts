@@ -44,6 +44,7 @@ import {
   SC_TURN,
   SC_WALL_STOP,
   SC_YIELDS,
+  SC_EPOCH,
   changePointSlot,
   createSchedBuffer,
   participantBase,
@@ -70,6 +71,8 @@ export interface ScheduleSetup {
   readonly kind: ScheduleName;
   readonly seed: number;
   readonly pctDepth: number;
+  /** pct: restart every this many steps (0: never; pct-epoch.ts). */
+  readonly pctEpoch?: number;
   readonly steps: number;
   /** Model thread indices of the worker participants. */
   readonly workers: readonly number[];
@@ -110,7 +113,10 @@ export function createSchedule(setup: ScheduleSetup, words: SchedWords, control:
     [order[i], order[j]] = [order[j]!, order[i]!];
   }
   order.forEach((t, rank) => (mem[participantBase(t) + P_PRIORITY] = setup.pctDepth + rank));
-  if (mem[SC_KIND] === SCHED_PCT) for (let i = 0; i < setup.pctDepth - 1; i++) mem[changePointSlot(i)] = 1 + rng.below(setup.steps);
+  // With --pct-epoch K the first epoch's change points are in [1, K] (pct-epoch.ts draws the next ones).
+  const epoch = setup.pctEpoch ?? 0;
+  mem[SC_EPOCH] = epoch;
+  if (mem[SC_KIND] === SCHED_PCT) for (let i = 0; i < setup.pctDepth - 1; i++) mem[changePointSlot(i)] = 1 + rng.below(epoch > 0 ? Math.min(epoch, setup.steps) : setup.steps);
   if (setup.replay?.guided === true) {
     sv.log.set(setup.replay.decisions);
     mem[SC_LOG_LENGTH] = setup.replay.decisions.length;

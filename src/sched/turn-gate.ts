@@ -19,6 +19,7 @@
 import { RC_STATE, RC_STATE_ARG, ThreadState } from '../harness/run-control.js';
 import { Random } from '../util/random.js';
 import { abortSchedule, chooseNext, type ChooserEnv } from './sched-chooser.js';
+import { maybeStartPctEpoch } from './pct-epoch.js';
 import {
   PS_BLOCKED,
   PS_DONE,
@@ -171,6 +172,7 @@ export function takeStep(e: ChooserEnv, who: number, kind: number, yielding: boo
   const base = participantBase(who);
   Atomics.add(mem, base + P_STEPS, 1);
   if (Atomics.load(mem, SC_KIND) === SCHED_PCT) {
+    maybeStartPctEpoch(e.sv, step);
     // A change point, and a yield, drop the running participant below every other: PCT gives
     // change point i priority d-1-i, below every initial one (d..d+n-1); with yields also
     // dropping participants (to make loops end) the one rule that keeps "a change point

@@ -21,7 +21,7 @@ export function scheduleFileOf(config: StressConfig, report: StressReport, recor
     ...scheduleFileStamp(),
     config: stressOptionsOf(config),
     threads: (report.schedule.participants ?? []).map((p) => ({ index: p.index, name: p.thread })),
-    scheduler: { kind, seed: config.schedule.seed, pctDepth: config.schedule.pctDepth, changePoints: recorded.changePoints, steps: config.schedule.steps },
+    scheduler: { kind, seed: config.schedule.seed, pctDepth: config.schedule.pctDepth, ...(config.schedule.pctEpoch > 0 ? { pctEpoch: config.schedule.pctEpoch } : {}), changePoints: recorded.changePoints, steps: config.schedule.steps },
     stop: { step: recorded.outcome.stopStep, reason: recorded.outcome.stopReason, reasonName: recorded.outcome.stopReason === 0 ? 'none' : stopReasonName(recorded.outcome.stopReason) },
     decisions: { count: recorded.decisions.length, runs: encodeDecisions(recorded.decisions) },
     traceHash: recorded.outcome.hash.toString(16).padStart(8, '0'),

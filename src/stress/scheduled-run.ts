@@ -43,6 +43,8 @@ export interface ScheduleReport {
   kind: ScheduleName | 'replay';
   seed: number;
   pctDepth?: number;
+  /** pct: the epoch length (--pct-epoch; absent: one epoch); changePoints are then the last epoch's. */
+  pctEpoch?: number;
   changePoints?: number[];
   chaosRate?: number;
   /** random/pct: the step budget. */
@@ -94,7 +96,7 @@ export function prepareSchedule(
     return { live: null, workerSchedule: kind === 'chaos' ? { seed: schedule.seed, chaosRate: schedule.chaosRate } : undefined };
   }
   const live = createSchedule(
-    { kind: schedule.kind, seed: schedule.seed, pctDepth: schedule.pctDepth, steps: schedule.steps, workers: workers.map((w) => w.thread), mainIndex, mainActive, replay },
+    { kind: schedule.kind, seed: schedule.seed, pctDepth: schedule.pctDepth, pctEpoch: schedule.pctEpoch, steps: schedule.steps, workers: workers.map((w) => w.thread), mainIndex, mainActive, replay },
     schedWords(buffers),
     control.view,
     main.findings.mem,
@@ -142,7 +144,7 @@ export function finishScheduledRun(run: ScheduledRun, schedule: ScheduleConfig, 
   const nameOf = (t: number): string => names.get(t) ?? (t < 0 ? '(end of schedule)' : `thread ${t}`);
   const report: ScheduleReport = {
     ...base,
-    ...(schedule.kind === 'pct' || replay?.kind === 'pct' ? { pctDepth: schedule.pctDepth, changePoints: changePoints(live.sv) } : {}),
+    ...(schedule.kind === 'pct' || replay?.kind === 'pct' ? { pctDepth: schedule.pctDepth, ...(schedule.pctEpoch > 0 ? { pctEpoch: schedule.pctEpoch } : {}), changePoints: changePoints(live.sv) } : {}),
     stepBudget: schedule.steps,
     steps: outcome.steps,
     decisions: outcome.decisions,

@@ -24,6 +24,8 @@ import {
   SC_DIVERGED_RUNNABLE,
   SC_DIVERGED_STEP,
   SC_DIVERGED_WANTED,
+  SC_EPOCH_START,
+  SC_LOW_PRIORITY,
   SC_LOG_LENGTH,
   SC_STEP,
   SC_STOP_REASON,
@@ -46,12 +48,12 @@ interface Bench {
   readonly findings: Int32Array;
 }
 
-function bench(kind: ScheduleName, workers: number, replay: ReplayInput | null = null, steps = 1000): Bench {
+function bench(kind: ScheduleName, workers: number, replay: ReplayInput | null = null, steps = 1000, pctEpoch = 0): Bench {
   const word = new Int32Array(new SharedArrayBuffer(64 * 4));
   const control = new Int32Array(new SharedArrayBuffer(64 * 4));
   const findings = new Int32Array(new SharedArrayBuffer(64 * 4));
   const live = createSchedule(
-    { kind, seed: 42, pctDepth: 3, steps, workers: Array.from({ length: workers }, (_, i) => i), mainIndex: workers, mainActive: false, replay },
+    { kind, seed: 42, pctDepth: 3, pctEpoch, steps, workers: Array.from({ length: workers }, (_, i) => i), mainIndex: workers, mainActive: false, replay },
     { views: [word] },
     control,
     findings,
@@ -156,6 +158,64 @@ describe('the PCT scheduler', () => {
     expect(Atomics.load(b.mem, SC_YIELDS)).toBe(3);
     // A step that is not a yield changes nobody's priority.
     expect(takeStep(b.live.env, 1, 7, false)).toBe(1);
+  });
+});
+
+describe('PCT restarted every K steps (--pct-epoch)', () => {
+  const EPOCH = 50;
+  const priorities = (b: Bench): number[] => [0, 1, 2, 3].map((t) => Atomics.load(b.mem, participantBase(t) + P_PRIORITY));
+  const points = (b: Bench): number[] => [0, 1].map((i) => Atomics.load(b.mem, changePointSlot(i)));
+
+  it("draws the first epoch's change points within the epoch, not over the step budget", () => {
+    for (let i = 0; i < 20; i++) {
+      const b = bench('pct', 4, null, 1_000_000, EPOCH);
+      for (const cp of points(b)) expect(cp).toBeGreaterThanOrEqual(1), expect(cp).toBeLessThanOrEqual(EPOCH);
+    }
+  });
+
+  it('at the end of each epoch: fresh distinct priorities d .. d+n-1, the floor back to 0, and d-1 change points in the next K steps', () => {
+    const b = bench('pct', 4, null, 1_000_000, EPOCH);
+    const seen = new Set<string>();
+    let who = 0;
+    for (let step = 1; step <= 20 * EPOCH; step++) {
+      // Yields now and then (not at an epoch's last step, where the yielder would drop again at once).
+      const yielding = step % 7 === 0 && step % EPOCH !== 0;
+      who = takeStep(b.live.env, who, yielding ? POINT_YIELD : 7, yielding);
+      if (step % EPOCH === 0) {
+        // The step that ends an epoch starts the next one (its own change points are later).
+        expect(Atomics.load(b.mem, SC_EPOCH_START)).toBe(step);
+        expect([...priorities(b)].sort()).toEqual([3, 4, 5, 6]);
+        expect(Atomics.load(b.mem, SC_LOW_PRIORITY)).toBe(0);
+        for (const cp of points(b)) expect(cp).toBeGreaterThan(step), expect(cp).toBeLessThanOrEqual(step + EPOCH);
+        seen.add(priorities(b).join(','));
+      }
+    }
+    // The priorities are redrawn, not kept: 20 epochs of 4 participants show several orders.
+    expect(seen.size).toBeGreaterThan(3);
+  });
+
+  it('without --pct-epoch nothing is redrawn: priorities only fall (yields, change points), never rise', () => {
+    const b = bench('pct', 4, null, 1_000_000, 0);
+    let who = 0;
+    const start = priorities(b);
+    for (let step = 1; step <= 500; step++) {
+      const before = priorities(b);
+      who = takeStep(b.live.env, who, step % 7 === 0 ? POINT_YIELD : 7, step % 7 === 0);
+      priorities(b).forEach((p, t) => expect(p).toBeLessThanOrEqual(before[t]!));
+    }
+    expect(priorities(b)).not.toEqual(start);
+    expect(Atomics.load(b.mem, SC_EPOCH_START)).toBe(0);
+  });
+
+  it('the same seed redraws the same epochs (a recording and its replay agree)', () => {
+    const run = (): number[] => {
+      const b = bench('pct', 4, null, 1_000_000, EPOCH);
+      const trace: number[] = [];
+      let who = 0;
+      for (let step = 1; step <= 10 * EPOCH; step++) trace.push((who = takeStep(b.live.env, who, 7, step % 5 === 0)));
+      return trace;
+    };
+    expect(run()).toEqual(run());
   });
 });
 

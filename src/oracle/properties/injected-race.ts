@@ -1,8 +1,8 @@
 /**
  * injected-race: TEST ONLY. The two-preemption race that `--inject-race` (a hidden test hook, never
  * in the catalog) adds to the vCPU loops (src/kvm/test-race.ts) did not complete its bad order.
- * It exists to measure what each schedule (os, chaos, random, pct) can find: a window of a few
- * steps that needs two preemptions of one thread and one of another. Checked by vcpu-0 at the end
+ * It exists to measure what each schedule (os, chaos, random, pct) can find: a window of two
+ * steps that needs two preemptions of one thread, each across a whole vCPU entry of another. Checked by vcpu-0 at the end
  * of each of its race rounds; with the hook off it is never checked.
  */
 import { defineProperty } from '../../trace/property.js';
@@ -17,5 +17,5 @@ export const injectedRace = defineProperty({
   fills: { cache: false, gpa: false, pfn: false },
   fields: { round: "vcpu-0's race round in which it happened" },
   details: (a) => ({ round: a }),
-  describe: (d) => `the injected race happened in round ${d.round}: vcpu-0 x1 < vcpu-1 y1 < vcpu-0 x2 < vcpu-1 y2 < vcpu-0 x3 (vcpu-0 preempted twice, vcpu-1 once, each a step apart)`,
+  describe: (d) => `the injected race happened in round ${d.round}: vcpu-0 x1 < vcpu-1 entry (y1 .. y2) < vcpu-0 x2 < vcpu-1 entry (y1 .. y2) < vcpu-0 x3 (vcpu-0 preempted twice, a step apart)`,
 });
