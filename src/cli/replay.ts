@@ -9,7 +9,7 @@ import type { Command } from 'commander';
 import { checkOutputPath } from '../util/output-path.js';
 import { perfettoTrace } from '../stress/perfetto-trace.js';
 import { formatInterleaving } from '../stress/interleaving-text.js';
-import { runReplay, type ReplayReport } from '../replay/run-replay.js';
+import { pairText, runReplay, type ReplayReport } from '../replay/run-replay.js';
 import { REPORT_WIDTH, fitLines } from '../util/wrap-text.js';
 import { UsageError } from '../util/usage-error.js';
 import { parseIntegerOption } from '../util/option-parsers.js';
@@ -37,7 +37,9 @@ export function formatReplayReport(r: ReplayReport): string[] {
   }
   if (r.shrink) {
     const s = r.shrink;
-    out.push('', `shrunk in ${s.trials} replays (${s.accepted} kept, ${s.seconds.toFixed(1)} s): context switches ${s.before.contextSwitches} -> ${s.after.contextSwitches}, decisions ${s.before.decisions} -> ${s.after.decisions}, interleaving ${s.before.interleavingEvents} -> ${s.after.interleavingEvents} events; ${s.out} replays: ${s.verified}`);
+    out.push('', `shrunk in ${s.trials} replays (${s.accepted} kept, ${s.seconds.toFixed(1)} s): threads ${s.before.threads} -> ${s.after.threads}, context switches ${s.before.contextSwitches} -> ${s.after.contextSwitches}, decisions ${s.before.decisions} -> ${s.after.decisions}, interleaving ${s.before.interleavingEvents} -> ${s.after.interleavingEvents} events; ${s.out} replays: ${s.verified}`);
+    out.push(`threads and workload dropped: ${s.reductions.length > 0 ? s.reductions.join(', ') : 'none (each was needed, or the budget ran out)'}`);
+    out.push(s.criticalPair ? `critical pair: ${pairText(s.criticalPair)}` : `critical pair: ${s.criticalPairNote}`);
     out.push(...s.interleaving.map((l) => `  ${l}`));
   }
   out.push('', `${r.verdict.toUpperCase()} (exit ${r.exitCode}): ${r.summary}`);

@@ -46,10 +46,20 @@ export interface ReplayReport extends JsonEnvelope<'replay'> {
     trials: number;
     accepted: number;
     seconds: number;
+    /** Phase 1's kept reductions of threads and workload. */
+    reductions: readonly string[];
+    /** Phase 3: the adjacent steps whose order decides the finding, against a passing neighbour. */
+    criticalPair: ShrinkResult['criticalPair'];
+    criticalPairNote: string;
     /** The shrunk file replayed strictly: did it reproduce? */
     verified: ReplayVerdict;
     interleaving: string[];
   };
+}
+
+/** "vcpu-1 refresh-install(valid=1) before notifier invalidate-start (swapped: no finding)". */
+export function pairText(pair: NonNullable<ShrinkResult['criticalPair']>): string {
+  return `${pair.first.thread} ${pair.first.point} before ${pair.second.thread} ${pair.second.point} (decision ${pair.decision}; the other way round: ${pair.neighbour})`;
 }
 
 export interface ReplayOptions {
@@ -127,10 +137,14 @@ export async function runReplay(path: string, options: ReplayOptions = {}): Prom
       trials: result.trials,
       accepted: result.accepted,
       seconds: result.seconds,
+      reductions: result.reductions,
+      criticalPair: result.criticalPair,
+      criticalPairNote: result.criticalPairNote,
       verified: check.verdict,
       interleaving: first ? formatInterleaving(first.interleaving) : [],
     };
-    summary += `; shrunk: ${result.before.contextSwitches} -> ${result.after.contextSwitches} context switches, ${result.before.decisions} -> ${result.after.decisions} decisions, interleaving ${result.before.interleavingEvents} -> ${result.after.interleavingEvents} events, in ${options.shrinkTo} (its replay: ${check.verdict})`;
+    summary += `; shrunk: ${result.before.threads} -> ${result.after.threads} threads, ${result.before.contextSwitches} -> ${result.after.contextSwitches} context switches, ${result.before.decisions} -> ${result.after.decisions} decisions, interleaving ${result.before.interleavingEvents} -> ${result.after.interleavingEvents} events, in ${options.shrinkTo} (its replay: ${check.verdict})`;
+    if (result.criticalPair) summary += `; critical pair: ${pairText(result.criticalPair)}`;
   }
   return {
     ...jsonEnvelope('replay'),

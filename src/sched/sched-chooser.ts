@@ -12,7 +12,8 @@
  *   pct        the runnable one of highest priority (PCT); priorities change at the change points
  *              and when a participant yields (turn-gate.ts)
  *   replay     the logged decision; if that participant is not runnable, the replay diverged
- *              (recorded with what was runnable) and is aborted
+ *              (recorded with what was runnable) and is aborted; past the recorded stop (the
+ *              threads leaving) the schedule just ends
  *
  * Cold compared with the handover it precedes, but allocation-free: it runs at every step.
  */
@@ -45,6 +46,7 @@ import {
   SC_STEP,
   SC_STOP_REASON,
   SC_STOP_STEP,
+  SC_STOP_DECISION,
   SC_TIME_JUMPS,
   SC_WALL_STOP,
   MAX_PARTICIPANTS,
@@ -112,6 +114,7 @@ function applyDueStop(env: ChooserEnv, step: number): boolean {
   }
   if (reason === 0) return false;
   Atomics.store(mem, SC_STOP_STEP, step);
+  Atomics.store(mem, SC_STOP_DECISION, Atomics.load(mem, SC_DECISIONS));
   Atomics.store(mem, SC_STOP_REASON, reason);
   Atomics.compareExchange(env.control, RC_STOP_REASON, 0, reason);
   return true;
@@ -192,7 +195,12 @@ export function chooseNext(env: ChooserEnv): number {
   } else if (rule === REPLAY_STRICT) {
     const wanted = decision < Atomics.load(mem, SC_LOG_LENGTH) ? sv.log[decision]! : -1;
     if (wanted >= 0 && wanted < n && runnableFlag[wanted] === 1) chosen = wanted;
-    else {
+    else if (Atomics.load(mem, SC_STOP_STEP) >= 0) {
+      // Past the recorded stop the threads only leave (their order is not part of the schedule):
+      // the schedule ends here, every thread leaves freely, and that is no divergence.
+      endRun(env, Atomics.load(mem, SC_STOP_REASON));
+      return -1;
+    } else {
       Atomics.store(mem, SC_DIVERGED_STEP, decision);
       Atomics.store(mem, SC_DIVERGED_WANTED, wanted);
       Atomics.store(mem, SC_DIVERGED_RUNNABLE, mask);

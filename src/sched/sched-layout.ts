@@ -11,6 +11,8 @@
  *   line 3 + t  participant t (model thread index t: vcpu v = v, notifier n, evtchn n+1,
  *               juggler n+2, main n+3): P_* slots
  *   after       the decision log: one byte per decision, the participant chosen (the log's length)
+ *   after that  the step log, one int per decision: the step taken just before it, (participant << 16) | point
+ *               kind (a trace step id or POINT_*), -1 where none was (the first decision without main)
  *
  * Guard of every slot: the turn (only the turn holder writes), except SC_TURN and P_WAKE (the
  * handover: written by the holder that gives the turn away, read by the waiter), SC_ABORT and
@@ -37,7 +39,7 @@ export const SC_STOP_STEP = 7;
 export const SC_STOP_REASON = 8;
 /** A stop asked for from outside the turn (main: the wall-clock cap, Ctrl-C): the chooser applies it at its next point. */
 export const SC_WALL_STOP = 9;
-/** Rolling hash of (participant, point kind) over every step: the determinism check compares it. */
+/** Rolling hash of (participant, point kind) over every step up to the stop: the determinism check compares it. */
 export const SC_HASH = 10;
 /** Replay: the step at which the schedule could not be followed (-1: never), the participant it wanted, and a bit mask of the runnable ones. */
 export const SC_DIVERGED_STEP = 11;
@@ -68,6 +70,10 @@ export const SC_DECISIONS = 22;
 /** PCT: restart every this many steps (0: never); the step the current epoch began at. */
 export const SC_EPOCH = 23;
 export const SC_EPOCH_START = 24;
+/** Entries of the decision log and of the step log. */
+export const SC_LOG_CAPACITY = 25;
+/** The decision at which the chooser stopped the run (-1: not yet): --shrink's last pair to swap. */
+export const SC_STOP_DECISION = 26;
 /** Global slots: two cache lines. */
 export const SC_GLOBAL_INTS = 32;
 
@@ -98,8 +104,10 @@ export const MAX_PARTICIPANTS = 255;
 
 export interface SchedView {
   readonly mem: Int32Array;
-  /** One byte per step: the participant that took it. */
+  /** One byte per decision: the participant it chose. */
   readonly log: Uint8Array;
+  /** One int per decision: the step taken just before it, (participant << 16) | kind; -1: none. */
+  readonly stepLog: Int32Array;
   readonly threads: number;
 }
 
@@ -111,11 +119,14 @@ function intsFor(threads: number): number {
 export function createSchedBuffer(threads: number, logBytes: number): SharedArrayBuffer {
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_PARTICIPANTS) throw new RangeError(`createSchedBuffer: threads must be 1..${MAX_PARTICIPANTS}, got ${threads}`);
   const ints = intsFor(threads);
-  const buffer = new SharedArrayBuffer(ints * 4 + logBytes);
+  const buffer = new SharedArrayBuffer(ints * 4 + stepLogOffset(logBytes) + logBytes * 4);
   const mem = new Int32Array(buffer, 0, ints);
   mem[SC_THREADS] = threads;
+  mem[SC_LOG_CAPACITY] = logBytes;
+  new Int32Array(buffer, ints * 4 + stepLogOffset(logBytes), logBytes).fill(-1);
   mem[SC_TURN] = -1;
   mem[SC_STOP_STEP] = -1;
+  mem[SC_STOP_DECISION] = -1;
   mem[SC_DIVERGED_STEP] = -1;
   mem[SC_DEADLOCK_STEP] = -1;
   return buffer;
@@ -125,7 +136,21 @@ export function schedView(buffer: SharedArrayBuffer): SchedView {
   const head = new Int32Array(buffer, 0, SC_GLOBAL_INTS);
   const threads = head[SC_THREADS]!;
   const ints = intsFor(threads);
-  return { mem: new Int32Array(buffer, 0, ints), log: new Uint8Array(buffer, ints * 4), threads };
+  const capacity = head[SC_LOG_CAPACITY]!;
+  return { mem: new Int32Array(buffer, 0, ints), log: new Uint8Array(buffer, ints * 4, capacity), stepLog: new Int32Array(buffer, ints * 4 + stepLogOffset(capacity), capacity), threads };
+}
+
+/** Bytes from the decision log's start to the step log's (the decision log rounded up to an int). */
+function stepLogOffset(logBytes: number): number {
+  return (logBytes + 3) & ~3;
+}
+
+/** A step log entry's parts. */
+export function stepLogWho(entry: number): number {
+  return entry >> 16;
+}
+export function stepLogKind(entry: number): number {
+  return entry & 0xffff;
 }
 
 /** First slot of participant t's line. */

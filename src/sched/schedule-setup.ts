@@ -44,6 +44,7 @@ import {
   SC_TURN,
   SC_WALL_STOP,
   SC_YIELDS,
+  SC_STOP_DECISION,
   SC_EPOCH,
   changePointSlot,
   createSchedBuffer,
@@ -185,6 +186,8 @@ export interface ScheduleOutcome {
   readonly timeJumps: number;
   readonly hash: number;
   readonly stopStep: number;
+  /** The decision the stop was applied at (-1: none). */
+  readonly stopDecision: number;
   readonly stopReason: number;
   readonly aborted: boolean;
   readonly divergedAt: number;
@@ -219,6 +222,7 @@ export function readScheduleOutcome(sv: SchedView): ScheduleOutcome {
     timeJumps: Atomics.load(mem, SC_TIME_JUMPS),
     hash: Atomics.load(mem, SC_HASH) >>> 0,
     stopStep: Atomics.load(mem, SC_STOP_STEP),
+    stopDecision: Atomics.load(mem, SC_STOP_DECISION),
     stopReason: Atomics.load(mem, SC_STOP_REASON),
     aborted: Atomics.load(mem, SC_ABORT) !== 0,
     divergedAt: Atomics.load(mem, SC_DIVERGED_STEP),
@@ -231,6 +235,11 @@ export function readScheduleOutcome(sv: SchedView): ScheduleOutcome {
 }
 
 /** The decisions a recording (or a guided replay) made: a copy of the log's used part. */
+/** The step log of what a recording (or a guided replay) ran: one entry per recorded decision. */
+export function recordedSteps(sv: SchedView, decisions: number): Int32Array {
+  return sv.stepLog.slice(0, Math.min(sv.stepLog.length, decisions));
+}
+
 export function recordedDecisions(sv: SchedView): Uint8Array {
   const guided = Atomics.load(sv.mem, SC_REPLAYING) === REPLAY_GUIDED;
   return sv.log.slice(0, Math.min(sv.log.length, guided ? Atomics.load(sv.mem, SC_DECISIONS) : Atomics.load(sv.mem, SC_LOG_LENGTH)));

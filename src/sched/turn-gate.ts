@@ -42,6 +42,8 @@ import {
   SC_STEP,
   SC_TURN,
   SC_YIELDS,
+  SC_DECISIONS,
+  SC_STOP_STEP,
   changePointSlot,
   participantBase,
   type SchedView,
@@ -168,9 +170,14 @@ export function takeStep(e: ChooserEnv, who: number, kind: number, yielding: boo
   const mem = e.sv.mem;
   const step = Atomics.load(mem, SC_STEP) + 1;
   Atomics.store(mem, SC_STEP, step);
-  Atomics.store(mem, SC_HASH, Math.imul(Atomics.load(mem, SC_HASH) ^ ((who << 16) ^ kind), 16777619));
+  // The hash covers the steps up to the stop: after it the threads only leave, in whatever order
+  // their loops see the stop (a recording and its replay agree on everything before it).
+  if (Atomics.load(mem, SC_STOP_STEP) < 0) Atomics.store(mem, SC_HASH, Math.imul(Atomics.load(mem, SC_HASH) ^ ((who << 16) ^ kind), 16777619));
   const base = participantBase(who);
   Atomics.add(mem, base + P_STEPS, 1);
+  // The step log: this step precedes the decision about to be made (what --shrink names).
+  const decision = Atomics.load(mem, SC_DECISIONS);
+  if (decision < e.sv.stepLog.length) e.sv.stepLog[decision] = (who << 16) | (kind & 0xffff);
   if (Atomics.load(mem, SC_KIND) === SCHED_PCT) {
     maybeStartPctEpoch(e.sv, step);
     // A change point, and a yield, drop the running participant below every other: PCT gives

@@ -66,6 +66,8 @@ export interface StressRunOptions {
 /** What a random/pct run's scheduler did, for its schedule file. */
 export interface RecordedSchedule {
   readonly decisions: Uint8Array;
+  /** Per decision, the step taken just before it: (participant << 16) | point kind (sched-layout.ts). */
+  readonly steps: Int32Array;
   readonly outcome: ScheduleOutcome;
   readonly changePoints: readonly number[];
 }
@@ -267,7 +269,7 @@ async function runStressKeptAlive(config: StressConfig, options: StressRunOption
   const scheduleEnd = finishScheduledRun(scheduled, config.schedule, options.replay ?? null, names, control);
   if (scheduleEnd.report.deadlock) finding(main, PROP_STALL, -1, -1, -1, scheduleEnd.report.deadlock.waits.length, 0, 1);
   if (scheduleEnd.outcome && scheduleEnd.decisions && scheduled.live) {
-    options.onScheduleRecorded?.({ decisions: scheduleEnd.decisions, outcome: scheduleEnd.outcome, changePoints: scheduleEnd.report.changePoints ?? [] });
+    options.onScheduleRecorded?.({ decisions: scheduleEnd.decisions, steps: scheduleEnd.steps ?? new Int32Array(0), outcome: scheduleEnd.outcome, changePoints: scheduleEnd.report.changePoints ?? [] });
   }
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
   // The last, partial second; then the peak is that of the measured window, the max of the samples

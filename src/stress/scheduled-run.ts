@@ -17,6 +17,7 @@ import {
   createSchedule,
   readScheduleOutcome,
   recordedDecisions,
+  recordedSteps,
   requestScheduledStop,
   scheduleOver,
   startSchedule,
@@ -132,13 +133,13 @@ export function startScheduledRun(run: ScheduledRun, controlPlane: ControlPlane,
 }
 
 /** After the threads ended: main leaves the schedule; the outcome for the report, with thread names. */
-export function finishScheduledRun(run: ScheduledRun, schedule: ScheduleConfig, replay: ReplayInput | null, names: ReadonlyMap<number, string>, control: RunControl): { report: ScheduleReport; outcome: ScheduleOutcome | null; decisions: Uint8Array | null } {
+export function finishScheduledRun(run: ScheduledRun, schedule: ScheduleConfig, replay: ReplayInput | null, names: ReadonlyMap<number, string>, control: RunControl): { report: ScheduleReport; outcome: ScheduleOutcome | null; decisions: Uint8Array | null; steps: Int32Array | null } {
   control.stopForwarder = null;
   const kind = replay ? 'replay' : schedule.kind;
   const base: ScheduleReport = { kind, seed: schedule.seed };
-  if (kind === 'chaos') return { report: { ...base, chaosRate: schedule.chaosRate }, outcome: null, decisions: null };
+  if (kind === 'chaos') return { report: { ...base, chaosRate: schedule.chaosRate }, outcome: null, decisions: null, steps: null };
   const live = run.live;
-  if (!live) return { report: base, outcome: null, decisions: null };
+  if (!live) return { report: base, outcome: null, decisions: null, steps: null };
   setMainGate(null);
   const outcome = readScheduleOutcome(live.sv);
   const nameOf = (t: number): string => names.get(t) ?? (t < 0 ? '(end of schedule)' : `thread ${t}`);
@@ -171,5 +172,6 @@ export function finishScheduledRun(run: ScheduledRun, schedule: ScheduleConfig, 
         .map((p) => `${nameOf(p.thread)} waits for ${wordBufferName(p.tag)}[${p.index}] to change from ${p.expected}`),
     };
   }
-  return { report, outcome, decisions: replay && replay.guided !== true ? null : recordedDecisions(live.sv) };
+  const decisions = replay && replay.guided !== true ? null : recordedDecisions(live.sv);
+  return { report, outcome, decisions, steps: decisions ? recordedSteps(live.sv, decisions.length) : null };
 }

@@ -25,6 +25,7 @@ import {
   SC_DIVERGED_STEP,
   SC_DIVERGED_WANTED,
   SC_EPOCH_START,
+  SC_HASH,
   SC_LOW_PRIORITY,
   SC_LOG_LENGTH,
   SC_STEP,
@@ -350,6 +351,36 @@ describe('replay', () => {
     expect(chooseNext(b.live.env)).toBe(-1);
     expect(Atomics.load(b.mem, SC_DIVERGED_STEP)).toBe(1);
     expect(Atomics.load(b.mem, SC_DIVERGED_WANTED)).toBe(-1);
+  });
+
+  it('past the recorded stop, a log that runs out (the threads leaving in another order) ends the schedule: no divergence', () => {
+    const b = bench('pct', 2, { kind: 'pct', decisions: Uint8Array.from([1]), stopStep: 1, stopReason: StopReason.FINDING });
+    Atomics.store(b.mem, SC_STEP, 1);
+    expect(chooseNext(b.live.env)).toBe(1);
+    expect(Atomics.load(b.mem, SC_STOP_STEP)).toBe(1);
+    Atomics.store(b.mem, SC_STEP, 2);
+    expect(chooseNext(b.live.env)).toBe(-1);
+    expect(Atomics.load(b.mem, SC_DIVERGED_STEP)).toBe(-1);
+    expect(Atomics.load(b.mem, SC_ABORT)).toBe(1);
+    expect(Atomics.load(b.control, RC_STOP_REASON)).toBe(StopReason.FINDING);
+  });
+
+  it('the trace hash covers the steps up to the stop, not the threads leaving after it', () => {
+    const run = (tail: number[]): number => {
+      const b = bench('pct', 3);
+      Atomics.store(b.mem, changePointSlot(0), 1_000_000);
+      Atomics.store(b.mem, changePointSlot(1), 1_000_000);
+      for (let i = 0; i < 5; i++) takeStep(b.live.env, 0, 7, false);
+      Atomics.store(b.findings, FINDINGS_TOTAL, 1);
+      takeStep(b.live.env, 0, 8, false); // the chooser applies the stop at this step
+      expect(Atomics.load(b.mem, SC_STOP_STEP)).toBe(6);
+      for (const who of tail) takeStep(b.live.env, who, POINT_YIELD, false);
+      return Atomics.load(b.mem, SC_HASH);
+    };
+    expect(run([2, 1, 0])).toBe(run([0, 1]));
+    const other = bench('pct', 3);
+    for (let i = 0; i < 6; i++) takeStep(other.live.env, 1, 7, false);
+    expect(Atomics.load(other.mem, SC_HASH)).not.toBe(run([]));
   });
 
   it('stops at the recorded stop step with the recorded reason, and ignores findings', () => {
