@@ -141,6 +141,29 @@ function reductionsOf(options: StressOptions, config: StressConfig, target: Find
   return out;
 }
 
+/** A probe's outcome: null if the candidate did not run as asked, else whether the finding stayed. */
+type Probe = { same: boolean; text: string } | null;
+
+/**
+ * Binary search between `lose` (a position whose candidate loses the finding; `loseText` says
+ * what it gave instead) and `keep` (one that keeps it), either way round, for two adjacent
+ * positions: the last of each. Null if a candidate did not run as asked or the budget ran out.
+ */
+async function bisectBoundary(lose: number, keep: number, loseText: string, probe: (at: number) => Promise<Probe>, budgetLeft: () => boolean): Promise<{ lose: number; keep: number; text: string } | null> {
+  let text = loseText;
+  while (Math.abs(keep - lose) > 1 && budgetLeft()) {
+    const mid = Math.floor((lose + keep) / 2);
+    const result = await probe(mid);
+    if (result === null) return null;
+    if (result.same) keep = mid;
+    else {
+      lose = mid;
+      text = result.text;
+    }
+  }
+  return Math.abs(keep - lose) === 1 ? { lose, keep, text } : null;
+}
+
 export async function shrinkSchedule(file: ScheduleFile, decisions: Uint8Array, target: FindingSignature, first: StressReport, options: ShrinkOptions = {}): Promise<ShrinkResult> {
   const startedAt = performance.now();
   const maxTrials = options.maxTrials ?? 60;
@@ -275,7 +298,7 @@ export async function shrinkSchedule(file: ScheduleFile, decisions: Uint8Array, 
        * "As asked": A's run starts at p (moving the whole run, m = r: A may block inside it and
        * others run), or, splitting it around b (m < r), exactly m steps of A and then b.
        */
-      const attempt = async (p: number, m: number): Promise<{ same: boolean; text: string } | null> => {
+      const attempt = async (p: number, m: number): Promise<Probe> => {
         const candidate = new Uint8Array(d.length);
         candidate.set(d.subarray(0, p));
         candidate.fill(a, p, p + m);
@@ -315,43 +338,16 @@ export async function shrinkSchedule(file: ScheduleFile, decisions: Uint8Array, 
         closed = yesResult;
       }
       if (closed.same) continue;
-      // Over p: A's whole run put before d[p] loses the finding at loseP, keeps it at keepP (e: the schedule itself).
-      let loseP = earliest;
-      let keepP = e;
-      let loseText = closed.text;
-      let broken = false;
-      while (keepP - loseP > 1 && budgetLeft()) {
-        const mid = (loseP + keepP) >> 1;
-        const result = await attempt(mid, r);
-        if (result === null) {
-          broken = true;
-          break;
-        }
-        if (result.same) keepP = mid;
-        else {
-          loseP = mid;
-          loseText = result.text;
-        }
-      }
-      if (broken || keepP - loseP !== 1) continue;
+      // Over p: A's whole run put before d[p] loses the finding at `earliest`, keeps it at e (the schedule itself).
+      const overP = await bisectBoundary(earliest, e, closed.text, (p) => attempt(p, r), budgetLeft);
+      if (overP === null) continue;
+      const loseP = overP.lose;
       // b is the step chosen at loseP: A's run after it keeps the finding, before it loses it.
       // Over m: m of A's steps before b (m = r loses, m = 0 keeps: A's run right after b).
-      let keepM = 0;
-      let loseM = r;
-      while (loseM - keepM > 1 && budgetLeft()) {
-        const mid = (keepM + loseM) >> 1;
-        const result = await attempt(loseP, mid);
-        if (result === null) {
-          broken = true;
-          break;
-        }
-        if (result.same) keepM = mid;
-        else {
-          loseM = mid;
-          loseText = result.text;
-        }
-      }
-      if (broken || loseM - keepM !== 1) continue;
+      const overM = await bisectBoundary(r, 0, overP.text, (m) => attempt(loseP, m), budgetLeft);
+      if (overM === null) continue;
+      const loseM = overM.lose;
+      const loseText = overM.text;
       criticalPair = {
         decision: loseP,
         // b (chosen at loseP) ran before A's loseM-th step (chosen at e + loseM - 1) in the failing order.
