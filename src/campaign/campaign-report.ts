@@ -58,7 +58,8 @@ export interface CampaignRow {
   runsPerS: number;
   vmentriesPerS: number;
   /** The same workload without the switch (or with the cure), for the same measured time. */
-  reference: { seconds: number; runs: number; findings: number; properties: string[]; commands: string[]; protocol: string };
+  /** The reference's runs; under random/pct `strategies` names the entry checks each schedule ran with (runs = schedules x checks). */
+  reference: { seconds: number; runs: number; findings: number; properties: string[]; commands: string[]; protocol: string; strategies?: string[] };
   /** Cost entries: the switch's figures and the reference's. */
   cost?: { bug: CostFigures; reference: CostFigures };
   slowBecause?: string;

@@ -60,7 +60,14 @@ function scheduleLine(row: CampaignRow): string {
   const reproduced = detected.filter((r) => r.replayed === 'reproduced').length;
   const med = schedules.length === 0 ? '-' : String(schedules[schedules.length >> 1]);
   const other = detected.filter((r) => r.replayed !== undefined && r.replayed !== 'reproduced').map((r) => r.replayed);
-  return `${row.name}: schedules ${schedules.join(',') || '-'} (median ${med}); replay reproduced ${reproduced}/${detected.length}${other.length > 0 ? ` (${other.join(', ')})` : ''}; reference ${row.reference.runs} schedules, ${row.reference.findings} findings`;
+  return `${row.name}: schedules ${schedules.join(',') || '-'} (median ${med}); replay reproduced ${reproduced}/${detected.length}${other.length > 0 ? ` (${other.join(', ')})` : ''}; reference ${referenceSchedules(row.reference)}, ${row.reference.findings} findings`;
+}
+
+/** "12 schedules" or "12 schedules x 2 checks (locked, generation)". */
+function referenceSchedules(ref: CampaignRow['reference']): string {
+  const checks = ref.strategies ?? [];
+  if (checks.length <= 1) return `${ref.runs} schedules${checks.length === 1 ? ` (${checks[0]})` : ''}`;
+  return `${Math.round(ref.runs / checks.length)} schedules x ${checks.length} checks (${checks.join(', ')})`;
 }
 
 export function formatCampaignText(report: CampaignReport): string[] {

@@ -149,17 +149,28 @@ async function saveAndReplay(entry: BugEntry, config: StressConfig, report: Stre
   return { scheduleFile: path, replayed: replayed.verdict };
 }
 
+/** The entry checks a controlled-schedule reference runs each schedule with. */
+const SCHEDULED_REFERENCE_STRATEGIES = ['locked', 'generation'] as const;
+
 async function referenceRuns(entry: BugEntry, seconds: number, seed: number, schedules: number): Promise<CampaignRow['reference']> {
   const total = Math.max(1, seconds);
   // Under random/pct the reference runs as many schedules as the detection did, each its full step budget.
   const scheduled = campaignSchedule.schedule === 'random' || campaignSchedule.schedule === 'pct';
   const count = scheduled ? Math.max(1, schedules) : Math.ceil(total / REFERENCE_CHUNK_S);
   const result: CampaignRow['reference'] = { seconds: 0, runs: 0, findings: 0, properties: [], commands: [], protocol: campaignProtocol };
-  for (let i = 0; i < count; i++) {
+  // Under random/pct each of those schedules runs with both reference entry checks (mainline's
+  // locked check and the seed's generation check), unless the entry names its own.
+  const base = entry.cure ?? entry.stress;
+  const strategies: (string | undefined)[] = scheduled && base.strategy === undefined ? [...SCHEDULED_REFERENCE_STRATEGIES] : [undefined];
+  if (scheduled) result.strategies = strategies.map((s) => s ?? String(base.strategy));
+  for (let i = 0; i < count * strategies.length; i++) {
+    const strategy = strategies[i % strategies.length];
+    const schedule = Math.floor(i / strategies.length);
     const report = await stressOnce({
-      ...(entry.cure ?? entry.stress),
+      ...base,
+      ...(strategy !== undefined ? { strategy } : {}),
       seed: scheduled ? seed : seed + i,
-      ...(scheduled ? { schedSeed: (seed * 31 + i) >>> 0 } : {}),
+      ...(scheduled ? { schedSeed: (seed * 31 + schedule) >>> 0 } : {}),
       duration: scheduled ? Math.max(60, total) : total / count,
       stopOnFinding: true,
     });

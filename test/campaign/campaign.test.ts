@@ -1,4 +1,7 @@
 /** A short campaign end to end (the CI one), the table's shapes, and how the matrix splits into shards. */
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/util/usage-error.js';
 import { BUG_CATALOG } from '../../src/bugs/catalog.js';
@@ -28,6 +31,29 @@ describe('a short campaign', () => {
     const markdown = formatCampaignMarkdown(report).join('\n');
     expect(markdown).toContain('| `refresh-skips-retry` | B1 | safety | 2/2 (miss < 100%) |');
   });
+
+  it('--schedule pct: schedules to the first finding per run, every saved schedule replayed, the reference with both checks for as many schedules', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gpc-campaign-pct-'));
+    const report = await runCampaign(resolveCampaignConfig({ bug: 'check-ignores-generation', runs: 2, budget: 30, seed: 7, schedule: 'pct', scheduleDir: dir }));
+    const row = report.rows[0]!;
+    expect(row.detected).toBe(2);
+    const schedules = row.runs.reduce((s, r) => s + r.attempts, 0);
+    for (const run of row.runs) {
+      expect(run.attempts).toBeGreaterThanOrEqual(1);
+      expect(run.replayed).toBe('reproduced');
+      expect(existsSync(run.scheduleFile!)).toBe(true);
+      expect(run.rerun).toContain('--schedule pct');
+    }
+    expect(row.reference.strategies).toEqual(['locked', 'generation']);
+    expect(row.reference.runs).toBe(2 * schedules);
+    expect(row.reference.findings).toBe(0);
+    expect(report.exitCode).toBe(0);
+    // The text wraps long lines: compare with the whitespace folded.
+    const text = formatCampaignText(report).join('\n').replace(/\s+/g, ' ');
+    expect(text).toContain(`check-ignores-generation: schedules ${row.runs.map((r) => r.attempts).sort((a, b) => a - b).join(',')}`);
+    expect(text).toContain('replay reproduced 2/2');
+    expect(text).toContain(`reference ${schedules} schedules x 2 checks (locked, generation), 0 findings`);
+  }, 300_000);
 
   it('--protocol range-retry: the bug runs and the reference run on that variant, and the report says so', async () => {
     const report = await runCampaign(resolveCampaignConfig({ bug: 'check-ignores-generation', runs: 1, budget: 10, seed: 7, protocol: 'range-retry' }));
