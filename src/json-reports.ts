@@ -14,6 +14,7 @@ import type { ProtocolsReport } from './cli/protocols.js';
 import type { ProfileReport } from './profile/profile-report.js';
 import type { VerdictsReport } from './verdicts/verdicts-report.js';
 import type { ReplayReport } from './replay/run-replay.js';
+import type { FromFindingJson } from './replay/from-finding.js';
 
 export type StressJson = StressReport;
 export type TortureJson = TortureReport;
@@ -24,7 +25,8 @@ export type BugsJson = BugsReport;
 export type ProtocolsJson = ProtocolsReport;
 export type ProfileJson = ProfileReport;
 export type VerdictsJson = VerdictsReport;
-export type ReplayJson = ReplayReport;
+/** `replay FILE` (a schedule) or `replay REPORT --from-finding` (a real-thread finding's report). */
+export type ReplayJson = ReplayReport | FromFindingJson;
 
 /** The schema file of each command, and the type it is generated from. */
 export const JSON_SCHEMAS = {

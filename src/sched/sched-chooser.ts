@@ -11,6 +11,7 @@
  *   random     uniform over the runnable ones (the scheduler's own seeded state, SC_RNG)
  *   pct        the runnable one of highest priority (PCT); priorities change at the change points
  *              and when a participant yields (turn-gate.ts)
+ *   directed   the next event's thread of a given order (replay --from-finding), where it can run
  *   replay     the logged decision; if that participant is not runnable, the replay diverged
  *              (recorded with what was runnable) and is aborted; past the recorded stop (the
  *              threads leaving) the schedule just ends
@@ -41,6 +42,8 @@ import {
   SC_LOG_LENGTH,
   SC_REPLAYING,
   REPLAY_GUIDED,
+  REPLAY_DIRECTED,
+  SC_DIRECT_CURSOR,
   REPLAY_STRICT,
   SC_RNG,
   SC_STEP,
@@ -192,6 +195,14 @@ export function chooseNext(env: ChooserEnv): number {
     else if (previous >= 0 && previous < n && runnableFlag[previous] === 1) chosen = previous;
     else chosen = runnableList[0]!;
     if (decision < sv.log.length) sv.log[decision] = chosen;
+  } else if (rule === REPLAY_DIRECTED) {
+    // The next event's thread where it can run; else keep the one that ran last; else the first runnable.
+    const cursor = Atomics.load(mem, SC_DIRECT_CURSOR);
+    const target = cursor < sv.directed.length ? sv.directed[cursor]! >> 16 : -1;
+    const previous = decision > 0 ? sv.log[decision - 1]! : -1;
+    if (target >= 0 && target < n && runnableFlag[target] === 1) chosen = target;
+    else if (previous >= 0 && previous < n && runnableFlag[previous] === 1) chosen = previous;
+    else chosen = runnableList[0]!;
   } else if (rule === REPLAY_STRICT) {
     const wanted = decision < Atomics.load(mem, SC_LOG_LENGTH) ? sv.log[decision]! : -1;
     if (wanted >= 0 && wanted < n && runnableFlag[wanted] === 1) chosen = wanted;
@@ -222,7 +233,7 @@ export function chooseNext(env: ChooserEnv): number {
     // SCHED_RANDOM (and anything else): uniform over the runnable ones.
     chosen = runnableList[runnable === 1 ? 0 : nextRandom(mem) % runnable]!;
   }
-  if (rule === 0) {
+  if (rule === 0 || rule === REPLAY_DIRECTED) {
     if (decision < sv.log.length) sv.log[decision] = chosen;
     Atomics.store(mem, SC_LOG_LENGTH, Math.min(decision + 1, sv.log.length));
   }

@@ -65,6 +65,19 @@ export const SC_LOG_LENGTH = 20;
 export const SC_REPLAYING = 21;
 export const REPLAY_STRICT = 1;
 export const REPLAY_GUIDED = 2;
+/**
+ * 3 = directed (replay --from-finding): a recording whose chooser runs the thread of the next
+ * event of a given order (a real-thread finding's interleaving) when it can, else keeps the
+ * previous thread, else the first runnable; an event is passed when its thread takes a step of
+ * its kind, or skipped after DIRECT_SKIP_AFTER steps without it.
+ */
+export const REPLAY_DIRECTED = 3;
+/** Directed: the next event of the order, the events in it, steps since the cursor last moved, events skipped. */
+export const SC_DIRECT_CURSOR = 27;
+export const SC_DIRECT_LENGTH = 28;
+export const SC_DIRECT_STALL = 29;
+export const SC_DIRECT_SKIPPED = 30;
+export const DIRECT_SKIP_AFTER = 2000;
 /** Decisions made (the next index in the log). */
 export const SC_DECISIONS = 22;
 /** PCT: restart every this many steps (0: never); the step the current epoch began at. */
@@ -108,6 +121,8 @@ export interface SchedView {
   readonly log: Uint8Array;
   /** One int per decision: the step taken just before it, (participant << 16) | kind; -1: none. */
   readonly stepLog: Int32Array;
+  /** Directed: the order to follow, (participant << 16) | kind per event (empty otherwise). */
+  readonly directed: Int32Array;
   readonly threads: number;
 }
 
@@ -116,13 +131,14 @@ function intsFor(threads: number): number {
 }
 
 /** A fresh scheduler buffer for `threads` participants and a log of `logBytes` decisions. Cold path. */
-export function createSchedBuffer(threads: number, logBytes: number): SharedArrayBuffer {
+export function createSchedBuffer(threads: number, logBytes: number, directedEvents = 0): SharedArrayBuffer {
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_PARTICIPANTS) throw new RangeError(`createSchedBuffer: threads must be 1..${MAX_PARTICIPANTS}, got ${threads}`);
   const ints = intsFor(threads);
-  const buffer = new SharedArrayBuffer(ints * 4 + stepLogOffset(logBytes) + logBytes * 4);
+  const buffer = new SharedArrayBuffer(ints * 4 + stepLogOffset(logBytes) + logBytes * 4 + directedEvents * 4);
   const mem = new Int32Array(buffer, 0, ints);
   mem[SC_THREADS] = threads;
   mem[SC_LOG_CAPACITY] = logBytes;
+  mem[SC_DIRECT_LENGTH] = directedEvents;
   new Int32Array(buffer, ints * 4 + stepLogOffset(logBytes), logBytes).fill(-1);
   mem[SC_TURN] = -1;
   mem[SC_STOP_STEP] = -1;
@@ -137,7 +153,14 @@ export function schedView(buffer: SharedArrayBuffer): SchedView {
   const threads = head[SC_THREADS]!;
   const ints = intsFor(threads);
   const capacity = head[SC_LOG_CAPACITY]!;
-  return { mem: new Int32Array(buffer, 0, ints), log: new Uint8Array(buffer, ints * 4, capacity), stepLog: new Int32Array(buffer, ints * 4 + stepLogOffset(capacity), capacity), threads };
+  const stepLogAt = ints * 4 + stepLogOffset(capacity);
+  return {
+    mem: new Int32Array(buffer, 0, ints),
+    log: new Uint8Array(buffer, ints * 4, capacity),
+    stepLog: new Int32Array(buffer, stepLogAt, capacity),
+    directed: new Int32Array(buffer, stepLogAt + capacity * 4, head[SC_DIRECT_LENGTH]!),
+    threads,
+  };
 }
 
 /** Bytes from the decision log's start to the step log's (the decision log rounded up to an int). */

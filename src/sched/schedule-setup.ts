@@ -45,6 +45,9 @@ import {
   SC_WALL_STOP,
   SC_YIELDS,
   SC_STOP_DECISION,
+  SC_DIRECT_CURSOR,
+  SC_DIRECT_SKIPPED,
+  REPLAY_DIRECTED,
   SC_EPOCH,
   changePointSlot,
   createSchedBuffer,
@@ -81,6 +84,8 @@ export interface ScheduleSetup {
   readonly mainIndex: number;
   readonly mainActive: boolean;
   readonly replay: ReplayInput | null;
+  /** replay --from-finding: the order to follow, (participant << 16) | point kind per event (a recording otherwise). */
+  readonly directed?: Int32Array;
 }
 
 export interface LiveSchedule {
@@ -97,7 +102,7 @@ const LOG_TAIL = 200_000;
 export function createSchedule(setup: ScheduleSetup, words: SchedWords, control: Int32Array, findings: Int32Array): LiveSchedule {
   const threads = setup.mainIndex + 1;
   const logBytes = setup.replay && setup.replay.guided !== true ? setup.replay.decisions.length : Math.max(setup.replay?.decisions.length ?? 0, setup.steps + LOG_TAIL);
-  const buffer = createSchedBuffer(threads, logBytes);
+  const buffer = createSchedBuffer(threads, logBytes, setup.directed?.length ?? 0);
   const sv = schedView(buffer);
   const mem = sv.mem;
   const rng = new Random(setup.seed >>> 0, 0x5c4ed);
@@ -131,6 +136,10 @@ export function createSchedule(setup: ScheduleSetup, words: SchedWords, control:
     mem[SC_STOP_REASON] = setup.replay.stopReason;
   } else {
     mem[SC_BUDGET] = setup.steps;
+    if (setup.directed) {
+      sv.directed.set(setup.directed);
+      mem[SC_REPLAYING] = REPLAY_DIRECTED;
+    }
   }
   const env: ChooserEnv = { sv, words, control, findings };
   return { buffer, sv, env, main: setup.mainActive ? new MainParticipant(env, setup.mainIndex) : null };
@@ -190,6 +199,9 @@ export interface ScheduleOutcome {
   readonly stopDecision: number;
   readonly stopReason: number;
   readonly aborted: boolean;
+  /** Directed: the events of the order passed (taken or skipped) and skipped. */
+  readonly directedPassed: number;
+  readonly directedSkipped: number;
   readonly divergedAt: number;
   readonly divergedWanted: number;
   readonly divergedRunnableMask: number;
@@ -223,6 +235,8 @@ export function readScheduleOutcome(sv: SchedView): ScheduleOutcome {
     hash: Atomics.load(mem, SC_HASH) >>> 0,
     stopStep: Atomics.load(mem, SC_STOP_STEP),
     stopDecision: Atomics.load(mem, SC_STOP_DECISION),
+    directedPassed: Atomics.load(mem, SC_DIRECT_CURSOR),
+    directedSkipped: Atomics.load(mem, SC_DIRECT_SKIPPED),
     stopReason: Atomics.load(mem, SC_STOP_REASON),
     aborted: Atomics.load(mem, SC_ABORT) !== 0,
     divergedAt: Atomics.load(mem, SC_DIVERGED_STEP),

@@ -43,6 +43,12 @@ import {
   SC_TURN,
   SC_YIELDS,
   SC_DECISIONS,
+  SC_REPLAYING,
+  REPLAY_DIRECTED,
+  SC_DIRECT_CURSOR,
+  SC_DIRECT_STALL,
+  SC_DIRECT_SKIPPED,
+  DIRECT_SKIP_AFTER,
   SC_STOP_STEP,
   changePointSlot,
   participantBase,
@@ -178,6 +184,7 @@ export function takeStep(e: ChooserEnv, who: number, kind: number, yielding: boo
   // The step log: this step precedes the decision about to be made (what --shrink names).
   const decision = Atomics.load(mem, SC_DECISIONS);
   if (decision < e.sv.stepLog.length) e.sv.stepLog[decision] = (who << 16) | (kind & 0xffff);
+  if (Atomics.load(mem, SC_REPLAYING) === REPLAY_DIRECTED) followDirected(e.sv, (who << 16) | (kind & 0xffff));
   if (Atomics.load(mem, SC_KIND) === SCHED_PCT) {
     maybeStartPctEpoch(e.sv, step);
     // A change point, and a yield, drop the running participant below every other: PCT gives
@@ -201,6 +208,21 @@ export function takeStep(e: ChooserEnv, who: number, kind: number, yielding: boo
   const next = chooseNext(e);
   if (Atomics.load(mem, SC_ABORT) !== 0) wakeEveryone(e.sv);
   return next;
+}
+
+/** Directed: the step passes the order's next event if it is that event, or skips it after DIRECT_SKIP_AFTER steps without it. */
+function followDirected(sv: SchedView, step: number): void {
+  const mem = sv.mem;
+  const cursor = Atomics.load(mem, SC_DIRECT_CURSOR);
+  if (cursor >= sv.directed.length) return;
+  if (sv.directed[cursor] === step) {
+    Atomics.store(mem, SC_DIRECT_CURSOR, cursor + 1);
+    Atomics.store(mem, SC_DIRECT_STALL, 0);
+  } else if (Atomics.add(mem, SC_DIRECT_STALL, 1) + 1 >= DIRECT_SKIP_AFTER) {
+    Atomics.store(mem, SC_DIRECT_CURSOR, cursor + 1);
+    Atomics.store(mem, SC_DIRECT_STALL, 0);
+    Atomics.add(mem, SC_DIRECT_SKIPPED, 1);
+  }
 }
 
 /** One gated scheduling point: count it, choose, and if someone else runs next hand over and wait. */

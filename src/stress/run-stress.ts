@@ -59,6 +59,8 @@ export interface StressRunOptions {
   readonly stopSignal?: AbortSignal;
   /** `gpc-lab replay`: follow these decisions (the configuration is the schedule file's). */
   readonly replay?: ReplayInput;
+  /** `gpc-lab replay --from-finding`: a random/pct recording that follows this order where it can (sched-layout.ts REPLAY_DIRECTED). */
+  readonly directed?: Int32Array;
   /** random/pct: receives the recorded decisions and the scheduler's outcome once the run is over (the schedule file's content). */
   readonly onScheduleRecorded?: (recorded: RecordedSchedule) => void;
 }
@@ -140,7 +142,7 @@ async function runStressKeptAlive(config: StressConfig, options: StressRunOption
   const startTimeoutMs = options.startTimeoutMs ?? 60_000;
   const lockdep = config.lockdep ? createLockdepBuffer() : undefined;
   const controlPlaneActive = config.memslotRate > 0 && config.memslotOps.length > 0;
-  const scheduled = prepareSchedule(config.schedule, options.replay ?? null, built.buffers, main, control, plan, layout.threadMain, controlPlaneActive);
+  const scheduled = prepareSchedule(config.schedule, options.replay ?? null, built.buffers, main, control, plan, layout.threadMain, controlPlaneActive, options.directed ?? null);
   const tasks: ThreadTask<ModelThreadData>[] = plan.map((p) => ({
     role: p.role,
     name: p.name,

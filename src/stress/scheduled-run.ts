@@ -43,6 +43,8 @@ const STATE_NAMES: Record<number, string> = { [PS_DONE]: 'done', [PS_RUNNABLE]: 
 export interface ScheduleReport {
   kind: ScheduleName | 'replay';
   seed: number;
+  /** replay --from-finding: how much of the order it was given the run followed. */
+  directed?: { events: number; passed: number; skipped: number };
   pctDepth?: number;
   /** pct: the epoch length (--pct-epoch; absent: one epoch); changePoints are then the last epoch's. */
   pctEpoch?: number;
@@ -91,13 +93,14 @@ export function prepareSchedule(
   workers: readonly PlannedParticipant[],
   mainIndex: number,
   mainActive: boolean,
+  directed: Int32Array | null = null,
 ): ScheduledRun {
   const kind = replay ? 'replay' : schedule.kind;
   if (!isControlledSchedule(kind)) {
     return { live: null, workerSchedule: kind === 'chaos' ? { seed: schedule.seed, chaosRate: schedule.chaosRate } : undefined };
   }
   const live = createSchedule(
-    { kind: schedule.kind, seed: schedule.seed, pctDepth: schedule.pctDepth, pctEpoch: schedule.pctEpoch, steps: schedule.steps, workers: workers.map((w) => w.thread), mainIndex, mainActive, replay },
+    { kind: schedule.kind, seed: schedule.seed, pctDepth: schedule.pctDepth, pctEpoch: schedule.pctEpoch, steps: schedule.steps, workers: workers.map((w) => w.thread), mainIndex, mainActive, replay, ...(directed ? { directed } : {}) },
     schedWords(buffers),
     control.view,
     main.findings.mem,
@@ -146,6 +149,7 @@ export function finishScheduledRun(run: ScheduledRun, schedule: ScheduleConfig, 
   const report: ScheduleReport = {
     ...base,
     ...(schedule.kind === 'pct' || replay?.kind === 'pct' ? { pctDepth: schedule.pctDepth, ...(schedule.pctEpoch > 0 ? { pctEpoch: schedule.pctEpoch } : {}), changePoints: changePoints(live.sv) } : {}),
+    ...(live.sv.directed.length > 0 ? { directed: { events: live.sv.directed.length, passed: outcome.directedPassed, skipped: outcome.directedSkipped } } : {}),
     stepBudget: schedule.steps,
     steps: outcome.steps,
     decisions: outcome.decisions,

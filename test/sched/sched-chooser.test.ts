@@ -25,6 +25,9 @@ import {
   SC_DIVERGED_STEP,
   SC_DIVERGED_WANTED,
   SC_EPOCH_START,
+  SC_DIRECT_CURSOR,
+  SC_DIRECT_SKIPPED,
+  DIRECT_SKIP_AFTER,
   SC_HASH,
   SC_LOW_PRIORITY,
   SC_LOG_LENGTH,
@@ -49,12 +52,12 @@ interface Bench {
   readonly findings: Int32Array;
 }
 
-function bench(kind: ScheduleName, workers: number, replay: ReplayInput | null = null, steps = 1000, pctEpoch = 0): Bench {
+function bench(kind: ScheduleName, workers: number, replay: ReplayInput | null = null, steps = 1000, pctEpoch = 0, directed?: Int32Array): Bench {
   const word = new Int32Array(new SharedArrayBuffer(64 * 4));
   const control = new Int32Array(new SharedArrayBuffer(64 * 4));
   const findings = new Int32Array(new SharedArrayBuffer(64 * 4));
   const live = createSchedule(
-    { kind, seed: 42, pctDepth: 3, pctEpoch, steps, workers: Array.from({ length: workers }, (_, i) => i), mainIndex: workers, mainActive: false, replay },
+    { kind, seed: 42, pctDepth: 3, pctEpoch, steps, workers: Array.from({ length: workers }, (_, i) => i), mainIndex: workers, mainActive: false, replay, ...(directed ? { directed } : {}) },
     { views: [word] },
     control,
     findings,
@@ -217,6 +220,37 @@ describe('PCT restarted every K steps (--pct-epoch)', () => {
       return trace;
     };
     expect(run()).toEqual(run());
+  });
+});
+
+describe('the directed rule (replay --from-finding)', () => {
+  const event = (who: number, kind: number): number => (who << 16) | kind;
+
+  it("runs the next event's thread, passes the event when that thread takes a step of its kind, and records the decisions", () => {
+    const b = bench('random', 3, null, 1000, 0, Int32Array.from([event(2, 7), event(0, 9), event(1, 7)]));
+    expect(chooseNext(b.live.env)).toBe(2);
+    // A step of another kind does not pass the event: thread 2 keeps running.
+    expect(takeStep(b.live.env, 2, 8, false)).toBe(2);
+    expect(Atomics.load(b.mem, SC_DIRECT_CURSOR)).toBe(0);
+    expect(takeStep(b.live.env, 2, 7, false)).toBe(0);
+    expect(Atomics.load(b.mem, SC_DIRECT_CURSOR)).toBe(1);
+    expect(takeStep(b.live.env, 0, 9, false)).toBe(1);
+    expect(takeStep(b.live.env, 1, 7, false)).toBe(1); // the order is done: the previous thread goes on
+    expect(Atomics.load(b.mem, SC_DIRECT_CURSOR)).toBe(3);
+    expect(recordedDecisions(b.live.sv)).toEqual(Uint8Array.from([2, 2, 0, 1, 1]));
+  });
+
+  it('a thread that cannot run keeps the previous one; an event not seen for DIRECT_SKIP_AFTER steps is skipped', () => {
+    const b = bench('random', 2, null, 100_000, 0, Int32Array.from([event(1, 7), event(0, 9)]));
+    set(b, 1, P_STATE, PS_DONE);
+    expect(chooseNext(b.live.env)).toBe(0);
+    for (let i = 1; i < DIRECT_SKIP_AFTER; i++) expect(takeStep(b.live.env, 0, 8, false)).toBe(0);
+    expect(Atomics.load(b.mem, SC_DIRECT_CURSOR)).toBe(0);
+    takeStep(b.live.env, 0, 8, false);
+    expect(Atomics.load(b.mem, SC_DIRECT_CURSOR)).toBe(1);
+    expect(Atomics.load(b.mem, SC_DIRECT_SKIPPED)).toBe(1);
+    takeStep(b.live.env, 0, 9, false);
+    expect(Atomics.load(b.mem, SC_DIRECT_CURSOR)).toBe(2);
   });
 });
 

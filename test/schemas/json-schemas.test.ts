@@ -4,7 +4,7 @@
  * schemas are the ones the current types give (run `npm run schemas` after changing a report type).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -36,12 +36,17 @@ const COMMANDS: [string, string[]][] = [
   ['profile', ['profile', '--json', 'torture', '--duration', '0.3', '--out', join(dir, 'prof')]],
   ['verdicts', ['verdicts', '--protocol', 'test-never-retry', '--protocol-module', 'test/support/never-retry-protocol.mjs', '--budget', '1', '--vcpus', '2', '--json']],
   ['replay', ['replay', join(dir, 'schedule.json'), '--json']],
+  ['replay', ['replay', join(dir, 'os-finding.json'), '--from-finding', '--out', join(dir, 'from-finding.json'), '--json']],
 ];
 
 beforeAll(() => {
   // replay needs a schedule file: a short clean pct run's.
   const result = spawnSync(process.execPath, [cli, 'stress', '--schedule', 'pct', '--vcpus', '2', '--duration', '20', '--seed', '3', '--sched-seed', '7', '--steps', '20000', '--save-schedule', join(dir, 'schedule.json')], { encoding: 'utf8', timeout: 240_000 });
   expect(result.status, result.stderr).toBe(0);
+  // replay --from-finding needs a stress report with a finding: a real-thread B3 run's.
+  const os = spawnSync(process.execPath, [cli, 'stress', '--vcpus', '2', '--workload', 'xen', '--juggle-rate', '1000', '--event-rate', '20000', '--bug', 'refresh-without-mutex', '--duration', '10', '--stop-on-finding', '--seed', '3', '--json'], { encoding: 'utf8', timeout: 240_000 });
+  expect(os.status, os.stderr).toBe(1);
+  writeFileSync(join(dir, 'os-finding.json'), os.stdout);
 }, 240_000);
 
 describe('the JSON every command prints', () => {
