@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { testVmConfig } from '../support/vm-config.js';
 import { buildVm } from '../../src/stress/build-vm.js';
-import { testRaceSideX, testRaceSideYAfter, testRaceSideYBefore, VM_TEST_RACE_STAGE } from '../../src/kvm/test-race.js';
+import { MAX_EXTRA_ENTRIES, testRaceSideX, testRaceSideYAfter, testRaceSideYBefore, VM_TEST_RACE_EXTRA, VM_TEST_RACE_STAGE } from '../../src/kvm/test-race.js';
 import { PROP_INJECTED_RACE } from '../../src/oracle/properties/injected-race.js';
 import { readFindingRecords } from '../../src/trace/findings.js';
 import type { ModelContext } from '../../src/kvm/model-context.js';
@@ -24,8 +24,10 @@ function raceCompletes(order: readonly string[]): boolean {
   const ctx: ModelContext = buildVm(testVmConfig({ vcpus: 2 })).main;
   const vm = ctx.vm;
   for (const step of order) {
-    if (step === 'x1') Atomics.store(vm, VM_TEST_RACE_STAGE, 1);
-    else if (step === 'x2') Atomics.compareExchange(vm, VM_TEST_RACE_STAGE, 3, 4);
+    if (step === 'x1') {
+      Atomics.store(vm, VM_TEST_RACE_EXTRA, 0);
+      Atomics.store(vm, VM_TEST_RACE_STAGE, 1);
+    } else if (step === 'x2' && Atomics.compareExchange(vm, VM_TEST_RACE_STAGE, 3, 4) === 3) Atomics.store(vm, VM_TEST_RACE_EXTRA, 0);
     else if (step === 'y1') testRaceSideYBefore(ctx);
     else if (step === 'y2') testRaceSideYAfter(ctx);
     else if (step === 'x3') return Atomics.load(vm, VM_TEST_RACE_STAGE) === 6;
@@ -34,8 +36,14 @@ function raceCompletes(order: readonly string[]): boolean {
 }
 
 describe('the injected race: its stage machine', () => {
-  it('completes in the order x1 < y1 < y2 < x2 < y1 < y2 < x3 (vcpu-0 stopped across two whole entries of vcpu-1)', () => {
+  it('completes in the order x1 < y1 < y2 < x2 < y1 < y2 < x3 (vcpu-0 stopped across one whole entry of vcpu-1, twice)', () => {
     expect(raceCompletes(['x1', 'y1', 'y2', 'x2', 'y1', 'y2', 'x3'])).toBe(true);
+  });
+
+  it(`still completes with up to MAX_EXTRA_ENTRIES (${MAX_EXTRA_ENTRIES}) more entries in each gap`, () => {
+    const more = (n: number): string[] => Array.from({ length: n }, () => ['y1', 'y2']).flat();
+    expect(raceCompletes(['x1', 'y1', 'y2', ...more(MAX_EXTRA_ENTRIES), 'x2', 'y1', 'y2', ...more(MAX_EXTRA_ENTRIES), 'x3'])).toBe(true);
+    expect(raceCompletes(['x1', 'y1', 'y2', ...more(MAX_EXTRA_ENTRIES + 1), 'x2', 'y1', 'y2', 'x3'])).toBe(false);
   });
 
   it.each<[string, string[]]>([
@@ -45,6 +53,8 @@ describe('the injected race: its stage machine', () => {
     ['the second stop too short (y2 after x3)', ['x1', 'y1', 'y2', 'x2', 'y1', 'x3', 'y2']],
     ['the first stop too short (y2 after x2)', ['x1', 'y1', 'x2', 'y2', 'y1', 'y2', 'x3']],
     ['vcpu-1 entered before x1', ['y1', 'x1', 'y2', 'x2', 'y1', 'y2', 'x3']],
+    ['the first stop too long (three more entries begin before x2)', ['x1', 'y1', 'y2', 'y1', 'y2', 'y1', 'y2', 'y1', 'x2', 'y1', 'y2', 'x3']],
+    ['the second stop too long (three more entries begin before x3)', ['x1', 'y1', 'y2', 'x2', 'y1', 'y2', 'y1', 'y2', 'y1', 'y2', 'y1', 'x3']],
   ])('does not complete with %s', (_label, order) => {
     expect(raceCompletes(order)).toBe(false);
   });

@@ -17,5 +17,5 @@ export const injectedRace = defineProperty({
   fills: { cache: false, gpa: false, pfn: false },
   fields: { round: "vcpu-0's race round in which it happened" },
   details: (a) => ({ round: a }),
-  describe: (d) => `the injected race happened in round ${d.round}: vcpu-0 x1 < vcpu-1 entry (y1 .. y2) < vcpu-0 x2 < vcpu-1 entry (y1 .. y2) < vcpu-0 x3 (vcpu-0 preempted twice, a step apart)`,
+  describe: (d) => `the injected race happened in round ${d.round}: vcpu-0 x1 < a vcpu-1 entry (y1 .. y2) < vcpu-0 x2 < a vcpu-1 entry (y1 .. y2) < vcpu-0 x3 (vcpu-0 preempted twice, a step apart, each for about one entry of vcpu-1)`,
 });
