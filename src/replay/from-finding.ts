@@ -19,7 +19,9 @@ import { stressOptionsOf, resolveStressConfig, type StressConfig } from '../stre
 import { runStress, type RecordedSchedule } from '../stress/run-stress.js';
 import type { InterleavingEvent, StressReport } from '../stress/stress-report.js';
 import { scheduleFileOf } from '../stress/schedule-record.js';
-import { stepName, STEP_FINDING } from '../trace/trace-steps.js';
+import { stepIdByName, STEP_FINDING } from '../trace/trace-steps.js';
+import { guestLayout } from '../kvm/guest-layout.js';
+import { stepLogEntry } from '../sched/sched-layout.js';
 import { UsageError } from '../util/usage-error.js';
 import type { JsonEnvelope } from '../util/json-envelope.js';
 import { runReplay, type ReplayVerdict } from './run-replay.js';
@@ -49,38 +51,20 @@ export type FromFindingJson = JsonEnvelope<'replay'> & { readonly fromFinding: t
 /** Folded repeats are unfolded up to this many. */
 const MAX_REPEATS = 50;
 
-/** Model thread indices by name (guest-layout.ts): vcpu v = v, then notifier, evtchn, juggler, main. */
-function threadIndex(name: string, vcpus: number): number {
-  const v = /^vcpu-(\d+)$/.exec(name);
-  if (v) return Number(v[1]) < vcpus ? Number(v[1]) : -1;
-  const others = ['notifier', 'evtchn', 'juggler', 'main'].indexOf(name);
-  return others < 0 ? -1 : vcpus + others;
-}
-
-/** The trace step ids by name (trace-steps.ts). */
-function stepIdsByName(): Map<string, number> {
-  const ids = new Map<string, number>();
-  for (let id = 0; id < 1000; id++) {
-    const name = stepName(id);
-    if (!name.startsWith('step#') && !ids.has(name)) ids.set(name, id);
-  }
-  return ids;
-}
-
 /** The order to follow: (participant << 16) | step id per event, and how many events could not be mapped. */
 export function directedOrder(events: readonly InterleavingEvent[], vcpus: number): { order: Int32Array; unmapped: number } {
-  const ids = stepIdsByName();
+  const threadNames = guestLayout(vcpus).threadNames;
   const order: number[] = [];
   let unmapped = 0;
   for (const e of events) {
-    const step = ids.get(e.step);
+    const step = stepIdByName(e.step);
     if (step === STEP_FINDING || e.step.startsWith('FINDING')) continue;
-    const who = threadIndex(e.thread, vcpus);
+    const who = threadNames.indexOf(e.thread);
     if (step === undefined || who < 0) {
       unmapped++;
       continue;
     }
-    for (let i = 0; i < Math.min(MAX_REPEATS, e.repeats ?? 1); i++) order.push((who << 16) | step);
+    for (let i = 0; i < Math.min(MAX_REPEATS, e.repeats ?? 1); i++) order.push(stepLogEntry(who, step));
   }
   return { order: Int32Array.from(order), unmapped };
 }

@@ -26,6 +26,7 @@ import { replayInputOf, stressOf } from './replay-config.js';
 import { scheduleFileOf } from '../stress/schedule-record.js';
 import { stepLogKind, stepLogWho } from '../sched/sched-layout.js';
 import { pointName } from '../sched/point-names.js';
+import { guestLayout } from '../kvm/guest-layout.js';
 
 export interface ScheduleSize {
   readonly decisions: number;
@@ -124,18 +125,19 @@ function signatureThreads(target: FindingSignature): Set<string> {
 
 function reductionsOf(options: StressOptions, config: StressConfig, target: FindingSignature): Reduction[] {
   const out: Reduction[] = [];
-  // Model thread indices (guest-layout.ts): vcpu v = v, then notifier, evtchn, juggler, main.
+  const layout = guestLayout(config.vcpus, config.pageSize);
   const n = config.vcpus;
   if (config.workload.length > 1) {
     for (const user of config.workload) out.push({ label: `--workload without ${user}`, options: { ...options, workload: config.workload.filter((w) => w !== user) } });
   }
   const needed = signatureThreads(target);
-  if (config.memslotRate > 0) out.push({ label: '--memslot-rate 0', options: { ...options, memslotRate: 0 }, removes: n + 3 });
+  if (config.memslotRate > 0) out.push({ label: '--memslot-rate 0', options: { ...options, memslotRate: 0 }, removes: layout.threadMain });
   if (config.workload.includes('xen')) {
-    if (config.juggleRate > 0 && !needed.has('juggler')) out.push({ label: '--juggle-rate 0', options: { ...options, juggleRate: 0 }, removes: n + 2 });
-    if (config.eventRate > 0 && !needed.has('evtchn')) out.push({ label: '--event-rate 0', options: { ...options, eventRate: 0 }, removes: n + 1 });
+    if (config.juggleRate > 0 && !needed.has('juggler')) out.push({ label: '--juggle-rate 0', options: { ...options, juggleRate: 0 }, removes: layout.threadJuggler });
+    if (config.eventRate > 0 && !needed.has('evtchn')) out.push({ label: '--event-rate 0', options: { ...options, eventRate: 0 }, removes: layout.threadEvtchn });
   }
-  if (config.invalRate > 0 && !needed.has('notifier')) out.push({ label: '--inval-rate 0', options: { ...options, invalRate: 0 }, removes: n });
+  if (config.invalRate > 0 && !needed.has('notifier')) out.push({ label: '--inval-rate 0', options: { ...options, invalRate: 0 }, removes: layout.threadNotifier });
+  // Without the last vCPU every thread after it moves down one index.
   const last = n - 1;
   if (last >= 1 && !needed.has(`vcpu-${last}`)) out.push({ label: `--vcpus ${last}`, options: { ...options, vcpus: last }, removes: last, remap: (t) => (t < last ? t : t - 1) });
   return out;

@@ -54,6 +54,7 @@ import {
   SC_WALL_STOP,
   MAX_PARTICIPANTS,
   participantBase,
+  stepLogWho,
   type SchedView,
 } from './sched-layout.js';
 import { SCHED_PCT } from './schedule-kinds.js';
@@ -84,6 +85,13 @@ export function nextRandom(mem: Int32Array): number {
  */
 const runnableList = new Int32Array(MAX_PARTICIPANTS);
 const runnableFlag = new Uint8Array(MAX_PARTICIPANTS);
+
+/** Guided and directed: `wanted` if it can run, else `previous` (keep the thread that ran), else the first runnable (from this decision's list). */
+function wantedOrKeep(wanted: number, previous: number, n: number): number {
+  if (wanted >= 0 && wanted < n && runnableFlag[wanted] === 1) return wanted;
+  if (previous >= 0 && previous < n && runnableFlag[previous] === 1) return previous;
+  return runnableList[0]!;
+}
 
 /** True if participant t may run at `step` (see the file comment). */
 function isRunnable(env: ChooserEnv, t: number, step: number, stopping: boolean): boolean {
@@ -189,20 +197,12 @@ export function chooseNext(env: ChooserEnv): number {
   const rule = Atomics.load(mem, SC_REPLAYING);
   if (rule === REPLAY_GUIDED) {
     // Follow the log where that thread can run; else keep the one that ran last; else the first runnable.
-    const wanted = decision < Atomics.load(mem, SC_LOG_LENGTH) ? sv.log[decision]! : -1;
-    const previous = decision > 0 ? sv.log[decision - 1]! : -1;
-    if (wanted >= 0 && wanted < n && runnableFlag[wanted] === 1) chosen = wanted;
-    else if (previous >= 0 && previous < n && runnableFlag[previous] === 1) chosen = previous;
-    else chosen = runnableList[0]!;
+    chosen = wantedOrKeep(decision < Atomics.load(mem, SC_LOG_LENGTH) ? sv.log[decision]! : -1, decision > 0 ? sv.log[decision - 1]! : -1, n);
     if (decision < sv.log.length) sv.log[decision] = chosen;
   } else if (rule === REPLAY_DIRECTED) {
     // The next event's thread where it can run; else keep the one that ran last; else the first runnable.
     const cursor = Atomics.load(mem, SC_DIRECT_CURSOR);
-    const target = cursor < sv.directed.length ? sv.directed[cursor]! >> 16 : -1;
-    const previous = decision > 0 ? sv.log[decision - 1]! : -1;
-    if (target >= 0 && target < n && runnableFlag[target] === 1) chosen = target;
-    else if (previous >= 0 && previous < n && runnableFlag[previous] === 1) chosen = previous;
-    else chosen = runnableList[0]!;
+    chosen = wantedOrKeep(cursor < sv.directed.length ? stepLogWho(sv.directed[cursor]!) : -1, decision > 0 ? sv.log[decision - 1]! : -1, n);
   } else if (rule === REPLAY_STRICT) {
     const wanted = decision < Atomics.load(mem, SC_LOG_LENGTH) ? sv.log[decision]! : -1;
     if (wanted >= 0 && wanted < n && runnableFlag[wanted] === 1) chosen = wanted;

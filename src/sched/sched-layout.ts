@@ -168,6 +168,11 @@ function stepLogOffset(logBytes: number): number {
   return (logBytes + 3) & ~3;
 }
 
+/** A step log (or directed order) entry: participant `who` took a step of point kind `kind`. */
+export function stepLogEntry(who: number, kind: number): number {
+  return (who << 16) | (kind & 0xffff);
+}
+
 /** A step log entry's parts. */
 export function stepLogWho(entry: number): number {
   return entry >> 16;

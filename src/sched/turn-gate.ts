@@ -52,6 +52,7 @@ import {
   SC_STOP_STEP,
   changePointSlot,
   participantBase,
+  stepLogEntry,
   type SchedView,
 } from './sched-layout.js';
 import { SCHED_PCT, STEP_US } from './schedule-kinds.js';
@@ -183,8 +184,9 @@ export function takeStep(e: ChooserEnv, who: number, kind: number, yielding: boo
   Atomics.add(mem, base + P_STEPS, 1);
   // The step log: this step precedes the decision about to be made (what --shrink names).
   const decision = Atomics.load(mem, SC_DECISIONS);
-  if (decision < e.sv.stepLog.length) e.sv.stepLog[decision] = (who << 16) | (kind & 0xffff);
-  if (Atomics.load(mem, SC_REPLAYING) === REPLAY_DIRECTED) followDirected(e.sv, (who << 16) | (kind & 0xffff));
+  const entry = stepLogEntry(who, kind);
+  if (decision < e.sv.stepLog.length) e.sv.stepLog[decision] = entry;
+  if (Atomics.load(mem, SC_REPLAYING) === REPLAY_DIRECTED) followDirected(e.sv, entry);
   if (Atomics.load(mem, SC_KIND) === SCHED_PCT) {
     maybeStartPctEpoch(e.sv, step);
     // A change point, and a yield, drop the running participant below every other: PCT gives

@@ -121,6 +121,17 @@ export function stepName(step: number): string {
   return STEPS[step]?.name ?? `step#${step}`;
 }
 
+/** The step ids by name (the first id of a name), built once on first use: the inverse of stepName. */
+let idsByName: Map<string, number> | null = null;
+
+export function stepIdByName(name: string): number | undefined {
+  if (idsByName === null) {
+    idsByName = new Map();
+    for (const [id, info] of Object.entries(STEPS)) if (!idsByName.has(info.name)) idsByName.set(info.name, Number(id));
+  }
+  return idsByName.get(name);
+}
+
 /** mm-change kinds (arg of STEP_MM_CHANGE). */
 export const MM_MIGRATE = 1;
 export const MM_ZAP = 2;

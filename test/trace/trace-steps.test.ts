@@ -14,4 +14,10 @@ describe('the trace step table', () => {
       for (const label of [info.gpa, info.pfn, info.arg?.label]) if (label !== undefined) expect(label, info.name).toMatch(/^[a-z][A-Za-z]*$/);
     }
   });
+
+  it('stepIdByName is the inverse of stepName, and knows no other name', () => {
+    for (const id of Object.keys(steps.STEPS).map(Number)) expect(steps.stepIdByName(steps.stepName(id))).toBe(id);
+    expect(steps.stepIdByName('no-such-step')).toBeUndefined();
+    expect(steps.stepIdByName(steps.stepName(999))).toBeUndefined();
+  });
 });
